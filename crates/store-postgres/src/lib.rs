@@ -1,0 +1,339 @@
+//! The PostgreSQL backend, for registries larger than one machine's file.
+//!
+//! Native types throughout (`uuid`, `date`, `timestamptz`, `jsonb`). Writers run at READ
+//! COMMITTED with version-guarded updates (PostgreSQL re-checks the guard against the
+//! newest row version) and `FOR SHARE` locks for checks; the audit chain is appended
+//! under a transaction-scoped advisory lock so its sequence has no gaps or forks.
+
+mod convert;
+
+use async_trait::async_trait;
+use convert::{bind, bind_row, decode, decode_meta};
+use saisei_domain::audit::{AuditAction, AuditEntry, GENESIS_HASH};
+use saisei_store::backend::{AuditQuery, Backend, Filter, ListQuery, Row, WriteBatch, WriteOp};
+use saisei_store::{StoreError, TableDef, Value, sql};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, Row as _, SqlSafeStr};
+use std::str::FromStr;
+use std::time::Duration;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The migrations, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "registry", include_str!("../migrations/0001_registry.sql"))];
+
+/// The advisory lock key that serialises appends to the audit chain.
+const AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(7261756469740001)";
+
+/// A registry in PostgreSQL.
+pub struct PostgresBackend {
+    pool: PgPool,
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl PostgresBackend {
+    /// Connects to `url` (`postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(db_err)?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects to `url` and works inside `schema` (created if missing): each test
+    /// gets a fresh schema of its own in one shared database.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::invalid("schema", "only letters, digits and _"));
+        }
+        let options = PgConnectOptions::from_str(url).map_err(db_err)?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .map_err(db_err)?;
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
+            .execute(&admin)
+            .await
+            .map_err(db_err)?;
+        admin.close().await;
+        Self::connect_with(options.options([("search_path", schema)])).await
+    }
+
+    async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        Ok(PostgresBackend { pool })
+    }
+
+    fn map_write_error(e: sqlx::Error, table: &'static TableDef) -> StoreError {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                let constraint = db.constraint().unwrap_or_default().to_string();
+                let field = table
+                    .unique
+                    .iter()
+                    .find(|(name, _)| *name == constraint)
+                    .or(table.unique.first())
+                    .map(|(_, f)| f.to_string())
+                    .unwrap_or_else(|| "id".to_string());
+                return StoreError::Duplicate {
+                    entity: table.entity,
+                    field,
+                };
+            }
+            if db.is_foreign_key_violation() {
+                return StoreError::invalid(
+                    table.entity,
+                    "refers to a record that does not exist",
+                );
+            }
+        }
+        db_err(e)
+    }
+}
+
+type Q = sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn query_with(sql: String, binds: &[(Value, saisei_store::ColumnType)]) -> Q {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for (v, ty) in binds {
+        q = bind(q, v, *ty);
+    }
+    q
+}
+
+fn row_from(table: &TableDef, r: &PgRow) -> Result<Row, StoreError> {
+    let meta = decode_meta(r)?;
+    let mut values = Vec::with_capacity(table.columns.len());
+    for (i, c) in table.columns.iter().enumerate() {
+        values.push(decode(r, sql::META_COLUMNS.len() + i, c.ty)?);
+    }
+    Ok(Row { meta, values })
+}
+
+fn audit_from(r: &PgRow) -> Result<AuditEntry, StoreError> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(format!("audit_log: {e}"));
+    let action: String = r.try_get(5).map_err(corrupt)?;
+    let action: AuditAction = serde_json::from_value(serde_json::Value::String(action))
+        .map_err(|e| StoreError::Corrupt(format!("audit_log: {e}")))?;
+    let before: Option<Json<serde_json::Value>> = r.try_get(8).map_err(corrupt)?;
+    let after: Option<Json<serde_json::Value>> = r.try_get(9).map_err(corrupt)?;
+    Ok(AuditEntry {
+        seq: r.try_get(0).map_err(corrupt)?,
+        at: r.try_get::<OffsetDateTime, _>(1).map_err(corrupt)?,
+        actor: r.try_get(2).map_err(corrupt)?,
+        role: r.try_get(3).map_err(corrupt)?,
+        organisation_id: r.try_get(4).map_err(corrupt)?,
+        action,
+        entity: r.try_get(6).map_err(corrupt)?,
+        entity_id: r.try_get(7).map_err(corrupt)?,
+        before: before.map(|j| j.0),
+        after: after.map(|j| j.0),
+        reason: r.try_get(10).map_err(corrupt)?,
+        prev_hash: r.try_get(11).map_err(corrupt)?,
+        hash: r.try_get(12).map_err(corrupt)?,
+    })
+}
+
+#[async_trait]
+impl Backend for PostgresBackend {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(v, d, s)| {
+                Migration::new(*v, (*d).into(), MigrationType::Simple, s.into_sql_str(), false)
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    async fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for op in &batch.ops {
+            match op {
+                WriteOp::Insert { table, row } => {
+                    bind_row(sqlx::query(AssertSqlSafe(sql::insert(table))), table, row, true)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
+                }
+                WriteOp::Update {
+                    table,
+                    row,
+                    expected_version,
+                } => {
+                    let done = bind_row(sqlx::query(AssertSqlSafe(sql::update(table))), table, row, false)
+                        .bind(row.meta.id)
+                        .bind(*expected_version)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
+                    if done.rows_affected() != 1 {
+                        let current = current_version(&mut tx, table, row.meta.id, false).await?;
+                        return Err(conflict(table, row.meta.id, *expected_version, current));
+                    }
+                }
+                WriteOp::Check {
+                    table,
+                    id,
+                    expected_version,
+                } => {
+                    let current = current_version(&mut tx, table, *id, true).await?;
+                    if current != Some(*expected_version) {
+                        return Err(conflict(table, *id, *expected_version, current));
+                    }
+                }
+            }
+        }
+        if !batch.audit.is_empty() {
+            sqlx::query(AUDIT_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            let head: Option<(i64, String)> = sqlx::query_as(sql::AUDIT_HEAD)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            let (mut seq, mut prev) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+            let now = saisei_store::store::now();
+            for draft in batch.audit {
+                let entry = draft.seal(seq, &prev, now);
+                sqlx::query(sql::AUDIT_INSERT)
+                    .bind(entry.seq)
+                    .bind(entry.at)
+                    .bind(entry.actor)
+                    .bind(entry.role)
+                    .bind(entry.organisation_id)
+                    .bind(entry.action.as_str())
+                    .bind(entry.entity)
+                    .bind(entry.entity_id)
+                    .bind(entry.before.map(Json))
+                    .bind(entry.after.map(Json))
+                    .bind(entry.reason)
+                    .bind(entry.prev_hash)
+                    .bind(entry.hash.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                seq = entry.seq;
+                prev = entry.hash;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError> {
+        let r = sqlx::query(AssertSqlSafe(sql::get(table)))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| row_from(table, &r)).transpose()
+    }
+
+    async fn list(
+        &self,
+        table: &'static TableDef,
+        query: &ListQuery,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (text, binds) = sql::list(table, query);
+        let rows = query_with(text, &binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|r| row_from(table, r)).collect()
+    }
+
+    async fn count(
+        &self,
+        table: &'static TableDef,
+        filters: &[Filter],
+        include_withdrawn: bool,
+    ) -> Result<u64, StoreError> {
+        let (text, binds) = sql::count(table, filters, include_withdrawn);
+        let r = query_with(text, &binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let n: i64 = r.try_get(0).map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let (text, binds) = sql::audit(query);
+        let rows = query_with(text, &binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn current_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    table: &'static TableDef,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<i64>, StoreError> {
+    let mut text = sql::version(table);
+    if lock {
+        // Holds the row against concurrent updates until this transaction ends, so
+        // the decision the check guards cannot be invalidated before commit.
+        text.push_str(" FOR SHARE");
+    }
+    let v: Option<(i64,)> = sqlx::query_as(AssertSqlSafe(text))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(v.map(|v| v.0))
+}
+
+fn conflict(table: &'static TableDef, id: Uuid, expected: i64, current: Option<i64>) -> StoreError {
+    match current {
+        None => StoreError::NotFound {
+            entity: table.entity,
+            id,
+        },
+        Some(current) => StoreError::Conflict {
+            entity: table.entity,
+            id,
+            expected,
+            current,
+        },
+    }
+}

@@ -1,0 +1,321 @@
+//! The embedded SQLite backend: Saisei's default, one file, nothing to install.
+//!
+//! The database runs in WAL mode with foreign keys on and `synchronous = FULL`, so a
+//! committed write survives a crash of the process or the machine. Writes take the
+//! write lock at the start of their transaction (`BEGIN IMMEDIATE`), which serialises
+//! writers and makes the audit chain's read-then-append safe. Must never be used by
+//! anything but the CLI's and the server's backend selection.
+
+mod convert;
+
+use async_trait::async_trait;
+use convert::{bind, decode, decode_meta, format_ts, parse_ts};
+use saisei_domain::audit::{AuditAction, AuditEntry, GENESIS_HASH};
+use saisei_store::backend::{AuditQuery, Backend, Filter, ListQuery, Row, WriteBatch, WriteOp};
+use saisei_store::{StoreError, TableDef, Value, sql};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row as _, SqlSafeStr};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The migrations, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "registry", include_str!("../migrations/0001_registry.sql"))];
+
+/// A registry in a SQLite file.
+pub struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database at `location`: a path, or a
+    /// `sqlite:` URL.
+    pub async fn connect(location: &str) -> Result<Self, StoreError> {
+        let options = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location).map_err(db_err)?
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteBackend { pool })
+    }
+
+    fn map_write_error(e: sqlx::Error, table: &'static TableDef) -> StoreError {
+        if let sqlx::Error::Database(db) = &e {
+            let message = db.message().to_string();
+            if db.is_unique_violation() {
+                let field = table
+                    .unique
+                    .iter()
+                    .find(|(_, field)| message.contains(field))
+                    .or(table.unique.first())
+                    .map(|(_, f)| f.to_string())
+                    .unwrap_or_else(|| "id".to_string());
+                return StoreError::Duplicate {
+                    entity: table.entity,
+                    field,
+                };
+            }
+            if db.is_foreign_key_violation() {
+                return StoreError::invalid(
+                    table.entity,
+                    "refers to a record that does not exist",
+                );
+            }
+        }
+        db_err(e)
+    }
+}
+
+fn query_with(
+    sql: String,
+    binds: &[(Value, saisei_store::ColumnType)],
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for (v, ty) in binds {
+        q = bind(q, v, *ty);
+    }
+    q
+}
+
+fn row_from(table: &TableDef, r: &SqliteRow) -> Result<Row, StoreError> {
+    let meta = decode_meta(r)?;
+    let mut values = Vec::with_capacity(table.columns.len());
+    for (i, c) in table.columns.iter().enumerate() {
+        values.push(decode(r, sql::META_COLUMNS.len() + i, c.ty)?);
+    }
+    Ok(Row { meta, values })
+}
+
+fn audit_from(r: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    let corrupt = |e: String| StoreError::Corrupt(format!("audit_log: {e}"));
+    let get_s = |i: usize| r.try_get::<String, _>(i).map_err(|e| corrupt(e.to_string()));
+    let get_os = |i: usize| {
+        r.try_get::<Option<String>, _>(i)
+            .map_err(|e| corrupt(e.to_string()))
+    };
+    let json = |s: Option<String>| -> Result<Option<serde_json::Value>, StoreError> {
+        s.map(|s| serde_json::from_str(&s).map_err(|e| corrupt(e.to_string())))
+            .transpose()
+    };
+    let uuid = |s: Option<String>| -> Result<Option<Uuid>, StoreError> {
+        s.map(|s| Uuid::parse_str(&s).map_err(|e| corrupt(e.to_string())))
+            .transpose()
+    };
+    let action: AuditAction = serde_json::from_value(serde_json::Value::String(get_s(5)?))
+        .map_err(|e| corrupt(e.to_string()))?;
+    Ok(AuditEntry {
+        seq: r.try_get::<i64, _>(0).map_err(|e| corrupt(e.to_string()))?,
+        at: parse_ts(&get_s(1)?)?,
+        actor: get_s(2)?,
+        role: get_s(3)?,
+        organisation_id: uuid(get_os(4)?)?,
+        action,
+        entity: get_s(6)?,
+        entity_id: uuid(get_os(7)?)?,
+        before: json(get_os(8)?)?,
+        after: json(get_os(9)?)?,
+        reason: get_os(10)?,
+        prev_hash: get_s(11)?,
+        hash: get_s(12)?,
+    })
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(v, d, s)| {
+                Migration::new(*v, (*d).into(), MigrationType::Simple, s.into_sql_str(), false)
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    async fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+        for op in &batch.ops {
+            match op {
+                WriteOp::Insert { table, row } => {
+                    let q = convert::bind_row(sqlx::query(AssertSqlSafe(sql::insert(table))), table, row, true);
+                    q.execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
+                }
+                WriteOp::Update {
+                    table,
+                    row,
+                    expected_version,
+                } => {
+                    let q = convert::bind_row(sqlx::query(AssertSqlSafe(sql::update(table))), table, row, false)
+                        .bind(row.meta.id.to_string())
+                        .bind(*expected_version);
+                    let done = q
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
+                    if done.rows_affected() != 1 {
+                        let current = current_version(&mut tx, table, row.meta.id).await?;
+                        return Err(conflict(table, row.meta.id, *expected_version, current));
+                    }
+                }
+                WriteOp::Check {
+                    table,
+                    id,
+                    expected_version,
+                } => {
+                    let current = current_version(&mut tx, table, *id).await?;
+                    if current != Some(*expected_version) {
+                        return Err(conflict(table, *id, *expected_version, current));
+                    }
+                }
+            }
+        }
+        if !batch.audit.is_empty() {
+            let head: Option<(i64, String)> = sqlx::query_as(sql::AUDIT_HEAD)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            let (mut seq, mut prev) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+            let now = saisei_store::store::now();
+            for draft in batch.audit {
+                let entry = draft.seal(seq, &prev, now);
+                sqlx::query(sql::AUDIT_INSERT)
+                    .bind(entry.seq)
+                    .bind(format_ts(entry.at))
+                    .bind(entry.actor)
+                    .bind(entry.role)
+                    .bind(entry.organisation_id.map(|u| u.to_string()))
+                    .bind(entry.action.as_str())
+                    .bind(entry.entity)
+                    .bind(entry.entity_id.map(|u| u.to_string()))
+                    .bind(entry.before.map(|v| v.to_string()))
+                    .bind(entry.after.map(|v| v.to_string()))
+                    .bind(entry.reason)
+                    .bind(entry.prev_hash)
+                    .bind(entry.hash.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                seq = entry.seq;
+                prev = entry.hash;
+            }
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError> {
+        let r = sqlx::query(AssertSqlSafe(sql::get(table)))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| row_from(table, &r)).transpose()
+    }
+
+    async fn list(
+        &self,
+        table: &'static TableDef,
+        query: &ListQuery,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (text, binds) = sql::list(table, query);
+        let rows = query_with(text, &binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|r| row_from(table, r)).collect()
+    }
+
+    async fn count(
+        &self,
+        table: &'static TableDef,
+        filters: &[Filter],
+        include_withdrawn: bool,
+    ) -> Result<u64, StoreError> {
+        let (text, binds) = sql::count(table, filters, include_withdrawn);
+        let r = query_with(text, &binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let n: i64 = r.try_get(0).map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let (text, binds) = sql::audit(query);
+        let rows = query_with(text, &binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn current_version(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    table: &'static TableDef,
+    id: Uuid,
+) -> Result<Option<i64>, StoreError> {
+    let v: Option<(i64,)> = sqlx::query_as(AssertSqlSafe(sql::version(table)))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(v.map(|v| v.0))
+}
+
+fn conflict(table: &'static TableDef, id: Uuid, expected: i64, current: Option<i64>) -> StoreError {
+    match current {
+        None => StoreError::NotFound {
+            entity: table.entity,
+            id,
+        },
+        Some(current) => StoreError::Conflict {
+            entity: table.entity,
+            id,
+            expected,
+            current,
+        },
+    }
+}

@@ -1,0 +1,173 @@
+//! The contract every database backend fulfils.
+//!
+//! A backend knows how to run one [`WriteBatch`] as one transaction, how to read rows
+//! back, and how to append to the audit chain under a lock. It knows nothing of
+//! entities: those are mapped to rows by the [`crate::Store`] façade above it.
+
+use crate::error::StoreError;
+use crate::schema::TableDef;
+use crate::value::Value;
+use async_trait::async_trait;
+use saisei_domain::RecordMeta;
+use saisei_domain::audit::{AuditDraft, AuditEntry};
+use uuid::Uuid;
+
+/// A stored row: its metadata and its data column values in table order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Id, version, timestamps, withdrawal.
+    pub meta: RecordMeta,
+    /// One value per data column of the table, in order.
+    pub values: Vec<Value>,
+}
+
+/// One write within a batch.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// Insert a new row.
+    Insert {
+        /// The table.
+        table: &'static TableDef,
+        /// The row (its `meta.version` is 1).
+        row: Row,
+    },
+    /// Replace a row's data, only if it still has `expected_version`; the row's
+    /// `meta.version` is the new version.
+    Update {
+        /// The table.
+        table: &'static TableDef,
+        /// The new row.
+        row: Row,
+        /// The version the writer read.
+        expected_version: i64,
+    },
+    /// Require a row to still have a version, without changing it: guards a decision
+    /// taken on data read before the transaction.
+    Check {
+        /// The table.
+        table: &'static TableDef,
+        /// The row.
+        id: Uuid,
+        /// The version the decision was based on.
+        expected_version: i64,
+    },
+}
+
+/// Writes and audit entries that succeed or fail together.
+#[derive(Debug, Clone, Default)]
+pub struct WriteBatch {
+    /// Writes, applied in order.
+    pub ops: Vec<WriteOp>,
+    /// Audit entries, appended to the chain in order after the writes.
+    pub audit: Vec<AuditDraft>,
+}
+
+impl WriteBatch {
+    /// Whether the batch does nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.audit.is_empty()
+    }
+}
+
+/// A comparison in a list filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    /// Equal.
+    Eq,
+    /// Greater than or equal.
+    Gte,
+    /// Less than or equal.
+    Lte,
+    /// The column is NULL (the value is ignored).
+    IsNull,
+    /// The column is not NULL (the value is ignored).
+    NotNull,
+}
+
+/// One condition on a column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    /// Column name (checked against the table before it reaches SQL).
+    pub column: &'static str,
+    /// Comparison.
+    pub op: FilterOp,
+    /// Value to compare with.
+    pub value: Value,
+}
+
+impl Filter {
+    /// `column = value`.
+    pub fn eq(column: &'static str, value: Value) -> Self {
+        Filter {
+            column,
+            op: FilterOp::Eq,
+            value,
+        }
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Conditions, all of which must hold.
+    pub filters: Vec<Filter>,
+    /// Only rows with an id greater than this (the cursor).
+    pub after: Option<Uuid>,
+    /// At most this many rows (the backend caps it).
+    pub limit: u32,
+    /// Include withdrawn rows.
+    pub include_withdrawn: bool,
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only entries with a sequence number greater than this.
+    pub after_seq: i64,
+    /// At most this many.
+    pub limit: u32,
+    /// Only entries about this kind of record.
+    pub entity: Option<String>,
+    /// Only entries about this record.
+    pub entity_id: Option<Uuid>,
+}
+
+/// A database that can hold the registry.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+
+    /// Brings the schema up to date.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies a batch as one transaction: all writes and audit entries, or none.
+    async fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    /// One row by id.
+    async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError>;
+
+    /// Rows in id order.
+    async fn list(&self, table: &'static TableDef, query: &ListQuery)
+    -> Result<Vec<Row>, StoreError>;
+
+    /// How many rows match.
+    async fn count(
+        &self,
+        table: &'static TableDef,
+        filters: &[Filter],
+        include_withdrawn: bool,
+    ) -> Result<u64, StoreError>;
+
+    /// Audit entries in sequence order.
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Closes connections cleanly.
+    async fn close(&self);
+}
+
+/// The largest page a backend returns, whatever was asked.
+pub const MAX_PAGE: u32 = 1000;

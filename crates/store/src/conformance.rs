@@ -1,0 +1,460 @@
+//! One suite of behaviour every backend must show, run by each backend's tests against
+//! a fresh database: round trips of every entity, optimistic concurrency, pagination,
+//! reference and uniqueness errors, all-or-nothing batches, withdrawal, and an intact
+//! audit chain.
+
+use crate::backend::{AuditQuery, Filter, FilterOp, ListQuery};
+use crate::error::StoreError;
+use crate::store::{Batch, Store};
+use crate::value::Value;
+use saisei_domain::Record;
+use saisei_domain::audit::{AuditAction, AuditActor, verify_chain};
+use saisei_domain::registry::*;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Expands to one `#[tokio::test]` per conformance case, each on a fresh store made by
+/// `$factory` (an async fn returning `Option<Store>`; `None` skips, for a backend whose
+/// server is not configured).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($factory:path) => {
+        $crate::conformance_suite!(@cases $factory;
+            round_trip_every_entity,
+            stale_version_conflicts,
+            pagination_and_filters,
+            references_are_checked,
+            unique_values_clash,
+            batch_is_all_or_nothing,
+            withdrawal_keeps_records,
+            audit_chain_is_intact
+        );
+    };
+    (@cases $factory:path; $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                if let Some(store) = $factory().await {
+                    $crate::conformance::$name(store).await;
+                }
+            }
+        )*
+    };
+}
+
+fn actor() -> AuditActor {
+    AuditActor::system("conformance")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).expect("fixture parses")
+}
+
+/// The organisations, physician and plan most cases need.
+pub struct Fixture {
+    /// A medical institution.
+    pub institution: Record<Organisation>,
+    /// A specially certified committee.
+    pub committee: Record<Organisation>,
+    /// A physician of the institution.
+    pub physician: Record<Practitioner>,
+    /// A draft plan.
+    pub plan: Record<Plan>,
+}
+
+/// Creates the fixture.
+pub async fn fixture(store: &Store) -> Fixture {
+    let institution = store
+        .create(
+            &actor(),
+            from_json::<Organisation>(json!({"name": "Kyoto Clinic", "kind": "medical_institution", "prefecture": "京都府"})),
+        )
+        .await
+        .expect("institution");
+    let committee = store
+        .create(
+            &actor(),
+            from_json::<Organisation>(json!({"name": "特定認定委員会 A", "kind": "specially_certified_committee"})),
+        )
+        .await
+        .expect("committee");
+    let physician = store
+        .create(
+            &actor(),
+            from_json::<Practitioner>(json!({
+                "organisation_id": institution.id(), "name": "Dr. Sato", "profession": "physician",
+                "qualifications": [{"title": "整形外科専門医", "number": "J-123", "obtained_on": "2010-04-01"}]
+            })),
+        )
+        .await
+        .expect("physician");
+    let plan = store
+        .create(
+            &actor(),
+            from_json::<Plan>(json!({
+                "plan_number": "PB5000001", "title": "Autologous adipose MSC for knee OA",
+                "institution_id": institution.id(), "responsible_physician_id": physician.id(),
+                "risk_class": "2", "target_disease": "knee osteoarthritis",
+                "material_description": "autologous cultured adipose-derived MSC",
+                "committee_id": committee.id(),
+                "expected_efficacy": "KOOS pain +10 at 12 months"
+            })),
+        )
+        .await
+        .expect("plan");
+    Fixture {
+        institution,
+        committee,
+        physician,
+        plan,
+    }
+}
+
+fn patient(institution: Uuid, n: u32) -> Patient {
+    from_json(json!({
+        "institution_id": institution,
+        "pseudonym": format!("{:064x}", n),
+        "birth_year_month": "1955-03",
+        "sex": if n % 2 == 0 { "female" } else { "male" }
+    }))
+}
+
+/// Conformance case `round_trip_every_entity`.
+pub async fn round_trip_every_entity(store: Store) {
+    let f = fixture(&store).await;
+    let p = store.create(&actor(), patient(f.institution.id(), 1)).await.unwrap();
+    let product = store
+        .create(&actor(), from_json::<Product>(json!({"name": "Stemirac-like", "modality": "msc"})))
+        .await
+        .unwrap();
+    let schedule = store
+        .create(
+            &actor(),
+            from_json::<FollowUpSchedule>(json!({
+                "name": "standard",
+                "visits": [{"label": "D30", "days": 30, "window_before_days": 7, "window_after_days": 14}],
+                "repeat": {"every_months": 12, "until_months": 60, "window_days": 60}
+            })),
+        )
+        .await
+        .unwrap();
+    let enrollment = store
+        .create(
+            &actor(),
+            from_json::<Enrollment>(json!({"patient_id": p.id(), "arm": "treated", "plan_id": f.plan.id(), "enrolled_on": "2024-01-10"})),
+        )
+        .await
+        .unwrap();
+    let consent = store
+        .create(
+            &actor(),
+            from_json::<Consent>(json!({"patient_id": p.id(), "scope": "registry", "form_version": "v2.1", "given_on": "2024-01-10"})),
+        )
+        .await
+        .unwrap();
+    let treatment = store
+        .create(
+            &actor(),
+            from_json::<Treatment>(json!({
+                "patient_id": p.id(), "plan_id": f.plan.id(), "product_id": product.id(),
+                "schedule_id": schedule.id(), "administered_on": "2024-01-15",
+                "dose": 1.5e8, "dose_unit": "cells", "route": "intra_articular", "site": "右膝"
+            })),
+        )
+        .await
+        .unwrap();
+    let visit = store
+        .create(
+            &actor(),
+            from_json::<Visit>(json!({
+                "patient_id": p.id(), "treatment_id": treatment.id(), "label": "D30",
+                "due_on": "2024-02-14", "window_opens_on": "2024-02-07", "window_closes_on": "2024-02-28"
+            })),
+        )
+        .await
+        .unwrap();
+    let observation = store
+        .create(
+            &actor(),
+            from_json::<Observation>(json!({
+                "patient_id": p.id(), "visit_id": visit.id(), "code": "KOOS-pain",
+                "value_number": 62.5, "unit": "{score}", "observed_on": "2024-02-14"
+            })),
+        )
+        .await
+        .unwrap();
+    let ae = store
+        .create(
+            &actor(),
+            from_json::<AdverseEvent>(json!({
+                "patient_id": p.id(), "treatment_id": treatment.id(), "verbatim_term": "膝の腫脹",
+                "ctcae_term": "Joint effusion", "grade": 2, "seriousness": ["hospitalisation"],
+                "causality": "probable", "onset_on": "2024-01-16", "known_on": "2024-01-17",
+                "outcome": "recovered", "resolved_on": "2024-01-30"
+            })),
+        )
+        .await
+        .unwrap();
+    let transition = store
+        .create(
+            &actor(),
+            from_json::<PlanTransition>(json!({
+                "plan_id": f.plan.id(), "from_status": "draft", "to_status": "submitted",
+                "on": "2024-01-02", "actor": "dr.sato"
+            })),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(store.get::<Organisation>(f.institution.id()).await.unwrap(), f.institution);
+    assert_eq!(store.get::<Practitioner>(f.physician.id()).await.unwrap(), f.physician);
+    assert_eq!(store.get::<Plan>(f.plan.id()).await.unwrap(), f.plan);
+    assert_eq!(store.get::<Patient>(p.id()).await.unwrap(), p);
+    assert_eq!(store.get::<Product>(product.id()).await.unwrap(), product);
+    assert_eq!(store.get::<FollowUpSchedule>(schedule.id()).await.unwrap(), schedule);
+    assert_eq!(store.get::<Enrollment>(enrollment.id()).await.unwrap(), enrollment);
+    assert_eq!(store.get::<Consent>(consent.id()).await.unwrap(), consent);
+    assert_eq!(store.get::<Treatment>(treatment.id()).await.unwrap(), treatment);
+    assert_eq!(store.get::<Visit>(visit.id()).await.unwrap(), visit);
+    assert_eq!(store.get::<Observation>(observation.id()).await.unwrap(), observation);
+    assert_eq!(store.get::<AdverseEvent>(ae.id()).await.unwrap(), ae);
+    assert_eq!(store.get::<PlanTransition>(transition.id()).await.unwrap(), transition);
+
+    match store.get::<Patient>(Uuid::now_v7()).await {
+        Err(StoreError::NotFound { entity: "patient", .. }) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// Conformance case `stale_version_conflicts`.
+pub async fn stale_version_conflicts(store: Store) {
+    let f = fixture(&store).await;
+    let mut data = f.institution.data.clone();
+    data.prefecture = Some("大阪府".parse().unwrap());
+    let v2 = store
+        .update(&actor(), f.institution.id(), 1, data.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(v2.meta.version, 2);
+    assert!(v2.meta.updated_at >= v2.meta.created_at);
+    match store.update(&actor(), f.institution.id(), 1, data, None).await {
+        Err(StoreError::Conflict {
+            expected: 1,
+            current: 2,
+            ..
+        }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let stored = store.get::<Organisation>(f.institution.id()).await.unwrap();
+    assert_eq!(stored, v2);
+}
+
+/// Conformance case `pagination_and_filters`.
+pub async fn pagination_and_filters(store: Store) {
+    let f = fixture(&store).await;
+    let other = store
+        .create(
+            &actor(),
+            from_json::<Organisation>(json!({"name": "Osaka Hospital", "kind": "medical_institution"})),
+        )
+        .await
+        .unwrap();
+    let mut batch = Batch::new(&actor());
+    for n in 0..25 {
+        batch.insert(patient(f.institution.id(), n)).unwrap();
+    }
+    for n in 0..5 {
+        batch.insert(patient(other.id(), n)).unwrap();
+    }
+    store.commit(batch).await.unwrap();
+
+    let filter = vec![Filter::eq("institution_id", Value::Uuid(f.institution.id()))];
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .list::<Patient>(&ListQuery {
+                filters: filter.clone(),
+                after,
+                limit: 10,
+                include_withdrawn: false,
+            })
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.items.iter().all(|p| p.data.institution_id == f.institution.id()));
+        seen.extend(page.items.iter().map(|p| p.id()));
+        match page.next_cursor {
+            Some(c) => after = Some(c.parse().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(pages, 3);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "pages come in id order");
+    assert_eq!(store.count::<Patient>(&filter).await.unwrap(), 25);
+    assert_eq!(store.count::<Patient>(&[]).await.unwrap(), 30);
+    let females = store
+        .count::<Patient>(&[Filter::eq("sex", Value::Text("female".into()))])
+        .await
+        .unwrap();
+    assert_eq!(females, 13 + 3);
+    let ranged = store
+        .list::<Plan>(&ListQuery {
+            filters: vec![Filter {
+                column: "status",
+                op: FilterOp::Eq,
+                value: Value::Text("draft".into()),
+            }],
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ranged.items.len(), 1);
+    assert!(ranged.next_cursor.is_none());
+}
+
+/// Conformance case `references_are_checked`.
+pub async fn references_are_checked(store: Store) {
+    let f = fixture(&store).await;
+    let missing = Uuid::now_v7();
+    let bad: Practitioner = from_json(json!({"organisation_id": missing, "name": "X", "profession": "nurse"}));
+    match store.create(&actor(), bad).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "organisation_id"),
+        other => panic!("expected invalid reference, got {other:?}"),
+    }
+    let mut plan = f.plan.data.clone();
+    plan.plan_number = "PB5000002".parse().unwrap();
+    plan.committee_id = f.institution.id();
+    match store.create(&actor(), plan).await {
+        Err(StoreError::Invalid(e)) => {
+            assert_eq!(e.0[0].field, "committee_id");
+            assert!(e.0[0].problem.contains("medical_institution"), "{}", e.0[0].problem);
+        }
+        other => panic!("expected wrong kind, got {other:?}"),
+    }
+}
+
+/// Conformance case `unique_values_clash`.
+pub async fn unique_values_clash(store: Store) {
+    let f = fixture(&store).await;
+    let mut plan = f.plan.data.clone();
+    plan.title = "another".parse().unwrap();
+    match store.create(&actor(), plan).await {
+        Err(StoreError::Duplicate { field, .. }) => assert_eq!(field, "plan_number"),
+        other => panic!("expected duplicate, got {other:?}"),
+    }
+    store.create(&actor(), patient(f.institution.id(), 7)).await.unwrap();
+    match store.create(&actor(), patient(f.institution.id(), 7)).await {
+        Err(StoreError::Duplicate { field, .. }) => assert_eq!(field, "record_number"),
+        other => panic!("expected duplicate patient, got {other:?}"),
+    }
+}
+
+/// Conformance case `batch_is_all_or_nothing`.
+pub async fn batch_is_all_or_nothing(store: Store) {
+    let f = fixture(&store).await;
+    let before_audit = store
+        .audit(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    // Someone else changes the institution after we read it.
+    let mut changed = f.institution.data.clone();
+    changed.code = Some("1234567".parse().unwrap());
+    store
+        .update(&actor(), f.institution.id(), 1, changed, None)
+        .await
+        .unwrap();
+    let mut batch = Batch::new(&actor());
+    batch.insert(patient(f.institution.id(), 1)).unwrap();
+    batch.insert(patient(f.institution.id(), 2)).unwrap();
+    batch.check(&f.institution); // stale: version 1
+    match store.commit(batch).await {
+        Err(StoreError::Conflict { .. }) => {}
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    assert_eq!(store.count::<Patient>(&[]).await.unwrap(), 0, "no partial write");
+    let after_audit = store
+        .audit(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(after_audit, before_audit + 1, "only the update was audited");
+}
+
+/// Conformance case `withdrawal_keeps_records`.
+pub async fn withdrawal_keeps_records(store: Store) {
+    let f = fixture(&store).await;
+    let p = store.create(&actor(), patient(f.institution.id(), 1)).await.unwrap();
+    let w = store
+        .withdraw::<Patient>(&actor(), p.id(), 1, "registered twice".into())
+        .await
+        .unwrap();
+    assert!(w.meta.withdrawn_at.is_some());
+    assert_eq!(store.count::<Patient>(&[]).await.unwrap(), 0);
+    let all = store
+        .list::<Patient>(&ListQuery {
+            include_withdrawn: true,
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 1);
+    assert_eq!(
+        all.items[0].meta.withdrawal_reason.as_deref(),
+        Some("registered twice")
+    );
+    assert!(matches!(
+        store.withdraw::<Patient>(&actor(), p.id(), 2, "again".into()).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+/// Conformance case `audit_chain_is_intact`.
+pub async fn audit_chain_is_intact(store: Store) {
+    let f = fixture(&store).await;
+    let mut data = f.plan.data.clone();
+    data.title = "Revised title".parse().unwrap();
+    store
+        .update(&actor(), f.plan.id(), 1, data, Some("typo".into()))
+        .await
+        .unwrap();
+    let entries = store
+        .audit(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 5);
+    assert_eq!(verify_chain(&entries), Ok(5));
+    let plan_history = store
+        .audit(&AuditQuery {
+            limit: 100,
+            entity: Some("plan".into()),
+            entity_id: Some(f.plan.id()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(plan_history.len(), 2);
+    assert_eq!(plan_history[1].action, AuditAction::Update);
+    assert_eq!(plan_history[1].reason.as_deref(), Some("typo"));
+    assert_eq!(
+        plan_history[1].before.as_ref().unwrap()["title"],
+        "Autologous adipose MSC for knee OA"
+    );
+    assert_eq!(plan_history[1].after.as_ref().unwrap()["title"], "Revised title");
+}

@@ -1,0 +1,22 @@
+//! The storage layer every other part of Saisei uses.
+//!
+//! It defines the [`Backend`] contract a database must fulfil, the map from entities to
+//! tables, the typed [`Store`] façade (validation, references, audit in the same
+//! transaction), the registry's workflows, and one conformance suite that every backend
+//! runs. It holds no SQL and no driver: those live in `saisei-store-sql` and the
+//! backend crates.
+
+pub mod backend;
+pub mod conformance;
+pub mod error;
+pub mod schema;
+pub mod sql;
+pub mod store;
+pub mod tables;
+pub mod value;
+
+pub use backend::{AuditQuery, Backend, Filter, FilterOp, ListQuery, Row, WriteBatch, WriteOp};
+pub use error::StoreError;
+pub use schema::{Col, Reference, Stored, TableDef};
+pub use store::{Batch, Page, Store};
+pub use value::{ColumnType, Value};

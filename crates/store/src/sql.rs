@@ -1,0 +1,202 @@
+//! Statement text shared by both SQL backends.
+//!
+//! SQLite and PostgreSQL both accept `$n` placeholders and double-quoted identifiers, so
+//! the statements for the generic record operations are written once here, from the
+//! table map. Identifiers come only from the static [`TableDef`]s, never from input;
+//! values are always bound. Backends add the driver, type binding, DDL and locking.
+
+use crate::backend::{AuditQuery, Filter, FilterOp, ListQuery};
+use crate::schema::TableDef;
+use crate::value::{ColumnType, Value};
+
+/// The metadata columns, in the order every statement reads and writes them.
+pub const META_COLUMNS: [&str; 6] = [
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "withdrawn_at",
+    "withdrawal_reason",
+];
+
+fn column_list(table: &TableDef) -> String {
+    META_COLUMNS
+        .iter()
+        .copied()
+        .chain(table.columns.iter().map(|c| c.name))
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `INSERT` of a full row: meta columns then data columns.
+pub fn insert(table: &TableDef) -> String {
+    let n = META_COLUMNS.len() + table.columns.len();
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO \"{}\" ({}) VALUES ({})",
+        table.name,
+        column_list(table),
+        placeholders.join(", ")
+    )
+}
+
+/// `UPDATE` of everything but id and created_at, guarded by the expected version.
+/// Binds: version, updated_at, withdrawn_at, withdrawal_reason, data columns…, id,
+/// expected version.
+pub fn update(table: &TableDef) -> String {
+    let mut sets = vec![
+        "\"version\" = $1".to_string(),
+        "\"updated_at\" = $2".to_string(),
+        "\"withdrawn_at\" = $3".to_string(),
+        "\"withdrawal_reason\" = $4".to_string(),
+    ];
+    let mut i = 5;
+    for c in table.columns {
+        sets.push(format!("\"{}\" = ${i}", c.name));
+        i += 1;
+    }
+    format!(
+        "UPDATE \"{}\" SET {} WHERE \"id\" = ${} AND \"version\" = ${}",
+        table.name,
+        sets.join(", "),
+        i,
+        i + 1
+    )
+}
+
+/// The current version of a row (for conflict messages and `Check` ops).
+pub fn version(table: &TableDef) -> String {
+    format!("SELECT \"version\" FROM \"{}\" WHERE \"id\" = $1", table.name)
+}
+
+/// One row by id.
+pub fn get(table: &TableDef) -> String {
+    format!(
+        "SELECT {} FROM \"{}\" WHERE \"id\" = $1",
+        column_list(table),
+        table.name
+    )
+}
+
+/// A `WHERE` clause and its bind values (with their column types).
+fn where_clause(
+    table: &TableDef,
+    filters: &[Filter],
+    include_withdrawn: bool,
+    after: Option<uuid::Uuid>,
+) -> (String, Vec<(Value, ColumnType)>) {
+    let mut conds = Vec::new();
+    let mut binds = Vec::new();
+    if !include_withdrawn {
+        conds.push("\"withdrawn_at\" IS NULL".to_string());
+    }
+    for f in filters {
+        // Filters are built from TableDef columns by the caller; an unknown name
+        // cannot reach here, but skip rather than interpolate if it ever does.
+        let Some(col) = table.column(f.column) else {
+            continue;
+        };
+        match f.op {
+            FilterOp::IsNull => conds.push(format!("\"{}\" IS NULL", col.name)),
+            FilterOp::NotNull => conds.push(format!("\"{}\" IS NOT NULL", col.name)),
+            op => {
+                let sym = match op {
+                    FilterOp::Eq => "=",
+                    FilterOp::Gte => ">=",
+                    _ => "<=",
+                };
+                binds.push((f.value.clone(), col.ty));
+                conds.push(format!("\"{}\" {sym} ${}", col.name, binds.len()));
+            }
+        }
+    }
+    if let Some(a) = after {
+        binds.push((Value::Uuid(a), ColumnType::Uuid));
+        conds.push(format!("\"id\" > ${}", binds.len()));
+    }
+    let clause = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (clause, binds)
+}
+
+/// A page of rows in id order.
+pub fn list(table: &TableDef, query: &ListQuery) -> (String, Vec<(Value, ColumnType)>) {
+    let (clause, binds) = where_clause(table, &query.filters, query.include_withdrawn, query.after);
+    (
+        format!(
+            "SELECT {} FROM \"{}\"{} ORDER BY \"id\" LIMIT {}",
+            column_list(table),
+            table.name,
+            clause,
+            query.limit
+        ),
+        binds,
+    )
+}
+
+/// A count of matching rows.
+pub fn count(
+    table: &TableDef,
+    filters: &[Filter],
+    include_withdrawn: bool,
+) -> (String, Vec<(Value, ColumnType)>) {
+    let (clause, binds) = where_clause(table, filters, include_withdrawn, None);
+    (
+        format!("SELECT COUNT(*) FROM \"{}\"{}", table.name, clause),
+        binds,
+    )
+}
+
+/// Columns of the audit table, in order.
+pub const AUDIT_COLUMNS: &str = "seq, at, actor, role, organisation_id, action, entity, entity_id, before_data, after_data, reason, prev_hash, hash";
+
+/// Insert one audit entry.
+pub const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor, role, organisation_id, action, entity, entity_id, before_data, after_data, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// The chain's last entry.
+pub const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+/// Audit entries by sequence, optionally for one entity; binds follow the clause.
+pub fn audit(query: &AuditQuery) -> (String, Vec<(Value, ColumnType)>) {
+    let mut conds = vec!["seq > $1".to_string()];
+    let mut binds = vec![(Value::Int(query.after_seq), ColumnType::Int)];
+    if let Some(e) = &query.entity {
+        binds.push((Value::Text(e.clone()), ColumnType::Text));
+        conds.push(format!("entity = ${}", binds.len()));
+    }
+    if let Some(id) = query.entity_id {
+        binds.push((Value::Uuid(id), ColumnType::Uuid));
+        conds.push(format!("entity_id = ${}", binds.len()));
+    }
+    (
+        format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {} ORDER BY seq LIMIT {}",
+            conds.join(" AND "),
+            query.limit.max(1)
+        ),
+        binds,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::PLAN_TRANSITIONS;
+
+    #[test]
+    fn quotes_reserved_words() {
+        let s = insert(&PLAN_TRANSITIONS);
+        assert!(s.contains("\"on\""));
+        assert!(s.ends_with("$12)"));
+    }
+
+    #[test]
+    fn update_guards_version() {
+        let s = update(&PLAN_TRANSITIONS);
+        assert!(s.ends_with("WHERE \"id\" = $11 AND \"version\" = $12"), "{s}");
+    }
+}

@@ -1,0 +1,413 @@
+//! The typed façade over a backend: what the server, the CLI and workflows call.
+//!
+//! It turns entities into rows and back, validates before writing, checks references so
+//! a client is told which field points nowhere, and puts an audit entry for every change
+//! into the same transaction as the change.
+
+use crate::backend::{AuditQuery, Backend, Filter, ListQuery, MAX_PAGE, Row, WriteBatch, WriteOp};
+use crate::error::StoreError;
+use crate::schema::{Reference, Stored, TableDef};
+use crate::value::row_values;
+use saisei_domain::audit::{AuditAction, AuditActor, AuditDraft, AuditEntry};
+use saisei_domain::registry::Organisation;
+use saisei_domain::{Record, RecordMeta, ValidationErrors};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One page of a list, with the cursor for the next.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    /// The records, in id (creation) order.
+    pub items: Vec<Record<T>>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The registry's storage, whichever database is behind it.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+/// The current instant at the precision every backend keeps (microseconds), so a
+/// record reads back exactly as it was written.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+}
+
+/// Converts an entity to a row.
+pub fn to_row<T: Stored>(meta: RecordMeta, data: &T) -> Result<Row, StoreError> {
+    let json = serde_json::to_value(data)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", T::KIND)))?;
+    let Json::Object(object) = json else {
+        return Err(StoreError::Corrupt(format!("{} is not an object", T::KIND)));
+    };
+    Ok(Row {
+        meta,
+        values: row_values(T::TABLE, &object)?,
+    })
+}
+
+/// Converts a row back to an entity, re-checking every value on the way.
+pub fn from_row<T: Stored>(row: Row) -> Result<Record<T>, StoreError> {
+    let mut object = Map::new();
+    for (col, value) in T::TABLE.columns.iter().zip(&row.values) {
+        let json = value.to_json();
+        if !json.is_null() {
+            object.insert(col.name.to_string(), json);
+        }
+    }
+    let data: T = serde_json::from_value(Json::Object(object)).map_err(|e| {
+        StoreError::Corrupt(format!("{} {}: {e}", T::KIND, row.meta.id))
+    })?;
+    Ok(Record {
+        meta: row.meta,
+        data,
+    })
+}
+
+fn data_json<T: Serialize>(data: &T) -> Json {
+    serde_json::to_value(data).unwrap_or(Json::Null)
+}
+
+/// Writes that will be committed together, each with its audit entry.
+pub struct Batch {
+    actor: AuditActor,
+    now: OffsetDateTime,
+    inner: WriteBatch,
+    references: Vec<Reference>,
+    inserted: HashSet<Uuid>,
+}
+
+impl Batch {
+    /// Starts an empty batch on behalf of `actor`.
+    pub fn new(actor: &AuditActor) -> Self {
+        Batch {
+            actor: actor.clone(),
+            now: now(),
+            inner: WriteBatch::default(),
+            references: Vec::new(),
+            inserted: HashSet::new(),
+        }
+    }
+
+    /// How many writes the batch holds.
+    pub fn len(&self) -> usize {
+        self.inner.ops.len()
+    }
+
+    /// Whether the batch holds no writes.
+    pub fn is_empty(&self) -> bool {
+        self.inner.ops.is_empty()
+    }
+
+    /// Adds a new record; its references are checked at commit.
+    pub fn insert<T: Stored>(&mut self, data: T) -> Result<Record<T>, StoreError> {
+        data.validate()?;
+        let meta = RecordMeta::new(self.now);
+        let row = to_row(meta.clone(), &data)?;
+        self.references.extend(data.references());
+        self.inserted.insert(meta.id);
+        let record = Record { meta, data };
+        self.inner.audit.push(AuditDraft {
+            actor: self.actor.clone(),
+            action: AuditAction::Create,
+            entity: T::KIND.to_string(),
+            entity_id: Some(record.meta.id),
+            before: None,
+            after: Some(data_json(&record.data)),
+            reason: None,
+        });
+        self.inner.ops.push(WriteOp::Insert {
+            table: T::TABLE,
+            row,
+        });
+        Ok(record)
+    }
+
+    /// Replaces a record's data, if nobody changed it since `current` was read.
+    pub fn update<T: Stored>(
+        &mut self,
+        current: &Record<T>,
+        data: T,
+        action: AuditAction,
+        reason: Option<String>,
+    ) -> Result<Record<T>, StoreError> {
+        data.validate()?;
+        let mut meta = current.meta.clone();
+        meta.version += 1;
+        meta.updated_at = self.now;
+        let row = to_row(meta.clone(), &data)?;
+        self.references.extend(data.references());
+        self.inner.audit.push(AuditDraft {
+            actor: self.actor.clone(),
+            action,
+            entity: T::KIND.to_string(),
+            entity_id: Some(meta.id),
+            before: Some(data_json(&current.data)),
+            after: Some(data_json(&data)),
+            reason,
+        });
+        self.inner.ops.push(WriteOp::Update {
+            table: T::TABLE,
+            row,
+            expected_version: current.meta.version,
+        });
+        Ok(Record { meta, data })
+    }
+
+    /// Marks a record withdrawn, keeping it.
+    pub fn withdraw<T: Stored>(
+        &mut self,
+        current: &Record<T>,
+        reason: String,
+    ) -> Result<Record<T>, StoreError> {
+        if current.meta.withdrawn_at.is_some() {
+            return Err(StoreError::invalid("id", format!("{} is already withdrawn", T::KIND)));
+        }
+        let mut meta = current.meta.clone();
+        meta.version += 1;
+        meta.updated_at = self.now;
+        meta.withdrawn_at = Some(self.now);
+        meta.withdrawal_reason = Some(reason.clone());
+        let row = to_row(meta.clone(), &current.data)?;
+        self.inner.audit.push(AuditDraft {
+            actor: self.actor.clone(),
+            action: AuditAction::Withdraw,
+            entity: T::KIND.to_string(),
+            entity_id: Some(meta.id),
+            before: Some(data_json(&current.data)),
+            after: None,
+            reason: Some(reason),
+        });
+        self.inner.ops.push(WriteOp::Update {
+            table: T::TABLE,
+            row,
+            expected_version: current.meta.version,
+        });
+        Ok(Record {
+            meta,
+            data: current.data.clone(),
+        })
+    }
+
+    /// Requires `record` to be unchanged when the batch commits.
+    pub fn check<T: Stored>(&mut self, record: &Record<T>) {
+        self.inner.ops.push(WriteOp::Check {
+            table: T::TABLE,
+            id: record.meta.id,
+            expected_version: record.meta.version,
+        });
+    }
+
+    /// Adds an audit entry that is not about a stored change (an export, a sign-in).
+    pub fn audit(&mut self, draft: AuditDraft) {
+        self.inner.audit.push(draft);
+    }
+}
+
+impl Store {
+    /// Wraps a connected backend.
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Store { backend }
+    }
+
+    /// The backend, for health checks and audit reads.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// One record, or `NotFound`.
+    pub async fn get<T: Stored>(&self, id: Uuid) -> Result<Record<T>, StoreError> {
+        self.find(id).await?.ok_or(StoreError::NotFound {
+            entity: T::KIND,
+            id,
+        })
+    }
+
+    /// One record, if it exists.
+    pub async fn find<T: Stored>(&self, id: Uuid) -> Result<Option<Record<T>>, StoreError> {
+        match self.backend.get(T::TABLE, id).await? {
+            Some(row) => Ok(Some(from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// One page of records.
+    pub async fn list<T: Stored>(&self, query: &ListQuery) -> Result<Page<T>, StoreError> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let q = ListQuery {
+            limit,
+            ..query.clone()
+        };
+        let rows = self.backend.list(T::TABLE, &q).await?;
+        let full = rows.len() as u32 == limit;
+        let items = rows
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<Vec<Record<T>>, _>>()?;
+        let next_cursor = if full {
+            items.last().map(|r| r.meta.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Every record matching `filters` (not withdrawn), across pages.
+    pub async fn all<T: Stored>(&self, filters: Vec<Filter>) -> Result<Vec<Record<T>>, StoreError> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let q = ListQuery {
+                filters: filters.clone(),
+                after,
+                limit: MAX_PAGE,
+                include_withdrawn: false,
+            };
+            let page = self.list::<T>(&q).await?;
+            let done = page.next_cursor.is_none();
+            after = page.items.last().map(|r| r.meta.id);
+            out.extend(page.items);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// How many records match.
+    pub async fn count<T: Stored>(&self, filters: &[Filter]) -> Result<u64, StoreError> {
+        self.backend.count(T::TABLE, filters, false).await
+    }
+
+    /// How many rows a table holds (not withdrawn).
+    pub async fn count_table(&self, table: &'static TableDef) -> Result<u64, StoreError> {
+        self.backend.count(table, &[], false).await
+    }
+
+    /// Creates one record.
+    pub async fn create<T: Stored>(
+        &self,
+        actor: &AuditActor,
+        data: T,
+    ) -> Result<Record<T>, StoreError> {
+        let mut batch = Batch::new(actor);
+        let record = batch.insert(data)?;
+        self.commit(batch).await?;
+        Ok(record)
+    }
+
+    /// Replaces a record's data if it still has `expected_version`.
+    pub async fn update<T: Stored>(
+        &self,
+        actor: &AuditActor,
+        id: Uuid,
+        expected_version: i64,
+        data: T,
+        reason: Option<String>,
+    ) -> Result<Record<T>, StoreError> {
+        let current = self.get::<T>(id).await?;
+        if current.meta.version != expected_version {
+            return Err(StoreError::Conflict {
+                entity: T::KIND,
+                id,
+                expected: expected_version,
+                current: current.meta.version,
+            });
+        }
+        let mut batch = Batch::new(actor);
+        let record = batch.update(&current, data, AuditAction::Update, reason)?;
+        self.commit(batch).await?;
+        Ok(record)
+    }
+
+    /// Withdraws a record (it stays, marked, with the reason).
+    pub async fn withdraw<T: Stored>(
+        &self,
+        actor: &AuditActor,
+        id: Uuid,
+        expected_version: i64,
+        reason: String,
+    ) -> Result<Record<T>, StoreError> {
+        let current = self.get::<T>(id).await?;
+        if current.meta.version != expected_version {
+            return Err(StoreError::Conflict {
+                entity: T::KIND,
+                id,
+                expected: expected_version,
+                current: current.meta.version,
+            });
+        }
+        let mut batch = Batch::new(actor);
+        let record = batch.withdraw(&current, reason)?;
+        self.commit(batch).await?;
+        Ok(record)
+    }
+
+    /// Checks a batch's references, then applies it as one transaction.
+    pub async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.check_references(&batch).await?;
+        self.backend.apply(batch.inner).await
+    }
+
+    async fn check_references(&self, batch: &Batch) -> Result<(), StoreError> {
+        let mut errors = ValidationErrors::default();
+        let mut seen = HashSet::new();
+        for r in &batch.references {
+            if batch.inserted.contains(&r.id) || !seen.insert((r.table.name, r.id, r.kinds.len())) {
+                continue;
+            }
+            match self.backend.get(r.table, r.id).await? {
+                None => errors.push(
+                    r.field,
+                    format!("no {} with id {}", r.table.entity, r.id),
+                ),
+                Some(row) if row.meta.withdrawn_at.is_some() => errors.push(
+                    r.field,
+                    format!("{} {} is withdrawn", r.table.entity, r.id),
+                ),
+                Some(row) if !r.kinds.is_empty() => {
+                    let org: Record<Organisation> = from_row(row)?;
+                    if !r.kinds.contains(&org.data.kind) {
+                        let kinds: Vec<String> = r
+                            .kinds
+                            .iter()
+                            .map(|k| data_json(k).as_str().unwrap_or_default().to_string())
+                            .collect();
+                        errors.push(
+                            r.field,
+                            format!(
+                                "organisation {} is a {}, expected {}",
+                                r.id,
+                                data_json(&org.data.kind).as_str().unwrap_or_default(),
+                                kinds.join(" or ")
+                            ),
+                        );
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        errors.into_result().map_err(StoreError::Invalid)
+    }
+
+    /// Appends audit entries that record no data change (sign-ins, exports).
+    pub async fn record_audit(&self, drafts: Vec<AuditDraft>) -> Result<(), StoreError> {
+        self.backend
+            .apply(WriteBatch {
+                ops: Vec::new(),
+                audit: drafts,
+            })
+            .await
+    }
+
+    /// Audit entries in sequence order.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        self.backend.audit(query).await
+    }
+}
