@@ -1,10 +1,14 @@
 //! `saisei`: the one binary. Every subcommand is a thin shell over the library crates.
 
+mod config;
+mod demo;
 mod exit;
+mod serve;
 mod stats;
 
 use clap::{Parser, Subcommand};
 use exit::CliError;
+use std::path::PathBuf;
 
 /// Saisei — registry and evidence platform for regenerative medicine.
 #[derive(Parser)]
@@ -16,17 +20,115 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the registry over HTTP (JSON API under /api/v1, overview at /).
+    Serve {
+        /// Database: a SQLite file path (default saisei.db) or postgres://… URL [env: SAISEI_DATABASE_URL].
+        #[arg(long)]
+        db: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// File holding the pseudonym key (hex, ≥ 32 bytes) [or env SAISEI_PSEUDONYM_KEY].
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Fill a database with a realistic synthetic registry, then serve it.
+    Demo {
+        /// SQLite file (default saisei-demo.db, replaced on each run) or postgres://… URL.
+        #[arg(long)]
+        db: Option<String>,
+        /// Number of patients (treated and registry controls).
+        #[arg(long, default_value_t = 2000)]
+        patients: usize,
+        /// Random seed; the same seed gives the same registry.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Only write the database; do not serve it.
+        #[arg(long)]
+        no_serve: bool,
+        /// Replace an existing file named with --db.
+        #[arg(long)]
+        fresh: bool,
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        /// Database: a SQLite file path or postgres://… URL [env: SAISEI_DATABASE_URL].
+        #[arg(long)]
+        db: Option<String>,
+    },
     /// Statistics on any CSV file: logistic regression, Cox, Kaplan-Meier, matching, power.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let result: Result<(), CliError> = match cli.command {
-        Command::Stats(cmd) => stats::run(cmd),
+fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let level = match std::env::var("SAISEI_LOG").as_deref() {
+        Ok("debug") => LevelFilter::DEBUG,
+        Ok("info") => LevelFilter::INFO,
+        Ok("error") => LevelFilter::ERROR,
+        _ => LevelFilter::WARN,
     };
-    if let Err(e) = result {
+    let filter = Targets::new().with_default(level).with_target("sqlx", LevelFilter::ERROR);
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failure(e.into()))
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Stats(cmd) => stats::run(cmd),
+        Command::Serve { db, addr, key_file } => {
+            let db = config::database_url(db.as_deref());
+            let addr = serve::parse_addr(&addr)?;
+            runtime()?.block_on(async {
+                let store = serve::open(&db).await?;
+                serve::serve(store, key_file.as_deref(), &db, addr).await
+            })
+        }
+        Command::Migrate { db } => {
+            let db = config::database_url(db.as_deref());
+            runtime()?.block_on(async {
+                let store = serve::open(&db).await?;
+                store.backend().close().await;
+                println!("{db}: schema is up to date");
+                Ok(())
+            })
+        }
+        Command::Demo {
+            db,
+            patients,
+            seed,
+            no_serve,
+            fresh,
+            addr,
+        } => runtime()?.block_on(demo::run(demo::DemoArgs {
+            db,
+            patients,
+            seed,
+            no_serve,
+            fresh,
+            addr,
+        })),
+    }
+}
+
+fn main() {
+    init_logging();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

@@ -14,6 +14,7 @@ pub mod sql;
 pub mod store;
 pub mod tables;
 pub mod value;
+pub mod workflow;
 
 pub use backend::{AuditQuery, Backend, Filter, FilterOp, ListQuery, Row, WriteBatch, WriteOp};
 pub use error::StoreError;

@@ -130,7 +130,7 @@ impl Validate for Patient {
 
 impl Entity for Patient {
     const KIND: &'static str = "patient";
-    const READ_ONLY: &'static [&'static str] = &["pseudonym", "institution_id"];
+    const READ_ONLY: &'static [&'static str] = &["pseudonym"];
 }
 
 /// What a client sends to register a patient: the record number is turned into a

@@ -1,0 +1,104 @@
+//! Where the database and the pseudonym key come from.
+//!
+//! Layered as the rest of the command line: a flag wins, then a `SAISEI_…` environment
+//! variable, then a default. The pseudonym key is a secret: it is read from a file or
+//! the environment, never from the database, and never printed.
+
+use crate::exit::CliError;
+use saisei_domain::pseudonym::PseudonymKey;
+use std::path::{Path, PathBuf};
+
+/// The database used when none is named.
+pub const DEFAULT_DB: &str = "saisei.db";
+
+/// Resolves the database URL: the flag, else `SAISEI_DATABASE_URL`, else the default.
+pub fn database_url(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("SAISEI_DATABASE_URL").ok())
+        .unwrap_or_else(|| DEFAULT_DB.to_string())
+}
+
+/// Whether a URL names a SQLite file (as opposed to a PostgreSQL server).
+pub fn is_sqlite(url: &str) -> bool {
+    !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+}
+
+/// The file path of a SQLite URL or path.
+pub fn sqlite_path(url: &str) -> PathBuf {
+    let p = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(p.split('?').next().unwrap_or(p))
+}
+
+/// The key file kept beside a SQLite database (`<db>.key`).
+pub fn key_file_beside(url: &str) -> Option<PathBuf> {
+    if !is_sqlite(url) {
+        return None;
+    }
+    let mut p = sqlite_path(url).into_os_string();
+    p.push(".key");
+    Some(PathBuf::from(p))
+}
+
+/// Parses key material: 64+ hex digits, or any text of at least 32 bytes.
+pub fn parse_key(text: &str) -> Result<PseudonymKey, CliError> {
+    let t = text.trim();
+    let bytes = if t.len() >= 64 && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
+            .collect()
+    } else {
+        t.as_bytes().to_vec()
+    };
+    PseudonymKey::new(bytes).map_err(|e| CliError::input(format!("pseudonym key: {e}")))
+}
+
+/// Loads the pseudonym key: `--key-file`, else `SAISEI_PSEUDONYM_KEY`, else
+/// `SAISEI_PSEUDONYM_KEY_FILE`, else `<db>.key` beside a SQLite database. `None` when
+/// none is configured (the server then refuses to register patients).
+pub fn load_key(key_file: Option<&Path>, db_url: &str) -> Result<Option<PseudonymKey>, CliError> {
+    if let Some(path) = key_file {
+        return read_key_file(path).map(Some);
+    }
+    if let Ok(text) = std::env::var("SAISEI_PSEUDONYM_KEY") {
+        return parse_key(&text).map(Some);
+    }
+    if let Ok(path) = std::env::var("SAISEI_PSEUDONYM_KEY_FILE") {
+        return read_key_file(Path::new(&path)).map(Some);
+    }
+    match key_file_beside(db_url) {
+        Some(path) if path.exists() => read_key_file(&path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn read_key_file(path: &Path) -> Result<PseudonymKey, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("--key-file {}: {e}", path.display())))?;
+    parse_key(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(is_sqlite("x.db"));
+        assert!(is_sqlite("sqlite:///tmp/x.db"));
+        assert!(!is_sqlite("postgres://h/db"));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), PathBuf::from("/tmp/x.db"));
+        assert_eq!(sqlite_path("sqlite:x.db?mode=rwc"), PathBuf::from("x.db"));
+        assert_eq!(key_file_beside("/tmp/x.db"), Some(PathBuf::from("/tmp/x.db.key")));
+    }
+
+    #[test]
+    fn keys() {
+        assert!(parse_key(&"ab".repeat(32)).is_ok());
+        assert!(parse_key("short").is_err());
+        assert!(parse_key(&"x".repeat(32)).is_ok());
+    }
+}

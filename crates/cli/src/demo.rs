@@ -1,0 +1,132 @@
+//! `saisei demo`: fill a database with the synthetic registry, then serve it.
+
+use crate::config;
+use crate::exit::CliError;
+use crate::serve;
+use indicatif::{ProgressBar, ProgressStyle};
+use saisei_demo::{DemoOptions, demo_key};
+use saisei_store::tables;
+use std::path::Path;
+use std::time::Instant;
+
+/// The demo database used when none is named.
+pub const DEFAULT_DEMO_DB: &str = "saisei-demo.db";
+
+/// Options of `saisei demo`.
+pub struct DemoArgs {
+    /// Database URL or path, if given.
+    pub db: Option<String>,
+    /// Number of patients.
+    pub patients: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Do not serve afterwards.
+    pub no_serve: bool,
+    /// Replace an existing database file.
+    pub fresh: bool,
+    /// Where to serve.
+    pub addr: String,
+}
+
+fn remove_sqlite_files(path: &Path) -> Result<(), CliError> {
+    for suffix in ["", "-wal", "-shm", ".key"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = Path::new(&p);
+        if p.exists() {
+            std::fs::remove_file(p)
+                .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot remove {}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> Result<(), CliError> {
+    if args.patients == 0 || args.patients > 5_000_000 {
+        return Err(CliError::input("--patients must be between 1 and 5000000"));
+    }
+    let addr = serve::parse_addr(&args.addr)?;
+    let explicit = args.db.is_some();
+    let db_url = args.db.unwrap_or_else(|| DEFAULT_DEMO_DB.to_string());
+    if config::is_sqlite(&db_url) {
+        let path = config::sqlite_path(&db_url);
+        if path.exists() {
+            if explicit && !args.fresh {
+                return Err(CliError::input(format!(
+                    "--db: {} already exists; pass --fresh to replace it with a new demo registry",
+                    path.display()
+                )));
+            }
+            remove_sqlite_files(&path)?;
+        }
+    }
+    let store = serve::open(&db_url).await?;
+    let existing = store
+        .count_table(&tables::ORGANISATIONS)
+        .await
+        .map_err(|e| CliError::Failure(e.into()))?;
+    if existing > 0 {
+        return Err(CliError::input(format!(
+            "--db: the database already holds {existing} organisations; use an empty database for the demo"
+        )));
+    }
+    let key = demo_key(args.seed);
+    if let Some(key_path) = config::key_file_beside(&db_url) {
+        std::fs::write(&key_path, demo_key_hex(args.seed))
+            .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", key_path.display())))?;
+    }
+    let rules = serve::rules()?;
+    let started = Instant::now();
+    let bar = ProgressBar::new(args.patients as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} patients ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("generating demo registry");
+    saisei_demo::generate(
+        &store,
+        rules,
+        &key,
+        DemoOptions {
+            patients: args.patients,
+            seed: args.seed,
+        },
+        |n| bar.set_position(n as u64),
+    )
+    .await
+    .map_err(|e| CliError::Failure(anyhow::anyhow!("demo generation failed: {e}")))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    println!(
+        "Demo registry written to {db_url} in {:.1} s (seed {}).",
+        elapsed.as_secs_f64(),
+        args.seed
+    );
+    for (label, table) in [
+        ("organisations", &tables::ORGANISATIONS),
+        ("plans", &tables::PLANS),
+        ("patients", &tables::PATIENTS),
+        ("treatments", &tables::TREATMENTS),
+        ("visits", &tables::VISITS),
+        ("observations", &tables::OBSERVATIONS),
+        ("adverse events", &tables::ADVERSE_EVENTS),
+    ] {
+        let n = store.count_table(table).await.map_err(|e| CliError::Failure(e.into()))?;
+        println!("  {label:<16} {n:>9}");
+    }
+    if let Some(key_path) = config::key_file_beside(&db_url) {
+        println!("Pseudonym key (demo only): {}", key_path.display());
+    }
+    if args.no_serve {
+        store.backend().close().await;
+        return Ok(());
+    }
+    serve::serve(store, None, &db_url, addr).await
+}
+
+/// The demo key as hex, for the key file.
+fn demo_key_hex(seed: u64) -> String {
+    saisei_domain::pseudonym::hex(&saisei_demo::demo_key_bytes(seed))
+}

@@ -1,0 +1,816 @@
+//! What a provider answers about a therapy, parsed into a [`TherapyDescription`].
+//!
+//! The description is the input of classification. Its wire form (JSON in the API, the
+//! CLI's `--input`) is [`TherapyInput`]: every key optional, unknown keys rejected. Turning
+//! it into a [`TherapyDescription`] checks which answers the material needs, so holding a
+//! description means it is consistent:
+//!
+//! | field | `cells` | `ev`, `culture_supernatant` | `nucleic_acid` |
+//! |---|---|---|---|
+//! | `material`, `purpose` | required | required | required |
+//! | `cell_source`, `cell_kind`, `gene_introduced`, `genome_edited`, `cultured`, `homologous_use` | required | rejected (describe the source cells under `source`) | `gene_introduced`, `genome_edited` optional; the rest rejected |
+//! | `procedure` | optional (`null` = none) | rejected | rejected |
+//! | `source` | rejected | required: `cell_source`, `cell_kind`, `gene_introduced`, `genome_edited`, `cultured` | rejected |
+//!
+//! ES, iPS and iPS-like cells are cultured by definition, so `cultured = false` with those
+//! kinds (top level or under `source`) is rejected as inconsistent. Booleans are required
+//! rather than defaulted because each one can change the class: a silent `false` would be
+//! a silent classification.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::class::{UnknownVariant, wire_enum};
+
+wire_enum! {
+    /// What is administered: cells, or a cell-free product.
+    pub enum Material {
+        /// Processed cells (細胞加工物).
+        Cells => "cells",
+        /// Extracellular vesicles ("exosomes") isolated from cells.
+        Ev => "ev",
+        /// Culture supernatant (培養上清) of cells.
+        CultureSupernatant => "culture_supernatant",
+        /// Nucleic acids (or gene-editing agents) introduced in vivo (核酸等).
+        NucleicAcid => "nucleic_acid",
+    }
+}
+
+impl Material {
+    /// Whether the material is cell-free but made from cells, so its source cells are
+    /// described under `source`.
+    pub const fn is_cell_derived(self) -> bool {
+        matches!(self, Material::Ev | Material::CultureSupernatant)
+    }
+}
+
+wire_enum! {
+    /// Whose cells: the recipient's own, another person's, or an animal's.
+    pub enum CellSource {
+        /// 自家: the recipient's own cells.
+        Autologous => "autologous",
+        /// 同種: cells of a person other than the recipient.
+        Allogeneic => "allogeneic",
+        /// 異種: animal cells.
+        Xenogeneic => "xenogeneic",
+    }
+}
+
+wire_enum! {
+    /// The kind of cell, as the risk classes distinguish them.
+    pub enum CellKind {
+        /// Differentiated somatic cells (fibroblasts, chondrocytes, lymphocytes, platelets…).
+        Somatic => "somatic",
+        /// Somatic stem cells (e.g. mesenchymal stem/stromal cells).
+        SomaticStem => "somatic_stem",
+        /// Embryonic stem cells or cells derived from them.
+        Es => "es",
+        /// Induced pluripotent stem cells or cells derived from them.
+        Ips => "ips",
+        /// iPS-like cells (人工多能性幹細胞様細胞) or cells derived from them.
+        IpsLike => "ips_like",
+        /// Hematopoietic stem cells.
+        HematopoieticStem => "hematopoietic_stem",
+    }
+}
+
+impl CellKind {
+    /// Whether the kind is pluripotent (ES, iPS, iPS-like), which the rules treat alike.
+    pub const fn is_pluripotent(self) -> bool {
+        matches!(self, CellKind::Es | CellKind::Ips | CellKind::IpsLike)
+    }
+}
+
+wire_enum! {
+    /// What the therapy is for.
+    pub enum Purpose {
+        /// Rebuilding, repairing or forming a structure or function of the body (再建・修復・形成).
+        Reconstruction => "reconstruction",
+        /// Treating or preventing a disease (疾病の治療・予防).
+        Treatment => "treatment",
+    }
+}
+
+wire_enum! {
+    /// A procedure the Act's cabinet order excludes (in its plain form).
+    pub enum Procedure {
+        /// Blood transfusion (輸血).
+        BloodTransfusion => "blood_transfusion",
+        /// Hematopoietic stem cell transplantation (造血幹細胞移植).
+        HscTransplant => "hsc_transplant",
+        /// Assisted reproduction with gametes or embryos (生殖補助医療).
+        AssistedReproduction => "assisted_reproduction",
+    }
+}
+
+/// The cells an EV or culture supernatant product is made from.
+///
+/// A proposal rule set classes cell-free products by these cells, so they are described
+/// with the same answers as administered cells (minus use and purpose, which belong to the
+/// product).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(
+    try_from = "SourceCellsInput",
+    into = "SourceCellsInput",
+    deny_unknown_fields
+)]
+pub struct SourceCells {
+    /// Whose cells.
+    pub cell_source: CellSource,
+    /// Which kind of cells.
+    pub cell_kind: CellKind,
+    /// Whether a gene was introduced into the cells.
+    pub gene_introduced: bool,
+    /// Whether the cells' genome was edited.
+    pub genome_edited: bool,
+    /// Whether the cells were cultured.
+    pub cultured: bool,
+}
+
+/// The wire form of [`SourceCells`]: every key optional so that a missing or misspelt one
+/// is reported with its field path (`source.cell_kind`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceCellsInput {
+    /// See [`SourceCells::cell_source`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_source: Option<String>,
+    /// See [`SourceCells::cell_kind`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_kind: Option<String>,
+    /// See [`SourceCells::gene_introduced`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gene_introduced: Option<bool>,
+    /// See [`SourceCells::genome_edited`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome_edited: Option<bool>,
+    /// See [`SourceCells::cultured`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cultured: Option<bool>,
+}
+
+/// A therapy as the classifier sees it; consistent by construction (see the module docs
+/// for which answers each material requires).
+///
+/// Build one from JSON with serde (`serde_json::from_str::<TherapyDescription>`), or from a
+/// [`TherapyInput`] with `TryFrom` to get a typed [`TherapyError`] naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "TherapyInput", into = "TherapyInput", deny_unknown_fields)]
+#[schema(example = json!({
+    "material": "cells",
+    "cell_source": "autologous",
+    "cell_kind": "somatic_stem",
+    "gene_introduced": false,
+    "genome_edited": false,
+    "cultured": true,
+    "homologous_use": false,
+    "purpose": "treatment",
+    "procedure": null
+}))]
+pub struct TherapyDescription {
+    /// What is administered.
+    material: Material,
+    /// Whose cells (required for `cells`).
+    cell_source: Option<CellSource>,
+    /// Which kind of cells (required for `cells`).
+    cell_kind: Option<CellKind>,
+    /// Whether a gene was introduced (required for `cells`; optional for `nucleic_acid`).
+    gene_introduced: Option<bool>,
+    /// Whether the genome was edited (required for `cells`; optional for `nucleic_acid`).
+    genome_edited: Option<bool>,
+    /// Whether the cells were cultured (required for `cells`).
+    cultured: Option<bool>,
+    /// Whether the cells do at the site what they did where they came from (相同利用;
+    /// required for `cells`).
+    homologous_use: Option<bool>,
+    /// What the therapy is for.
+    purpose: Purpose,
+    /// An excluded procedure this is, if any (only for `cells`).
+    procedure: Option<Procedure>,
+    /// The cells an EV or culture supernatant is made from (required for those materials).
+    source: Option<SourceCells>,
+}
+
+/// The wire form of [`TherapyDescription`]: every key optional, unknown keys rejected.
+///
+/// Deserialising this only fails on JSON syntax, types or unknown keys; the conversion to
+/// [`TherapyDescription`] then reports a missing, misplaced or unknown value by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TherapyInput {
+    /// `cells` | `ev` | `culture_supernatant` | `nucleic_acid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material: Option<String>,
+    /// `autologous` | `allogeneic` | `xenogeneic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_source: Option<String>,
+    /// `somatic` | `somatic_stem` | `es` | `ips` | `ips_like` | `hematopoietic_stem`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_kind: Option<String>,
+    /// Whether a gene was introduced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gene_introduced: Option<bool>,
+    /// Whether the genome was edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome_edited: Option<bool>,
+    /// Whether the cells were cultured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cultured: Option<bool>,
+    /// Whether the use is homologous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homologous_use: Option<bool>,
+    /// `reconstruction` | `treatment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// `null` | `blood_transfusion` | `hsc_transplant` | `assisted_reproduction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
+    /// The source cells of an EV or culture supernatant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceCellsInput>,
+}
+
+/// A therapy description that was rejected, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {problem}")]
+pub struct TherapyError {
+    /// The field path, e.g. `cell_kind` or `source.cultured`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: TherapyProblem,
+}
+
+/// What is wrong with a field of a therapy description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TherapyProblem {
+    /// The field is needed (for this material, when `material` is given).
+    #[error("required{}", .material.map(|m| format!(" when material is {m}")).unwrap_or_default())]
+    Missing {
+        /// The material that needs it; `None` when every description needs it.
+        material: Option<Material>,
+    },
+    /// The field does not apply to this material.
+    #[error("not allowed when material is {material}{hint}")]
+    NotAllowed {
+        /// The material given.
+        material: Material,
+        /// Where the answer belongs instead, if anywhere.
+        hint: &'static str,
+    },
+    /// The value is not one of the accepted ones.
+    #[error(transparent)]
+    Unknown(#[from] UnknownVariant),
+    /// The value contradicts another answer.
+    #[error("{0}")]
+    Inconsistent(&'static str),
+}
+
+const PLURIPOTENT_CULTURED: &str =
+    "ES, iPS and iPS-like cells are cultured by definition, so `cultured` must be true";
+const SOURCE_HINT: &str = ": describe the source cells under `source`";
+const CELLS_ONLY: &str = " (only for material cells)";
+const DERIVED_ONLY: &str = " (only for material ev or culture_supernatant)";
+
+fn parse<T: std::str::FromStr<Err = UnknownVariant>>(
+    field: &'static str,
+    value: &str,
+) -> Result<T, TherapyError> {
+    value.parse().map_err(|e: UnknownVariant| TherapyError {
+        field,
+        problem: e.into(),
+    })
+}
+
+fn required<T>(
+    field: &'static str,
+    value: Option<T>,
+    material: Material,
+) -> Result<T, TherapyError> {
+    value.ok_or(TherapyError {
+        field,
+        problem: TherapyProblem::Missing {
+            material: Some(material),
+        },
+    })
+}
+
+fn reject<T>(
+    field: &'static str,
+    value: &Option<T>,
+    material: Material,
+    hint: &'static str,
+) -> Result<(), TherapyError> {
+    match value {
+        Some(_) => Err(TherapyError {
+            field,
+            problem: TherapyProblem::NotAllowed { material, hint },
+        }),
+        None => Ok(()),
+    }
+}
+
+impl TryFrom<SourceCellsInput> for SourceCells {
+    type Error = TherapyError;
+
+    fn try_from(input: SourceCellsInput) -> Result<Self, Self::Error> {
+        let missing = |field| TherapyError {
+            field,
+            problem: TherapyProblem::Missing { material: None },
+        };
+        let cell_source = parse(
+            "source.cell_source",
+            &input
+                .cell_source
+                .ok_or_else(|| missing("source.cell_source"))?,
+        )?;
+        let cell_kind: CellKind = parse(
+            "source.cell_kind",
+            &input.cell_kind.ok_or_else(|| missing("source.cell_kind"))?,
+        )?;
+        let gene_introduced = input
+            .gene_introduced
+            .ok_or_else(|| missing("source.gene_introduced"))?;
+        let genome_edited = input
+            .genome_edited
+            .ok_or_else(|| missing("source.genome_edited"))?;
+        let cultured = input.cultured.ok_or_else(|| missing("source.cultured"))?;
+        if cell_kind.is_pluripotent() && !cultured {
+            return Err(TherapyError {
+                field: "source.cultured",
+                problem: TherapyProblem::Inconsistent(PLURIPOTENT_CULTURED),
+            });
+        }
+        Ok(SourceCells {
+            cell_source,
+            cell_kind,
+            gene_introduced,
+            genome_edited,
+            cultured,
+        })
+    }
+}
+
+impl From<SourceCells> for SourceCellsInput {
+    fn from(s: SourceCells) -> Self {
+        SourceCellsInput {
+            cell_source: Some(s.cell_source.as_str().to_owned()),
+            cell_kind: Some(s.cell_kind.as_str().to_owned()),
+            gene_introduced: Some(s.gene_introduced),
+            genome_edited: Some(s.genome_edited),
+            cultured: Some(s.cultured),
+        }
+    }
+}
+
+impl TryFrom<TherapyInput> for TherapyDescription {
+    type Error = TherapyError;
+
+    fn try_from(input: TherapyInput) -> Result<Self, Self::Error> {
+        let material: Material = parse(
+            "material",
+            input.material.as_deref().ok_or(TherapyError {
+                field: "material",
+                problem: TherapyProblem::Missing { material: None },
+            })?,
+        )?;
+        let purpose: Purpose = parse(
+            "purpose",
+            input.purpose.as_deref().ok_or(TherapyError {
+                field: "purpose",
+                problem: TherapyProblem::Missing { material: None },
+            })?,
+        )?;
+        match material {
+            Material::Cells => {
+                let cell_source = parse(
+                    "cell_source",
+                    &required("cell_source", input.cell_source, material)?,
+                )?;
+                let cell_kind: CellKind = parse(
+                    "cell_kind",
+                    &required("cell_kind", input.cell_kind, material)?,
+                )?;
+                let gene_introduced = required("gene_introduced", input.gene_introduced, material)?;
+                let genome_edited = required("genome_edited", input.genome_edited, material)?;
+                let cultured = required("cultured", input.cultured, material)?;
+                let homologous_use = required("homologous_use", input.homologous_use, material)?;
+                let procedure = input
+                    .procedure
+                    .as_deref()
+                    .map(|p| parse::<Procedure>("procedure", p))
+                    .transpose()?;
+                reject("source", &input.source, material, DERIVED_ONLY)?;
+                if cell_kind.is_pluripotent() && !cultured {
+                    return Err(TherapyError {
+                        field: "cultured",
+                        problem: TherapyProblem::Inconsistent(PLURIPOTENT_CULTURED),
+                    });
+                }
+                Ok(TherapyDescription {
+                    material,
+                    cell_source: Some(cell_source),
+                    cell_kind: Some(cell_kind),
+                    gene_introduced: Some(gene_introduced),
+                    genome_edited: Some(genome_edited),
+                    cultured: Some(cultured),
+                    homologous_use: Some(homologous_use),
+                    purpose,
+                    procedure,
+                    source: None,
+                })
+            }
+            Material::Ev | Material::CultureSupernatant => {
+                reject("cell_source", &input.cell_source, material, SOURCE_HINT)?;
+                reject("cell_kind", &input.cell_kind, material, SOURCE_HINT)?;
+                reject(
+                    "gene_introduced",
+                    &input.gene_introduced,
+                    material,
+                    SOURCE_HINT,
+                )?;
+                reject("genome_edited", &input.genome_edited, material, SOURCE_HINT)?;
+                reject("cultured", &input.cultured, material, SOURCE_HINT)?;
+                reject(
+                    "homologous_use",
+                    &input.homologous_use,
+                    material,
+                    CELLS_ONLY,
+                )?;
+                reject("procedure", &input.procedure, material, CELLS_ONLY)?;
+                let source = SourceCells::try_from(required("source", input.source, material)?)?;
+                Ok(TherapyDescription {
+                    material,
+                    cell_source: None,
+                    cell_kind: None,
+                    gene_introduced: None,
+                    genome_edited: None,
+                    cultured: None,
+                    homologous_use: None,
+                    purpose,
+                    procedure: None,
+                    source: Some(source),
+                })
+            }
+            Material::NucleicAcid => {
+                reject("cell_source", &input.cell_source, material, CELLS_ONLY)?;
+                reject("cell_kind", &input.cell_kind, material, CELLS_ONLY)?;
+                reject("cultured", &input.cultured, material, CELLS_ONLY)?;
+                reject(
+                    "homologous_use",
+                    &input.homologous_use,
+                    material,
+                    CELLS_ONLY,
+                )?;
+                reject("procedure", &input.procedure, material, CELLS_ONLY)?;
+                reject("source", &input.source, material, DERIVED_ONLY)?;
+                Ok(TherapyDescription {
+                    material,
+                    cell_source: None,
+                    cell_kind: None,
+                    gene_introduced: input.gene_introduced,
+                    genome_edited: input.genome_edited,
+                    cultured: None,
+                    homologous_use: None,
+                    purpose,
+                    procedure: None,
+                    source: None,
+                })
+            }
+        }
+    }
+}
+
+impl From<TherapyDescription> for TherapyInput {
+    fn from(d: TherapyDescription) -> Self {
+        TherapyInput {
+            material: Some(d.material.as_str().to_owned()),
+            cell_source: d.cell_source.map(|v| v.as_str().to_owned()),
+            cell_kind: d.cell_kind.map(|v| v.as_str().to_owned()),
+            gene_introduced: d.gene_introduced,
+            genome_edited: d.genome_edited,
+            cultured: d.cultured,
+            homologous_use: d.homologous_use,
+            purpose: Some(d.purpose.as_str().to_owned()),
+            procedure: d.procedure.map(|v| v.as_str().to_owned()),
+            source: d.source.map(SourceCellsInput::from),
+        }
+    }
+}
+
+impl TherapyDescription {
+    /// What is administered.
+    pub fn material(&self) -> Material {
+        self.material
+    }
+
+    /// Whose cells; `Some` exactly when the material is cells.
+    pub fn cell_source(&self) -> Option<CellSource> {
+        self.cell_source
+    }
+
+    /// Which kind of cells; `Some` exactly when the material is cells.
+    pub fn cell_kind(&self) -> Option<CellKind> {
+        self.cell_kind
+    }
+
+    /// Whether a gene was introduced; always `Some` for cells, optional for nucleic acids.
+    pub fn gene_introduced(&self) -> Option<bool> {
+        self.gene_introduced
+    }
+
+    /// Whether the genome was edited; always `Some` for cells, optional for nucleic acids.
+    pub fn genome_edited(&self) -> Option<bool> {
+        self.genome_edited
+    }
+
+    /// Whether the cells were cultured; `Some` exactly when the material is cells.
+    pub fn cultured(&self) -> Option<bool> {
+        self.cultured
+    }
+
+    /// Whether the use is homologous; `Some` exactly when the material is cells.
+    pub fn homologous_use(&self) -> Option<bool> {
+        self.homologous_use
+    }
+
+    /// What the therapy is for.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// The excluded procedure this is, if any (only ever set for cells).
+    pub fn procedure(&self) -> Option<Procedure> {
+        self.procedure
+    }
+
+    /// The source cells; `Some` exactly for EVs and culture supernatants.
+    pub fn source(&self) -> Option<&SourceCells> {
+        self.source.as_ref()
+    }
+
+    /// Every valid description (a few thousand), in a fixed order.
+    ///
+    /// The answers are finite, so rule sets can be checked exhaustively at load (every rule
+    /// reachable, every description classified), and tests can sweep the whole space.
+    pub fn all_valid() -> Vec<TherapyDescription> {
+        let bools = [false, true];
+        let mut out = Vec::new();
+        for &purpose in Purpose::ALL {
+            for &source in CellSource::ALL {
+                for &kind in CellKind::ALL {
+                    for gene_introduced in bools {
+                        for genome_edited in bools {
+                            for cultured in bools {
+                                if kind.is_pluripotent() && !cultured {
+                                    continue;
+                                }
+                                for homologous_use in bools {
+                                    for procedure in
+                                        std::iter::once(None).chain(Procedure::ALL.iter().map(Some))
+                                    {
+                                        out.push(TherapyDescription {
+                                            material: Material::Cells,
+                                            cell_source: Some(source),
+                                            cell_kind: Some(kind),
+                                            gene_introduced: Some(gene_introduced),
+                                            genome_edited: Some(genome_edited),
+                                            cultured: Some(cultured),
+                                            homologous_use: Some(homologous_use),
+                                            purpose,
+                                            procedure: procedure.copied(),
+                                            source: None,
+                                        });
+                                    }
+                                }
+                                for material in [Material::Ev, Material::CultureSupernatant] {
+                                    out.push(TherapyDescription {
+                                        material,
+                                        cell_source: None,
+                                        cell_kind: None,
+                                        gene_introduced: None,
+                                        genome_edited: None,
+                                        cultured: None,
+                                        homologous_use: None,
+                                        purpose,
+                                        procedure: None,
+                                        source: Some(SourceCells {
+                                            cell_source: source,
+                                            cell_kind: kind,
+                                            gene_introduced,
+                                            genome_edited,
+                                            cultured,
+                                        }),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let optional = [None, Some(false), Some(true)];
+            for gene_introduced in optional {
+                for genome_edited in optional {
+                    out.push(TherapyDescription {
+                        material: Material::NucleicAcid,
+                        cell_source: None,
+                        cell_kind: None,
+                        gene_introduced,
+                        genome_edited,
+                        cultured: None,
+                        homologous_use: None,
+                        purpose,
+                        procedure: None,
+                        source: None,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse_json(v: serde_json::Value) -> Result<TherapyDescription, TherapyError> {
+        let input: TherapyInput = serde_json::from_value(v).expect("wire form parses");
+        TherapyDescription::try_from(input)
+    }
+
+    fn cells() -> serde_json::Value {
+        json!({
+            "material": "cells", "cell_source": "autologous", "cell_kind": "somatic_stem",
+            "gene_introduced": false, "genome_edited": false, "cultured": true,
+            "homologous_use": false, "purpose": "treatment", "procedure": null
+        })
+    }
+
+    #[test]
+    fn a_complete_cell_description_parses_and_round_trips() {
+        let d: TherapyDescription = serde_json::from_value(cells()).unwrap();
+        assert_eq!(d.material(), Material::Cells);
+        assert_eq!(d.cell_kind(), Some(CellKind::SomaticStem));
+        assert_eq!(d.procedure(), None);
+        let back: TherapyDescription =
+            serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(back, d);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let mut v = cells();
+        v["dose"] = json!(3);
+        let err = serde_json::from_value::<TherapyDescription>(v).unwrap_err();
+        assert!(err.to_string().contains("unknown field `dose`"), "{err}");
+        let mut v = json!({"material": "ev", "purpose": "treatment", "source": {
+            "cell_source": "autologous", "cell_kind": "somatic", "gene_introduced": false,
+            "genome_edited": false, "cultured": true, "homologous_use": true }});
+        v["x"] = json!(1);
+        assert!(serde_json::from_value::<TherapyDescription>(v).is_err());
+    }
+
+    #[test]
+    fn cells_need_cell_kind() {
+        let mut v = cells();
+        v.as_object_mut().unwrap().remove("cell_kind");
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "cell_kind");
+        assert_eq!(
+            err.to_string(),
+            "field `cell_kind`: required when material is cells"
+        );
+    }
+
+    #[test]
+    fn ev_needs_source_and_rejects_cell_fields() {
+        let err = parse_json(json!({"material": "ev", "purpose": "treatment"})).unwrap_err();
+        assert_eq!(err.field, "source");
+        let err = parse_json(json!({"material": "ev", "purpose": "treatment",
+            "cell_kind": "somatic_stem"}))
+        .unwrap_err();
+        assert_eq!(err.field, "cell_kind");
+        assert!(err.to_string().contains("under `source`"), "{err}");
+        let err = parse_json(
+            json!({"material": "culture_supernatant", "purpose": "treatment",
+            "source": {"cell_source": "allogeneic", "cell_kind": "somatic_stem",
+                       "gene_introduced": false, "genome_edited": false}}),
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "source.cultured");
+    }
+
+    #[test]
+    fn unknown_values_name_the_field() {
+        let mut v = cells();
+        v["cell_source"] = json!("porcine");
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "cell_source");
+        assert!(
+            err.to_string()
+                .contains("autologous, allogeneic, xenogeneic")
+        );
+        let mut v = cells();
+        v["procedure"] = json!("organ_transplant");
+        assert_eq!(parse_json(v).unwrap_err().field, "procedure");
+    }
+
+    #[test]
+    fn pluripotent_cells_must_be_cultured() {
+        let mut v = cells();
+        v["cell_kind"] = json!("ips");
+        v["cultured"] = json!(false);
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "cultured");
+    }
+
+    #[test]
+    fn nucleic_acid_rejects_cell_answers_and_procedures() {
+        assert!(
+            parse_json(json!({"material": "nucleic_acid", "purpose": "treatment",
+            "genome_edited": true}))
+            .is_ok()
+        );
+        let err = parse_json(json!({"material": "nucleic_acid", "purpose": "treatment",
+            "cultured": true}))
+        .unwrap_err();
+        assert_eq!(err.field, "cultured");
+        let mut v =
+            json!({"material": "ev", "purpose": "treatment", "procedure": "hsc_transplant"});
+        v["source"] = json!({"cell_source": "autologous", "cell_kind": "somatic",
+            "gene_introduced": false, "genome_edited": false, "cultured": true});
+        assert_eq!(parse_json(v).unwrap_err().field, "procedure");
+    }
+
+    #[test]
+    fn material_and_purpose_are_always_required() {
+        assert_eq!(parse_json(json!({})).unwrap_err().field, "material");
+        assert_eq!(
+            parse_json(json!({"material": "nucleic_acid"}))
+                .unwrap_err()
+                .field,
+            "purpose"
+        );
+    }
+
+    #[test]
+    fn every_enumerated_description_is_valid_and_distinct() {
+        let all = TherapyDescription::all_valid();
+        let unique: std::collections::HashSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        for d in &all {
+            let input = TherapyInput::from(d.clone());
+            assert_eq!(TherapyDescription::try_from(input).as_ref(), Ok(d));
+        }
+        assert!(all.len() > 2000, "{}", all.len());
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use crate::regulation::{Classification, DeadlineCategory, RiskClass};
+    use utoipa::PartialSchema;
+
+    fn json<T: PartialSchema>() -> serde_json::Value {
+        serde_json::to_value(T::schema()).unwrap()
+    }
+
+    #[test]
+    fn schemas_publish_the_wire_values_and_required_fields() {
+        assert_eq!(
+            json::<RiskClass>()["enum"],
+            serde_json::json!(["1", "2", "3"])
+        );
+        assert_eq!(
+            json::<Classification>()["enum"],
+            serde_json::json!(["1", "2", "3", "outside"])
+        );
+        assert_eq!(
+            json::<CellKind>()["enum"],
+            serde_json::json!([
+                "somatic",
+                "somatic_stem",
+                "es",
+                "ips",
+                "ips_like",
+                "hematopoietic_stem"
+            ])
+        );
+        assert_eq!(
+            json::<DeadlineCategory>()["enum"][0],
+            "ae_death_or_possible_death"
+        );
+        let therapy = json::<TherapyDescription>();
+        assert_eq!(
+            therapy["required"],
+            serde_json::json!(["material", "purpose"])
+        );
+        assert_eq!(therapy["additionalProperties"], false);
+        assert!(therapy["properties"]["source"].is_object());
+        let source = json::<SourceCells>();
+        assert_eq!(source["additionalProperties"], false);
+        assert_eq!(source["required"].as_array().map(Vec::len), Some(5));
+    }
+}

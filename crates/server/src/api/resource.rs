@@ -1,0 +1,354 @@
+//! Generic create/read/list/update/withdraw over any stored entity.
+//!
+//! Each entity becomes a resource by naming its path and how client input turns into
+//! the entity; the handlers here do the rest the same way for all of them: typed
+//! parsing with field paths, optimistic concurrency, cursor pagination, filters by
+//! column, withdrawal instead of deletion, and the access check on every call.
+
+use crate::access::{Action, Actor, authorize};
+use crate::extract::{JsonBody, parse, parse_id, truncate};
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use saisei_domain::Record;
+use saisei_store::{ColumnType, Filter, FilterOp, ListQuery, Stored, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value as JsonValue};
+use std::future::Future;
+
+/// Default and maximum page sizes.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 1000;
+
+/// An entity exposed at `/api/v1/{PATH}`.
+pub trait Resource: Stored {
+    /// Path segment, kebab-case plural (`adverse-events`).
+    const PATH: &'static str;
+    /// OpenAPI tag.
+    const TAG: &'static str;
+    /// Fields fixed at creation (changing them would make it a different record).
+    const IMMUTABLE: &'static [&'static str] = &[];
+    /// What a client sends to create one.
+    type Input: DeserializeOwned + utoipa::ToSchema + Send + 'static;
+
+    /// Turns client input into the entity (e.g. pseudonymising a record number).
+    fn from_input(input: Self::Input, state: &AppState) -> Result<Self, ApiError>;
+
+    /// Stores a new record; workflows override this to write related records in the
+    /// same transaction.
+    fn create(
+        state: &AppState,
+        actor: &Actor,
+        data: Self,
+    ) -> impl Future<Output = Result<Record<Self>, ApiError>> + Send {
+        async move { Ok(state.store.create(&actor.audit(), data).await?) }
+    }
+
+    /// Whether changing this record needs a stated reason (it is submitted, locked or
+    /// signed).
+    fn update_needs_reason(_current: &Record<Self>) -> bool {
+        false
+    }
+
+    /// Adds derived, never-stored fields to a record's JSON (e.g. a visit's status).
+    fn decorate(_record: &Record<Self>, _json: &mut Map<String, JsonValue>) {}
+}
+
+/// A record as JSON, with derived fields.
+pub fn to_json<R: Resource>(record: &Record<R>) -> JsonValue {
+    let mut v = serde_json::to_value(record).unwrap_or(JsonValue::Null);
+    if let JsonValue::Object(map) = &mut v {
+        R::decorate(record, map);
+    }
+    v
+}
+
+/// The response to a successful create: 201, a Location header and the record.
+fn created<R: Resource>(record: &Record<R>) -> axum::response::Response {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/{}/{}", R::PATH, record.meta.id)) {
+        headers.insert(header::LOCATION, v);
+    }
+    (StatusCode::CREATED, headers, Json(to_json(record))).into_response()
+}
+
+/// `POST /api/v1/{path}`.
+pub async fn create<R: Resource>(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&actor, Action::Create, R::KIND)?;
+    reject_server_fields::<R>(&body)?;
+    let input: R::Input = parse(body)?;
+    let data = R::from_input(input, &state)?;
+    let record = R::create(&state, &actor, data).await?;
+    Ok(created(&record))
+}
+
+fn reject_server_fields<R: Resource>(body: &JsonValue) -> Result<(), ApiError> {
+    if let JsonValue::Object(map) = body {
+        for f in R::READ_ONLY {
+            if map.contains_key(*f) {
+                return Err(ApiError::field(
+                    Code::ValidationFailed,
+                    *f,
+                    "is set by the server and cannot be given",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/{path}/{id}`.
+pub async fn get<R: Resource>(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, R::KIND)?;
+    let id = parse_id(&id)?;
+    let record = state.store.get::<R>(id).await?;
+    Ok(Json(to_json(&record)))
+}
+
+/// Query parameters as name/value pairs.
+pub type Params = Vec<(String, String)>;
+
+/// Turns `?field=…&field.gte=…&limit=…&cursor=…` into a store query.
+pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
+    let mut q = ListQuery {
+        limit: DEFAULT_LIMIT,
+        ..Default::default()
+    };
+    for (name, raw) in params {
+        match name.as_str() {
+            "limit" => {
+                q.limit = raw
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            Code::BadParameter,
+                            "limit",
+                            format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                        )
+                    })?;
+            }
+            "cursor" => {
+                q.after = Some(uuid::Uuid::parse_str(raw).map_err(|_| {
+                    ApiError::field(Code::BadParameter, "cursor", "is not a cursor this API issued")
+                })?);
+            }
+            "include_withdrawn" => {
+                q.include_withdrawn = match raw.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(ApiError::field(
+                            Code::BadParameter,
+                            "include_withdrawn",
+                            "must be true or false",
+                        ));
+                    }
+                }
+            }
+            other => q.filters.push(filter::<R>(other, raw)?),
+        }
+    }
+    Ok(q)
+}
+
+fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
+    let (column, op) = match name.rsplit_once('.') {
+        Some((c, "gte")) => (c, FilterOp::Gte),
+        Some((c, "lte")) => (c, FilterOp::Lte),
+        Some((c, "null")) => (c, FilterOp::IsNull),
+        _ => (name, FilterOp::Eq),
+    };
+    let col = R::TABLE
+        .column(column)
+        .filter(|c| c.ty != ColumnType::Json)
+        .ok_or_else(|| {
+            let names: Vec<&str> = R::TABLE
+                .columns
+                .iter()
+                .filter(|c| c.ty != ColumnType::Json)
+                .map(|c| c.name)
+                .collect();
+            ApiError::field(
+                Code::BadParameter,
+                truncate(name),
+                format!(
+                    "unknown parameter; filter on one of: {}, or use limit, cursor, include_withdrawn",
+                    names.join(", ")
+                ),
+            )
+        })?;
+    if op == FilterOp::IsNull {
+        let op = match raw {
+            "true" => FilterOp::IsNull,
+            "false" => FilterOp::NotNull,
+            _ => {
+                return Err(ApiError::field(Code::BadParameter, name, "must be true or false"));
+            }
+        };
+        return Ok(Filter {
+            column: col.name,
+            op,
+            value: Value::Null,
+        });
+    }
+    let value = Value::parse_filter(col.ty, raw)
+        .map_err(|p| ApiError::field(Code::BadParameter, name, p))?;
+    Ok(Filter {
+        column: col.name,
+        op,
+        value,
+    })
+}
+
+/// Maps a malformed query string to a problem.
+pub fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::new(Code::BadParameter, format!("the query string is malformed: {e}"))
+}
+
+/// `GET /api/v1/{path}`.
+pub async fn list<R: Resource>(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, R::KIND)?;
+    let Query(params) = params.map_err(query_rejection)?;
+    let q = list_query::<R>(&params)?;
+    let page = state.store.list::<R>(&q).await?;
+    let items: Vec<JsonValue> = page.items.iter().map(to_json).collect();
+    Ok(Json(serde_json::json!({
+        "items": items,
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+/// Takes `version` (and `reason`) out of an update body.
+fn take_version(map: &mut Map<String, JsonValue>) -> Result<(i64, Option<String>), ApiError> {
+    let version = match map.remove("version") {
+        Some(JsonValue::Number(n)) => n.as_i64().filter(|v| *v >= 1),
+        None => {
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                "version",
+                "is required: send the version you read, so a concurrent change is not overwritten",
+            ));
+        }
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::field(Code::ValidationFailed, "version", "must be a positive integer"))?;
+    let reason = match map.remove("reason") {
+        None | Some(JsonValue::Null) => None,
+        Some(JsonValue::String(s)) => {
+            let t: saisei_domain::text::Text = s
+                .parse()
+                .map_err(|p| ApiError::field(Code::ValidationFailed, "reason", p))?;
+            Some(t.to_string())
+        }
+        Some(_) => {
+            return Err(ApiError::field(Code::ValidationFailed, "reason", "must be a string"));
+        }
+    };
+    Ok((version, reason))
+}
+
+/// `PATCH /api/v1/{path}/{id}`: changes the fields given, if `version` is current.
+pub async fn update<R: Resource>(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Update, R::KIND)?;
+    let id = parse_id(&id)?;
+    let JsonValue::Object(mut patch) = body else {
+        return Err(ApiError::field(Code::ValidationFailed, "body", "must be a JSON object"));
+    };
+    let (version, reason) = take_version(&mut patch)?;
+    let current = state.store.get::<R>(id).await?;
+    if current.meta.version != version {
+        return Err(saisei_store::StoreError::Conflict {
+            entity: R::KIND,
+            id,
+            expected: version,
+            current: current.meta.version,
+        }
+        .into());
+    }
+    if current.meta.withdrawn_at.is_some() {
+        return Err(ApiError::field(
+            Code::RuleViolation,
+            "id",
+            format!("{} is withdrawn and cannot be changed", R::KIND),
+        ));
+    }
+    if R::update_needs_reason(&current) && reason.is_none() {
+        return Err(ApiError::field(
+            Code::ValidationFailed,
+            "reason",
+            format!("this {} is submitted or locked: changing it needs a reason", R::KIND),
+        ));
+    }
+    let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default() else {
+        return Err(ApiError::new(Code::Internal, "record is not an object"));
+    };
+    for (k, v) in patch {
+        if R::READ_ONLY.contains(&k.as_str()) || R::IMMUTABLE.contains(&k.as_str()) {
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                k,
+                "cannot be changed through an update",
+            ));
+        }
+        if v.is_null() {
+            merged.remove(&k);
+        } else {
+            merged.insert(k, v);
+        }
+    }
+    let data: R = parse(JsonValue::Object(merged))?;
+    let record = state
+        .store
+        .update(&actor.audit(), id, version, data, reason)
+        .await?;
+    Ok(Json(to_json(&record)))
+}
+
+/// The body of a withdrawal.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// The version read.
+    pub version: i64,
+    /// Why the record is withdrawn.
+    pub reason: saisei_domain::text::Text,
+}
+
+/// `POST /api/v1/{path}/{id}/withdraw`.
+pub async fn withdraw<R: Resource>(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Withdraw, R::KIND)?;
+    let id = parse_id(&id)?;
+    let w: Withdrawal = parse(body)?;
+    let record = state
+        .store
+        .withdraw::<R>(&actor.audit(), id, w.version, w.reason.to_string())
+        .await?;
+    Ok(Json(to_json(&record)))
+}

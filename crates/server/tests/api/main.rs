@@ -1,0 +1,11 @@
+//! End-to-end tests of the HTTP API: a real server on a random port, a fresh database
+//! per test, spoken to over HTTP. Every test runs on SQLite, and on PostgreSQL when
+//! `SAISEI_TEST_POSTGRES_URL` is set (a test fails, not skips, if that server is then
+//! unreachable).
+
+mod helpers;
+
+mod crud;
+mod hostile;
+mod lifecycle;
+mod system;

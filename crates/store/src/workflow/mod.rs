@@ -1,0 +1,8 @@
+//! Registry workflows: changes that touch several records or apply regulatory rules,
+//! each committed as one transaction with its audit entries.
+
+pub mod plan;
+pub mod treatment;
+
+pub use plan::{TransitionRequest, transition_plan};
+pub use treatment::record_treatment;
