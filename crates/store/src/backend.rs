@@ -151,8 +151,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError>;
 
     /// Rows in id order.
-    async fn list(&self, table: &'static TableDef, query: &ListQuery)
-    -> Result<Vec<Row>, StoreError>;
+    async fn list(
+        &self,
+        table: &'static TableDef,
+        query: &ListQuery,
+    ) -> Result<Vec<Row>, StoreError>;
 
     /// How many rows match.
     async fn count(

@@ -74,7 +74,9 @@ pub async fn fixture(store: &Store) -> Fixture {
     let committee = store
         .create(
             &actor(),
-            from_json::<Organisation>(json!({"name": "特定認定委員会 A", "kind": "specially_certified_committee"})),
+            from_json::<Organisation>(
+                json!({"name": "特定認定委員会 A", "kind": "specially_certified_committee"}),
+            ),
         )
         .await
         .expect("committee");
@@ -115,16 +117,22 @@ fn patient(institution: Uuid, n: u32) -> Patient {
         "institution_id": institution,
         "pseudonym": format!("{:064x}", n),
         "birth_year_month": "1955-03",
-        "sex": if n % 2 == 0 { "female" } else { "male" }
+        "sex": if n.is_multiple_of(2) { "female" } else { "male" }
     }))
 }
 
 /// Conformance case `round_trip_every_entity`.
 pub async fn round_trip_every_entity(store: Store) {
     let f = fixture(&store).await;
-    let p = store.create(&actor(), patient(f.institution.id(), 1)).await.unwrap();
+    let p = store
+        .create(&actor(), patient(f.institution.id(), 1))
+        .await
+        .unwrap();
     let product = store
-        .create(&actor(), from_json::<Product>(json!({"name": "Stemirac-like", "modality": "msc"})))
+        .create(
+            &actor(),
+            from_json::<Product>(json!({"name": "Stemirac-like", "modality": "msc"})),
+        )
         .await
         .unwrap();
     let schedule = store
@@ -206,22 +214,45 @@ pub async fn round_trip_every_entity(store: Store) {
         .await
         .unwrap();
 
-    assert_eq!(store.get::<Organisation>(f.institution.id()).await.unwrap(), f.institution);
-    assert_eq!(store.get::<Practitioner>(f.physician.id()).await.unwrap(), f.physician);
+    assert_eq!(
+        store.get::<Organisation>(f.institution.id()).await.unwrap(),
+        f.institution
+    );
+    assert_eq!(
+        store.get::<Practitioner>(f.physician.id()).await.unwrap(),
+        f.physician
+    );
     assert_eq!(store.get::<Plan>(f.plan.id()).await.unwrap(), f.plan);
     assert_eq!(store.get::<Patient>(p.id()).await.unwrap(), p);
     assert_eq!(store.get::<Product>(product.id()).await.unwrap(), product);
-    assert_eq!(store.get::<FollowUpSchedule>(schedule.id()).await.unwrap(), schedule);
-    assert_eq!(store.get::<Enrollment>(enrollment.id()).await.unwrap(), enrollment);
+    assert_eq!(
+        store.get::<FollowUpSchedule>(schedule.id()).await.unwrap(),
+        schedule
+    );
+    assert_eq!(
+        store.get::<Enrollment>(enrollment.id()).await.unwrap(),
+        enrollment
+    );
     assert_eq!(store.get::<Consent>(consent.id()).await.unwrap(), consent);
-    assert_eq!(store.get::<Treatment>(treatment.id()).await.unwrap(), treatment);
+    assert_eq!(
+        store.get::<Treatment>(treatment.id()).await.unwrap(),
+        treatment
+    );
     assert_eq!(store.get::<Visit>(visit.id()).await.unwrap(), visit);
-    assert_eq!(store.get::<Observation>(observation.id()).await.unwrap(), observation);
+    assert_eq!(
+        store.get::<Observation>(observation.id()).await.unwrap(),
+        observation
+    );
     assert_eq!(store.get::<AdverseEvent>(ae.id()).await.unwrap(), ae);
-    assert_eq!(store.get::<PlanTransition>(transition.id()).await.unwrap(), transition);
+    assert_eq!(
+        store.get::<PlanTransition>(transition.id()).await.unwrap(),
+        transition
+    );
 
     match store.get::<Patient>(Uuid::now_v7()).await {
-        Err(StoreError::NotFound { entity: "patient", .. }) => {}
+        Err(StoreError::NotFound {
+            entity: "patient", ..
+        }) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
@@ -237,7 +268,10 @@ pub async fn stale_version_conflicts(store: Store) {
         .unwrap();
     assert_eq!(v2.meta.version, 2);
     assert!(v2.meta.updated_at >= v2.meta.created_at);
-    match store.update(&actor(), f.institution.id(), 1, data, None).await {
+    match store
+        .update(&actor(), f.institution.id(), 1, data, None)
+        .await
+    {
         Err(StoreError::Conflict {
             expected: 1,
             current: 2,
@@ -255,7 +289,9 @@ pub async fn pagination_and_filters(store: Store) {
     let other = store
         .create(
             &actor(),
-            from_json::<Organisation>(json!({"name": "Osaka Hospital", "kind": "medical_institution"})),
+            from_json::<Organisation>(
+                json!({"name": "Osaka Hospital", "kind": "medical_institution"}),
+            ),
         )
         .await
         .unwrap();
@@ -268,7 +304,10 @@ pub async fn pagination_and_filters(store: Store) {
     }
     store.commit(batch).await.unwrap();
 
-    let filter = vec![Filter::eq("institution_id", Value::Uuid(f.institution.id()))];
+    let filter = vec![Filter::eq(
+        "institution_id",
+        Value::Uuid(f.institution.id()),
+    )];
     let mut seen = Vec::new();
     let mut after = None;
     let mut pages = 0;
@@ -283,7 +322,11 @@ pub async fn pagination_and_filters(store: Store) {
             .await
             .unwrap();
         pages += 1;
-        assert!(page.items.iter().all(|p| p.data.institution_id == f.institution.id()));
+        assert!(
+            page.items
+                .iter()
+                .all(|p| p.data.institution_id == f.institution.id())
+        );
         seen.extend(page.items.iter().map(|p| p.id()));
         match page.next_cursor {
             Some(c) => after = Some(c.parse().unwrap()),
@@ -322,7 +365,8 @@ pub async fn pagination_and_filters(store: Store) {
 pub async fn references_are_checked(store: Store) {
     let f = fixture(&store).await;
     let missing = Uuid::now_v7();
-    let bad: Practitioner = from_json(json!({"organisation_id": missing, "name": "X", "profession": "nurse"}));
+    let bad: Practitioner =
+        from_json(json!({"organisation_id": missing, "name": "X", "profession": "nurse"}));
     match store.create(&actor(), bad).await {
         Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "organisation_id"),
         other => panic!("expected invalid reference, got {other:?}"),
@@ -333,7 +377,11 @@ pub async fn references_are_checked(store: Store) {
     match store.create(&actor(), plan).await {
         Err(StoreError::Invalid(e)) => {
             assert_eq!(e.0[0].field, "committee_id");
-            assert!(e.0[0].problem.contains("medical_institution"), "{}", e.0[0].problem);
+            assert!(
+                e.0[0].problem.contains("medical_institution"),
+                "{}",
+                e.0[0].problem
+            );
         }
         other => panic!("expected wrong kind, got {other:?}"),
     }
@@ -348,7 +396,10 @@ pub async fn unique_values_clash(store: Store) {
         Err(StoreError::Duplicate { field, .. }) => assert_eq!(field, "plan_number"),
         other => panic!("expected duplicate, got {other:?}"),
     }
-    store.create(&actor(), patient(f.institution.id(), 7)).await.unwrap();
+    store
+        .create(&actor(), patient(f.institution.id(), 7))
+        .await
+        .unwrap();
     match store.create(&actor(), patient(f.institution.id(), 7)).await {
         Err(StoreError::Duplicate { field, .. }) => assert_eq!(field, "record_number"),
         other => panic!("expected duplicate patient, got {other:?}"),
@@ -381,7 +432,11 @@ pub async fn batch_is_all_or_nothing(store: Store) {
         Err(StoreError::Conflict { .. }) => {}
         other => panic!("expected conflict, got {other:?}"),
     }
-    assert_eq!(store.count::<Patient>(&[]).await.unwrap(), 0, "no partial write");
+    assert_eq!(
+        store.count::<Patient>(&[]).await.unwrap(),
+        0,
+        "no partial write"
+    );
     let after_audit = store
         .audit(&AuditQuery {
             limit: 1000,
@@ -396,7 +451,10 @@ pub async fn batch_is_all_or_nothing(store: Store) {
 /// Conformance case `withdrawal_keeps_records`.
 pub async fn withdrawal_keeps_records(store: Store) {
     let f = fixture(&store).await;
-    let p = store.create(&actor(), patient(f.institution.id(), 1)).await.unwrap();
+    let p = store
+        .create(&actor(), patient(f.institution.id(), 1))
+        .await
+        .unwrap();
     let w = store
         .withdraw::<Patient>(&actor(), p.id(), 1, "registered twice".into())
         .await
@@ -417,7 +475,9 @@ pub async fn withdrawal_keeps_records(store: Store) {
         Some("registered twice")
     );
     assert!(matches!(
-        store.withdraw::<Patient>(&actor(), p.id(), 2, "again".into()).await,
+        store
+            .withdraw::<Patient>(&actor(), p.id(), 2, "again".into())
+            .await,
         Err(StoreError::Invalid(_))
     ));
 }
@@ -456,5 +516,8 @@ pub async fn audit_chain_is_intact(store: Store) {
         plan_history[1].before.as_ref().unwrap()["title"],
         "Autologous adipose MSC for knee OA"
     );
-    assert_eq!(plan_history[1].after.as_ref().unwrap()["title"], "Revised title");
+    assert_eq!(
+        plan_history[1].after.as_ref().unwrap()["title"],
+        "Revised title"
+    );
 }

@@ -16,7 +16,9 @@ pub enum StoreError {
         id: Uuid,
     },
     /// The record changed since the client read it (optimistic concurrency).
-    #[error("{entity} {id} was changed by someone else: you sent version {expected}, the current version is {current}")]
+    #[error(
+        "{entity} {id} was changed by someone else: you sent version {expected}, the current version is {current}"
+    )]
     Conflict {
         /// Kind of record.
         entity: &'static str,

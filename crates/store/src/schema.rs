@@ -56,7 +56,12 @@ pub struct Reference {
 impl Reference {
     /// A reference to any record of `table`.
     pub fn to(field: &'static str, id: Uuid, table: &'static TableDef) -> Self {
-        Reference { field, id, table, kinds: &[] }
+        Reference {
+            field,
+            id,
+            table,
+            kinds: &[],
+        }
     }
 
     /// A reference to an organisation of one of `kinds`.

@@ -67,7 +67,10 @@ pub fn update(table: &TableDef) -> String {
 
 /// The current version of a row (for conflict messages and `Check` ops).
 pub fn version(table: &TableDef) -> String {
-    format!("SELECT \"version\" FROM \"{}\" WHERE \"id\" = $1", table.name)
+    format!(
+        "SELECT \"version\" FROM \"{}\" WHERE \"id\" = $1",
+        table.name
+    )
 }
 
 /// One row by id.
@@ -197,6 +200,9 @@ mod tests {
     #[test]
     fn update_guards_version() {
         let s = update(&PLAN_TRANSITIONS);
-        assert!(s.ends_with("WHERE \"id\" = $11 AND \"version\" = $12"), "{s}");
+        assert!(
+            s.ends_with("WHERE \"id\" = $11 AND \"version\" = $12"),
+            "{s}"
+        );
     }
 }

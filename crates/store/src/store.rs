@@ -37,13 +37,14 @@ pub struct Store {
 /// record reads back exactly as it was written.
 pub fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or(t)
 }
 
 /// Converts an entity to a row.
 pub fn to_row<T: Stored>(meta: RecordMeta, data: &T) -> Result<Row, StoreError> {
-    let json = serde_json::to_value(data)
-        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", T::KIND)))?;
+    let json =
+        serde_json::to_value(data).map_err(|e| StoreError::Corrupt(format!("{}: {e}", T::KIND)))?;
     let Json::Object(object) = json else {
         return Err(StoreError::Corrupt(format!("{} is not an object", T::KIND)));
     };
@@ -62,9 +63,8 @@ pub fn from_row<T: Stored>(row: Row) -> Result<Record<T>, StoreError> {
             object.insert(col.name.to_string(), json);
         }
     }
-    let data: T = serde_json::from_value(Json::Object(object)).map_err(|e| {
-        StoreError::Corrupt(format!("{} {}: {e}", T::KIND, row.meta.id))
-    })?;
+    let data: T = serde_json::from_value(Json::Object(object))
+        .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", T::KIND, row.meta.id)))?;
     Ok(Record {
         meta: row.meta,
         data,
@@ -168,7 +168,10 @@ impl Batch {
         reason: String,
     ) -> Result<Record<T>, StoreError> {
         if current.meta.withdrawn_at.is_some() {
-            return Err(StoreError::invalid("id", format!("{} is already withdrawn", T::KIND)));
+            return Err(StoreError::invalid(
+                "id",
+                format!("{} is already withdrawn", T::KIND),
+            ));
         }
         let mut meta = current.meta.clone();
         meta.version += 1;
@@ -363,14 +366,10 @@ impl Store {
                 continue;
             }
             match self.backend.get(r.table, r.id).await? {
-                None => errors.push(
-                    r.field,
-                    format!("no {} with id {}", r.table.entity, r.id),
-                ),
-                Some(row) if row.meta.withdrawn_at.is_some() => errors.push(
-                    r.field,
-                    format!("{} {} is withdrawn", r.table.entity, r.id),
-                ),
+                None => errors.push(r.field, format!("no {} with id {}", r.table.entity, r.id)),
+                Some(row) if row.meta.withdrawn_at.is_some() => {
+                    errors.push(r.field, format!("{} {} is withdrawn", r.table.entity, r.id))
+                }
                 Some(row) if !r.kinds.is_empty() => {
                     let org: Record<Organisation> = from_row(row)?;
                     if !r.kinds.contains(&org.data.kind) {

@@ -214,7 +214,11 @@ impl Stored for Organisation {
 impl Stored for Practitioner {
     const TABLE: &'static TableDef = &PRACTITIONERS;
     fn references(&self) -> Vec<Reference> {
-        vec![Reference::to("organisation_id", self.organisation_id, &ORGANISATIONS)]
+        vec![Reference::to(
+            "organisation_id",
+            self.organisation_id,
+            &ORGANISATIONS,
+        )]
     }
 }
 
@@ -270,7 +274,11 @@ impl Stored for Enrollment {
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional("plan_id", self.plan_id, &PLANS));
-        r.extend(Reference::optional("product_id", self.product_id, &PRODUCTS));
+        r.extend(Reference::optional(
+            "product_id",
+            self.product_id,
+            &PRODUCTS,
+        ));
         r
     }
 }
@@ -291,7 +299,11 @@ impl Stored for Treatment {
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional("plan_id", self.plan_id, &PLANS));
-        r.extend(Reference::optional("product_id", self.product_id, &PRODUCTS));
+        r.extend(Reference::optional(
+            "product_id",
+            self.product_id,
+            &PRODUCTS,
+        ));
         r.extend(Reference::optional(
             "schedule_id",
             self.schedule_id,
@@ -305,7 +317,11 @@ impl Stored for Visit {
     const TABLE: &'static TableDef = &VISITS;
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
-        r.extend(Reference::optional("treatment_id", self.treatment_id, &TREATMENTS));
+        r.extend(Reference::optional(
+            "treatment_id",
+            self.treatment_id,
+            &TREATMENTS,
+        ));
         r
     }
 }
@@ -323,7 +339,11 @@ impl Stored for AdverseEvent {
     const TABLE: &'static TableDef = &ADVERSE_EVENTS;
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
-        r.extend(Reference::optional("treatment_id", self.treatment_id, &TREATMENTS));
+        r.extend(Reference::optional(
+            "treatment_id",
+            self.treatment_id,
+            &TREATMENTS,
+        ));
         r
     }
 }

@@ -84,7 +84,9 @@ impl Value {
             Value::Uuid(u) => Json::String(u.to_string()),
             Value::Text(s) => Json::String(s.clone()),
             Value::Int(i) => Json::from(*i),
-            Value::Real(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+            Value::Real(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Value::Bool(b) => Json::Bool(*b),
             Value::Date(d) => Json::String(format_date(*d)),
             Value::Json(j) => j.clone(),

@@ -96,24 +96,24 @@ impl FollowUpSchedule {
                 window_closes_on: due + Duration::days(i64::from(v.window_after_days)),
             });
         }
-        if let Some(r) = &self.repeat {
-            if r.every_months > 0 {
-                let mut m = (last_months / r.every_months + 1) * r.every_months;
-                while m <= r.until_months {
-                    let due = add_months(treated_on, m as i32);
-                    let label = if r.every_months % 12 == 0 {
-                        format!("Y{}", m / 12)
-                    } else {
-                        format!("M{m}")
-                    };
-                    out.push(PlannedVisit {
-                        label,
-                        due_on: due,
-                        window_opens_on: due - Duration::days(i64::from(r.window_days)),
-                        window_closes_on: due + Duration::days(i64::from(r.window_days)),
-                    });
-                    m += r.every_months;
-                }
+        if let Some(r) = &self.repeat
+            && let Some(steps) = last_months.checked_div(r.every_months)
+        {
+            let mut m = (steps + 1) * r.every_months;
+            while m <= r.until_months {
+                let due = add_months(treated_on, m as i32);
+                let label = if r.every_months % 12 == 0 {
+                    format!("Y{}", m / 12)
+                } else {
+                    format!("M{m}")
+                };
+                out.push(PlannedVisit {
+                    label,
+                    due_on: due,
+                    window_opens_on: due - Duration::days(i64::from(r.window_days)),
+                    window_closes_on: due + Duration::days(i64::from(r.window_days)),
+                });
+                m += r.every_months;
             }
         }
         out

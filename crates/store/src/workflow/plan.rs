@@ -65,16 +65,19 @@ pub async fn transition_plan(
     .into_iter()
     .flatten()
     .max();
-    if let Some(last) = last {
-        if request.on < last {
-            return Err(StoreError::invalid(
-                "on",
-                format!("must not be before the plan's previous move ({last})"),
-            ));
-        }
+    if let Some(last) = last
+        && request.on < last
+    {
+        return Err(StoreError::invalid(
+            "on",
+            format!("must not be before the plan's previous move ({last})"),
+        ));
     }
     let rule_set = rules.in_force_on(request.on).map_err(|e| {
-        StoreError::invalid("on", format!("no rule set of the Act applies on {}: {e}", request.on))
+        StoreError::invalid(
+            "on",
+            format!("no rule set of the Act applies on {}: {e}", request.on),
+        )
     })?;
     let actor_name = actor
         .actor
@@ -94,7 +97,10 @@ pub async fn transition_plan(
         PlanStatus::Submitted | PlanStatus::Accepted => {
             let committee = store.get::<Organisation>(plan.data.committee_id).await?;
             let kind = committee_kind(committee.data.kind).ok_or_else(|| {
-                StoreError::invalid("committee_id", "the reviewing organisation is not a committee")
+                StoreError::invalid(
+                    "committee_id",
+                    "the reviewing organisation is not a committee",
+                )
             })?;
             check_committee(rule_set, plan.data.risk_class, kind)
                 .map_err(|e| StoreError::invalid("committee_id", e.to_string()))?;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: every crate's tests, on SQLite and on PostgreSQL.
+# Starts (or installs) PostgreSQL first so the PostgreSQL half runs too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${SAISEI_TEST_POSTGRES_URL:-}" ]; then
+  SAISEI_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+  export SAISEI_TEST_POSTGRES_URL
+fi
+echo "test.sh: PostgreSQL tests use $SAISEI_TEST_POSTGRES_URL" >&2
+
+cargo test --workspace --locked "$@"
