@@ -26,15 +26,18 @@ enum Role {
 }
 
 fn code(s: &str) -> Result<Code, StoreError> {
-    s.parse().map_err(|e: String| StoreError::invalid("demo", e))
+    s.parse()
+        .map_err(|e: String| StoreError::invalid("demo", e))
 }
 
 fn title(s: &str) -> Result<Title, StoreError> {
-    s.parse().map_err(|e: String| StoreError::invalid("demo", e))
+    s.parse()
+        .map_err(|e: String| StoreError::invalid("demo", e))
 }
 
 fn text(s: &str) -> Result<Text, StoreError> {
-    s.parse().map_err(|e: String| StoreError::invalid("demo", e))
+    s.parse()
+        .map_err(|e: String| StoreError::invalid("demo", e))
 }
 
 /// A normal deviate by Box–Muller (the demo needs no more than this).
@@ -116,7 +119,11 @@ pub fn add_patient(
     let birth_month = rng.random_range(1..=12u8);
     let birth = BirthYearMonth::new(index.year() - age, birth_month)
         .map_err(|e| StoreError::invalid("birth_year_month", e))?;
-    let sex = if rng.random_bool(0.55) { Sex::Female } else { Sex::Male };
+    let sex = if rng.random_bool(0.55) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
     let record_number = format!("MRN-{:07}", n + 1);
     let patient = batch.insert(Patient {
         institution_id: inst.id(),
@@ -136,7 +143,11 @@ pub fn add_patient(
     })?;
     let consent_day = index - Duration::days(rng.random_range(1..30));
     let scopes: &[ConsentScope] = if treated {
-        &[ConsentScope::Treatment, ConsentScope::Registry, ConsentScope::SecondaryResearch]
+        &[
+            ConsentScope::Treatment,
+            ConsentScope::Registry,
+            ConsentScope::SecondaryResearch,
+        ]
     } else {
         &[ConsentScope::Registry, ConsentScope::SecondaryResearch]
     };
@@ -148,10 +159,18 @@ pub fn add_patient(
         batch.insert(Consent {
             patient_id: pid,
             scope: *scope,
-            form_version: code(if consent_day.year() >= 2024 { "v3.0" } else { "v2.1" })?,
+            form_version: code(if consent_day.year() >= 2024 {
+                "v3.0"
+            } else {
+                "v2.1"
+            })?,
             given_on: consent_day,
             withdrawn_on: withdrawn.then(|| day_between(rng, index, DATA_CUT)),
-            withdrawal_statement: if withdrawn { Some(text("No longer wishes data to be used for research")?) } else { None },
+            withdrawal_statement: if withdrawn {
+                Some(text("No longer wishes data to be used for research")?)
+            } else {
+                None
+            },
         })?;
     }
 
@@ -167,13 +186,26 @@ pub fn add_patient(
             dose: (dose * 100.0).round() / 100.0,
             dose_unit: code(profile.dose_unit)?,
             route: profile.route,
-            site: profile.site.map(|s| s.parse()).transpose().map_err(|e: String| StoreError::invalid("site", e))?,
+            site: profile
+                .site
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e: String| StoreError::invalid("site", e))?,
         })?;
         Some(t.id())
     } else {
         None
     };
-    add_follow_up(batch, rng, scaffold, &profile, pid, treatment_id, index, treated)?;
+    add_follow_up(
+        batch,
+        rng,
+        scaffold,
+        &profile,
+        pid,
+        treatment_id,
+        index,
+        treated,
+    )?;
     add_adverse_events(batch, rng, pid, treatment_id, index, treated)?;
     Ok(())
 }
@@ -202,7 +234,11 @@ fn add_follow_up(
     } else {
         None
     };
-    let obs = |batch: &mut Batch, visit_id: Option<Uuid>, on: Date, value: f64| -> Result<(), StoreError> {
+    let obs = |batch: &mut Batch,
+               visit_id: Option<Uuid>,
+               on: Date,
+               value: f64|
+     -> Result<(), StoreError> {
         batch.insert(Observation {
             patient_id: pid,
             visit_id,
@@ -234,7 +270,10 @@ fn add_follow_up(
         let lost = lost_after.is_some_and(|d| planned.due_on > d);
         let attended = !lost && rng.random_bool(0.9);
         let done_on = attended.then(|| {
-            let shift = rng.random_range(-(planned.due_on - planned.window_opens_on).whole_days()..=(planned.window_closes_on - planned.due_on).whole_days() / 2);
+            let shift = rng.random_range(
+                -(planned.due_on - planned.window_opens_on).whole_days()
+                    ..=(planned.window_closes_on - planned.due_on).whole_days() / 2,
+            );
             (planned.due_on + Duration::days(shift)).min(DATA_CUT)
         });
         let not_done_reason = if lost && planned.window_closes_on < DATA_CUT {
@@ -274,33 +313,103 @@ fn add_adverse_events(
     if !rng.random_bool(p_event) {
         return Ok(());
     }
-    let onset = (index + Duration::days(rng.random_range(0..540))).min(DATA_CUT - Duration::days(1));
+    let onset =
+        (index + Duration::days(rng.random_range(0..540))).min(DATA_CUT - Duration::days(1));
     let known = (onset + Duration::days(rng.random_range(0..6))).min(DATA_CUT);
     let roll: f64 = rng.random_range(0.0..1.0);
-    let (term, ctcae, grade, seriousness, outcome): (&str, &str, u8, Vec<SeriousnessCriterion>, AeOutcome) = if roll < 0.35 {
-        ("Pain and swelling at the injection site", "Injection site reaction", 1, vec![], AeOutcome::Recovered)
+    let (term, ctcae, grade, seriousness, outcome): (
+        &str,
+        &str,
+        u8,
+        Vec<SeriousnessCriterion>,
+        AeOutcome,
+    ) = if roll < 0.35 {
+        (
+            "Pain and swelling at the injection site",
+            "Injection site reaction",
+            1,
+            vec![],
+            AeOutcome::Recovered,
+        )
     } else if roll < 0.55 {
-        ("Fever the day after administration", "Fever", 1, vec![], AeOutcome::Recovered)
+        (
+            "Fever the day after administration",
+            "Fever",
+            1,
+            vec![],
+            AeOutcome::Recovered,
+        )
     } else if roll < 0.70 {
-        ("Joint effusion", "Joint effusion", 2, vec![], AeOutcome::Recovered)
+        (
+            "Joint effusion",
+            "Joint effusion",
+            2,
+            vec![],
+            AeOutcome::Recovered,
+        )
     } else if roll < 0.80 {
         ("Headache", "Headache", 1, vec![], AeOutcome::Recovered)
     } else if roll < 0.90 {
-        ("Admitted with septic arthritis", "Joint infection", 3, vec![SeriousnessCriterion::Hospitalisation], AeOutcome::RecoveredWithSequelae)
+        (
+            "Admitted with septic arthritis",
+            "Joint infection",
+            3,
+            vec![SeriousnessCriterion::Hospitalisation],
+            AeOutcome::RecoveredWithSequelae,
+        )
     } else if roll < 0.95 {
-        ("Pulmonary embolism after infusion", "Pulmonary embolism", 4, vec![SeriousnessCriterion::LifeThreatening, SeriousnessCriterion::Hospitalisation], AeOutcome::Recovering)
+        (
+            "Pulmonary embolism after infusion",
+            "Pulmonary embolism",
+            4,
+            vec![
+                SeriousnessCriterion::LifeThreatening,
+                SeriousnessCriterion::Hospitalisation,
+            ],
+            AeOutcome::Recovering,
+        )
     } else if roll < 0.98 {
-        ("Admitted with heart failure", "Heart failure", 3, vec![SeriousnessCriterion::Hospitalisation], AeOutcome::Recovered)
+        (
+            "Admitted with heart failure",
+            "Heart failure",
+            3,
+            vec![SeriousnessCriterion::Hospitalisation],
+            AeOutcome::Recovered,
+        )
     } else {
-        ("Sudden death at home", "Sudden death NOS", 5, vec![SeriousnessCriterion::Death], AeOutcome::Fatal)
+        (
+            "Sudden death at home",
+            "Sudden death NOS",
+            5,
+            vec![SeriousnessCriterion::Death],
+            AeOutcome::Fatal,
+        )
     };
     let causality = if !treated {
         Causality::Unrelated
     } else {
-        [Causality::Unlikely, Causality::Possible, Causality::Possible, Causality::Probable, Causality::Definite, Causality::NotAssessed][rng.random_range(0..6)]
+        [
+            Causality::Unlikely,
+            Causality::Possible,
+            Causality::Possible,
+            Causality::Probable,
+            Causality::Definite,
+            Causality::NotAssessed,
+        ][rng.random_range(0..6)]
     };
-    let resolved = matches!(outcome, AeOutcome::Recovered | AeOutcome::RecoveredWithSequelae)
-        .then(|| (onset + Duration::days(rng.random_range(1..45))).min(DATA_CUT));
+    let resolved = matches!(
+        outcome,
+        AeOutcome::Recovered | AeOutcome::RecoveredWithSequelae
+    )
+    .then(|| (onset + Duration::days(rng.random_range(1..45))).min(DATA_CUT));
+    // Serious events are reported, mostly on time; a few late or not yet.
+    let reported_on = if seriousness.is_empty() {
+        None
+    } else {
+        let delay = if rng.random_bool(0.85) { rng.random_range(1..7) } else { rng.random_range(8..30) };
+        let day = known + Duration::days(delay);
+        (day <= DATA_CUT && rng.random_bool(0.97)).then_some(day)
+    };
     batch.insert(AdverseEvent {
         patient_id: pid,
         treatment_id,
@@ -314,6 +423,7 @@ fn add_adverse_events(
         outcome,
         resolved_on: resolved,
         description: None,
+        reported_on,
     })?;
     Ok(())
 }

@@ -11,13 +11,13 @@
 mod cohort;
 mod scaffold;
 
+pub use key::demo_key_bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use saisei_domain::audit::AuditActor;
 use saisei_domain::pseudonym::PseudonymKey;
 use saisei_domain::regulation::RuleBook;
 use saisei_store::{Batch, Store, StoreError};
-pub use key::demo_key_bytes;
 
 pub use cohort::DATA_CUT;
 

@@ -66,9 +66,19 @@ fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("demo scaffold data is valid")
 }
 
-async fn org(store: &Store, actor: &AuditActor, name: &str, kind: &str, pref: &str, code: &str) -> Result<Record<Organisation>, StoreError> {
+async fn org(
+    store: &Store,
+    actor: &AuditActor,
+    name: &str,
+    kind: &str,
+    pref: &str,
+    code: &str,
+) -> Result<Record<Organisation>, StoreError> {
     store
-        .create(actor, parse(json!({"name": name, "kind": kind, "prefecture": pref, "code": code})))
+        .create(
+            actor,
+            parse(json!({"name": name, "kind": kind, "prefecture": pref, "code": code})),
+        )
         .await
 }
 
@@ -87,7 +97,14 @@ struct PlanSpec {
     profile: Profile,
 }
 
-fn cells(source: &str, kind: &str, cultured: bool, homologous: bool, purpose: &str, gene: bool) -> serde_json::Value {
+fn cells(
+    source: &str,
+    kind: &str,
+    cultured: bool,
+    homologous: bool,
+    purpose: &str,
+    gene: bool,
+) -> serde_json::Value {
     json!({
         "material": "cells", "cell_source": source, "cell_kind": kind,
         "gene_introduced": gene, "genome_edited": false, "cultured": cultured,
@@ -97,135 +114,476 @@ fn cells(source: &str, kind: &str, cultured: bool, homologous: bool, purpose: &s
 
 fn plan_specs() -> Vec<PlanSpec> {
     use PlanStatus::*;
-    let knee = Profile { dose: 5.0e7, dose_unit: "cells", route: Route::IntraArticular, site: Some("knee"), measure: "KOOS-pain", unit: "{score}", baseline: 48.0, effect: 14.0, sd: 12.0, age: (50, 85), weight: 30 };
+    let knee = Profile {
+        dose: 5.0e7,
+        dose_unit: "cells",
+        route: Route::IntraArticular,
+        site: Some("knee"),
+        measure: "KOOS-pain",
+        unit: "{score}",
+        baseline: 48.0,
+        effect: 14.0,
+        sd: 12.0,
+        age: (50, 85),
+        weight: 30,
+    };
     vec![
         PlanSpec {
-            number: "PB5190001", title: "Autologous cultured adipose-derived MSC for knee osteoarthritis", institution: 0,
-            disease: "Knee osteoarthritis", material: "Autologous adipose-derived mesenchymal stromal cells, culture-expanded (P2), 5×10^7 cells intra-articular",
-            therapy: cells("autologous", "somatic_stem", true, false, "treatment", false), committee: 0,
-            path: &[(Submitted, date!(2019 - 04 - 10)), (UnderReview, date!(2019 - 04 - 20)), (Accepted, date!(2019 - 06 - 14)), (Active, date!(2019 - 07 - 01))],
-            efficacy: Some("Reduction of knee pain: KOOS pain subscale +10 points at 12 months"), method: Some("KOOS pain subscale at baseline, 6 and 12 months; compared with registry controls"),
+            number: "PB5190001",
+            title: "Autologous cultured adipose-derived MSC for knee osteoarthritis",
+            institution: 0,
+            disease: "Knee osteoarthritis",
+            material: "Autologous adipose-derived mesenchymal stromal cells, culture-expanded (P2), 5×10^7 cells intra-articular",
+            therapy: cells(
+                "autologous",
+                "somatic_stem",
+                true,
+                false,
+                "treatment",
+                false,
+            ),
+            committee: 0,
+            path: &[
+                (Submitted, date!(2019 - 04 - 10)),
+                (UnderReview, date!(2019 - 04 - 20)),
+                (Accepted, date!(2019 - 06 - 14)),
+                (Active, date!(2019 - 07 - 01)),
+            ],
+            efficacy: Some("Reduction of knee pain: KOOS pain subscale +10 points at 12 months"),
+            method: Some(
+                "KOOS pain subscale at baseline, 6 and 12 months; compared with registry controls",
+            ),
             profile: knee,
         },
         PlanSpec {
-            number: "PC5190002", title: "Platelet-rich plasma for knee osteoarthritis", institution: 0,
-            disease: "Knee osteoarthritis", material: "Autologous leukocyte-poor platelet-rich plasma, 4 mL intra-articular",
-            therapy: cells("autologous", "somatic", false, true, "treatment", false), committee: 2,
-            path: &[(Submitted, date!(2019 - 02 - 01)), (UnderReview, date!(2019 - 02 - 08)), (Accepted, date!(2019 - 03 - 15)), (Active, date!(2019 - 03 - 20))],
-            efficacy: Some("Pain relief over 6 months"), method: Some("VAS and KOOS pain at 1, 3 and 6 months"),
-            profile: Profile { dose: 4.0, dose_unit: "mL", effect: 7.0, weight: 20, ..knee },
+            number: "PC5190002",
+            title: "Platelet-rich plasma for knee osteoarthritis",
+            institution: 0,
+            disease: "Knee osteoarthritis",
+            material: "Autologous leukocyte-poor platelet-rich plasma, 4 mL intra-articular",
+            therapy: cells("autologous", "somatic", false, true, "treatment", false),
+            committee: 2,
+            path: &[
+                (Submitted, date!(2019 - 02 - 01)),
+                (UnderReview, date!(2019 - 02 - 08)),
+                (Accepted, date!(2019 - 03 - 15)),
+                (Active, date!(2019 - 03 - 20)),
+            ],
+            efficacy: Some("Pain relief over 6 months"),
+            method: Some("VAS and KOOS pain at 1, 3 and 6 months"),
+            profile: Profile {
+                dose: 4.0,
+                dose_unit: "mL",
+                effect: 7.0,
+                weight: 20,
+                ..knee
+            },
         },
         PlanSpec {
-            number: "PB3200003", title: "Autologous cultured fibroblasts for facial wrinkles", institution: 2,
-            disease: "Nasolabial folds (wrinkles)", material: "Autologous dermal fibroblasts, cultured, 1×10^7 cells intradermal",
-            therapy: cells("autologous", "somatic", true, true, "reconstruction", false), committee: 1,
-            path: &[(Submitted, date!(2020 - 01 - 15)), (UnderReview, date!(2020 - 01 - 30)), (Accepted, date!(2020 - 03 - 02)), (Active, date!(2020 - 03 - 10))],
-            efficacy: Some("Wrinkle severity improved by one grade at 6 months"), method: Some("Wrinkle Severity Rating Scale, blinded photograph assessment"),
-            profile: Profile { dose: 1.0e7, dose_unit: "cells", route: Route::Intradermal, site: Some("face"), measure: "WSRS", unit: "{grade}", baseline: 3.6, effect: -1.1, sd: 0.6, age: (35, 70), weight: 12 },
+            number: "PB3200003",
+            title: "Autologous cultured fibroblasts for facial wrinkles",
+            institution: 2,
+            disease: "Nasolabial folds (wrinkles)",
+            material: "Autologous dermal fibroblasts, cultured, 1×10^7 cells intradermal",
+            therapy: cells("autologous", "somatic", true, true, "reconstruction", false),
+            committee: 1,
+            path: &[
+                (Submitted, date!(2020 - 01 - 15)),
+                (UnderReview, date!(2020 - 01 - 30)),
+                (Accepted, date!(2020 - 03 - 02)),
+                (Active, date!(2020 - 03 - 10)),
+            ],
+            efficacy: Some("Wrinkle severity improved by one grade at 6 months"),
+            method: Some("Wrinkle Severity Rating Scale, blinded photograph assessment"),
+            profile: Profile {
+                dose: 1.0e7,
+                dose_unit: "cells",
+                route: Route::Intradermal,
+                site: Some("face"),
+                measure: "WSRS",
+                unit: "{grade}",
+                baseline: 3.6,
+                effect: -1.1,
+                sd: 0.6,
+                age: (35, 70),
+                weight: 12,
+            },
         },
         PlanSpec {
-            number: "PC3200004", title: "Platelet-rich plasma for skin rejuvenation", institution: 2,
-            disease: "Photoaged skin", material: "Autologous platelet-rich plasma, 3 mL intradermal",
-            therapy: cells("autologous", "somatic", false, true, "treatment", false), committee: 2,
-            path: &[(Submitted, date!(2020 - 05 - 11)), (UnderReview, date!(2020 - 05 - 20)), (Accepted, date!(2020 - 06 - 19)), (Active, date!(2020 - 07 - 01)), (Suspended, date!(2025 - 02 - 03))],
-            efficacy: None, method: None,
-            profile: Profile { dose: 3.0, dose_unit: "mL", route: Route::Intradermal, site: Some("face"), measure: "GAIS", unit: "{grade}", baseline: 3.0, effect: -0.5, sd: 0.7, age: (30, 70), weight: 6 },
+            number: "PC3200004",
+            title: "Platelet-rich plasma for skin rejuvenation",
+            institution: 2,
+            disease: "Photoaged skin",
+            material: "Autologous platelet-rich plasma, 3 mL intradermal",
+            therapy: cells("autologous", "somatic", false, true, "treatment", false),
+            committee: 2,
+            path: &[
+                (Submitted, date!(2020 - 05 - 11)),
+                (UnderReview, date!(2020 - 05 - 20)),
+                (Accepted, date!(2020 - 06 - 19)),
+                (Active, date!(2020 - 07 - 01)),
+                (Suspended, date!(2025 - 02 - 03)),
+            ],
+            efficacy: None,
+            method: None,
+            profile: Profile {
+                dose: 3.0,
+                dose_unit: "mL",
+                route: Route::Intradermal,
+                site: Some("face"),
+                measure: "GAIS",
+                unit: "{grade}",
+                baseline: 3.0,
+                effect: -0.5,
+                sd: 0.7,
+                age: (30, 70),
+                weight: 6,
+            },
         },
         PlanSpec {
-            number: "PB1200005", title: "Autologous bone-marrow mononuclear cells for critical limb ischaemia", institution: 3,
-            disease: "Critical limb ischaemia", material: "Autologous bone-marrow mononuclear cells, not cultured, intramuscular",
-            therapy: cells("autologous", "somatic", false, false, "treatment", false), committee: 0,
-            path: &[(Submitted, date!(2020 - 08 - 03)), (UnderReview, date!(2020 - 08 - 10)), (Accepted, date!(2020 - 10 - 01)), (Active, date!(2020 - 10 - 15))],
-            efficacy: Some("Amputation-free survival and ankle-brachial index improvement"), method: Some("ABI and amputation at 6 and 12 months"),
-            profile: Profile { dose: 1.0e9, dose_unit: "cells", route: Route::Intramuscular, site: Some("lower limb"), measure: "ABI", unit: "1", baseline: 0.42, effect: 0.12, sd: 0.1, age: (55, 88), weight: 6 },
+            number: "PB1200005",
+            title: "Autologous bone-marrow mononuclear cells for critical limb ischaemia",
+            institution: 3,
+            disease: "Critical limb ischaemia",
+            material: "Autologous bone-marrow mononuclear cells, not cultured, intramuscular",
+            therapy: cells("autologous", "somatic", false, false, "treatment", false),
+            committee: 0,
+            path: &[
+                (Submitted, date!(2020 - 08 - 03)),
+                (UnderReview, date!(2020 - 08 - 10)),
+                (Accepted, date!(2020 - 10 - 01)),
+                (Active, date!(2020 - 10 - 15)),
+            ],
+            efficacy: Some("Amputation-free survival and ankle-brachial index improvement"),
+            method: Some("ABI and amputation at 6 and 12 months"),
+            profile: Profile {
+                dose: 1.0e9,
+                dose_unit: "cells",
+                route: Route::Intramuscular,
+                site: Some("lower limb"),
+                measure: "ABI",
+                unit: "1",
+                baseline: 0.42,
+                effect: 0.12,
+                sd: 0.1,
+                age: (55, 88),
+                weight: 6,
+            },
         },
         PlanSpec {
-            number: "PA1210006", title: "Allogeneic umbilical-cord MSC for chronic heart failure", institution: 3,
-            disease: "Chronic heart failure (HFrEF)", material: "Allogeneic umbilical-cord-derived MSC, master cell bank, 1×10^8 cells intravenous",
-            therapy: cells("allogeneic", "somatic_stem", true, false, "treatment", false), committee: 0,
-            path: &[(Submitted, date!(2021 - 01 - 12)), (UnderReview, date!(2021 - 01 - 20)), (Accepted, date!(2021 - 04 - 01)), (Active, date!(2021 - 07 - 05))],
-            efficacy: Some("LVEF improvement of 5 points at 12 months"), method: Some("Echocardiographic LVEF, core-lab read"),
-            profile: Profile { dose: 1.0e8, dose_unit: "cells", route: Route::Intravenous, site: None, measure: "LVEF", unit: "%", baseline: 32.0, effect: 4.0, sd: 6.0, age: (45, 85), weight: 6 },
+            number: "PA1210006",
+            title: "Allogeneic umbilical-cord MSC for chronic heart failure",
+            institution: 3,
+            disease: "Chronic heart failure (HFrEF)",
+            material: "Allogeneic umbilical-cord-derived MSC, master cell bank, 1×10^8 cells intravenous",
+            therapy: cells(
+                "allogeneic",
+                "somatic_stem",
+                true,
+                false,
+                "treatment",
+                false,
+            ),
+            committee: 0,
+            path: &[
+                (Submitted, date!(2021 - 01 - 12)),
+                (UnderReview, date!(2021 - 01 - 20)),
+                (Accepted, date!(2021 - 04 - 01)),
+                (Active, date!(2021 - 07 - 05)),
+            ],
+            efficacy: Some("LVEF improvement of 5 points at 12 months"),
+            method: Some("Echocardiographic LVEF, core-lab read"),
+            profile: Profile {
+                dose: 1.0e8,
+                dose_unit: "cells",
+                route: Route::Intravenous,
+                site: None,
+                measure: "LVEF",
+                unit: "%",
+                baseline: 32.0,
+                effect: 4.0,
+                sd: 6.0,
+                age: (45, 85),
+                weight: 6,
+            },
         },
         PlanSpec {
-            number: "PA1210007", title: "Allogeneic islet transplantation for unstable type 1 diabetes", institution: 4,
-            disease: "Type 1 diabetes with severe hypoglycaemia", material: "Allogeneic pancreatic islets, 5,000 IEQ/kg via the portal vein",
-            therapy: cells("allogeneic", "somatic", true, true, "reconstruction", false), committee: 1,
-            path: &[(Submitted, date!(2021 - 03 - 01)), (UnderReview, date!(2021 - 03 - 10)), (Accepted, date!(2021 - 05 - 20)), (Active, date!(2021 - 08 - 23))],
-            efficacy: Some("HbA1c < 7.0 % without severe hypoglycaemia at 12 months"), method: Some("HbA1c and hypoglycaemia events"),
-            profile: Profile { dose: 5000.0, dose_unit: "IEQ/kg", route: Route::Implantation, site: Some("portal vein"), measure: "HbA1c", unit: "%", baseline: 8.2, effect: -1.4, sd: 0.8, age: (25, 65), weight: 3 },
+            number: "PA1210007",
+            title: "Allogeneic islet transplantation for unstable type 1 diabetes",
+            institution: 4,
+            disease: "Type 1 diabetes with severe hypoglycaemia",
+            material: "Allogeneic pancreatic islets, 5,000 IEQ/kg via the portal vein",
+            therapy: cells("allogeneic", "somatic", true, true, "reconstruction", false),
+            committee: 1,
+            path: &[
+                (Submitted, date!(2021 - 03 - 01)),
+                (UnderReview, date!(2021 - 03 - 10)),
+                (Accepted, date!(2021 - 05 - 20)),
+                (Active, date!(2021 - 08 - 23)),
+            ],
+            efficacy: Some("HbA1c < 7.0 % without severe hypoglycaemia at 12 months"),
+            method: Some("HbA1c and hypoglycaemia events"),
+            profile: Profile {
+                dose: 5000.0,
+                dose_unit: "IEQ/kg",
+                route: Route::Implantation,
+                site: Some("portal vein"),
+                measure: "HbA1c",
+                unit: "%",
+                baseline: 8.2,
+                effect: -1.4,
+                sd: 0.8,
+                age: (25, 65),
+                weight: 3,
+            },
         },
         PlanSpec {
-            number: "PA1220008", title: "iPS cell-derived retinal pigment epithelium for neovascular AMD", institution: 5,
-            disease: "Neovascular age-related macular degeneration", material: "Allogeneic iPS cell-derived RPE cell strips, subretinal",
-            therapy: cells("allogeneic", "ips", true, true, "reconstruction", false), committee: 1,
-            path: &[(Submitted, date!(2022 - 02 - 01)), (UnderReview, date!(2022 - 02 - 15)), (Accepted, date!(2022 - 05 - 09)), (Active, date!(2022 - 09 - 01))],
-            efficacy: Some("Stable best-corrected visual acuity at 12 months"), method: Some("BCVA (ETDRS letters)"),
-            profile: Profile { dose: 2.5e5, dose_unit: "cells", route: Route::Subretinal, site: Some("eye"), measure: "BCVA", unit: "{letters}", baseline: 52.0, effect: 2.0, sd: 8.0, age: (55, 90), weight: 3 },
+            number: "PA1220008",
+            title: "iPS cell-derived retinal pigment epithelium for neovascular AMD",
+            institution: 5,
+            disease: "Neovascular age-related macular degeneration",
+            material: "Allogeneic iPS cell-derived RPE cell strips, subretinal",
+            therapy: cells("allogeneic", "ips", true, true, "reconstruction", false),
+            committee: 1,
+            path: &[
+                (Submitted, date!(2022 - 02 - 01)),
+                (UnderReview, date!(2022 - 02 - 15)),
+                (Accepted, date!(2022 - 05 - 09)),
+                (Active, date!(2022 - 09 - 01)),
+            ],
+            efficacy: Some("Stable best-corrected visual acuity at 12 months"),
+            method: Some("BCVA (ETDRS letters)"),
+            profile: Profile {
+                dose: 2.5e5,
+                dose_unit: "cells",
+                route: Route::Subretinal,
+                site: Some("eye"),
+                measure: "BCVA",
+                unit: "{letters}",
+                baseline: 52.0,
+                effect: 2.0,
+                sd: 8.0,
+                age: (55, 90),
+                weight: 3,
+            },
         },
         PlanSpec {
-            number: "PB5220009", title: "Autologous cultured MSC for chronic spinal cord injury", institution: 1,
-            disease: "Chronic spinal cord injury", material: "Autologous bone-marrow MSC, cultured, intravenous",
-            therapy: cells("autologous", "somatic_stem", true, false, "treatment", false), committee: 0,
-            path: &[(Submitted, date!(2022 - 06 - 01)), (UnderReview, date!(2022 - 06 - 10)), (Accepted, date!(2022 - 08 - 01)), (Active, date!(2022 - 08 - 15))],
-            efficacy: Some("ASIA motor score +5 at 6 months"), method: Some("ISNCSCI examination"),
-            profile: Profile { dose: 1.0e8, dose_unit: "cells", route: Route::Intravenous, site: None, measure: "ASIA-motor", unit: "{score}", baseline: 40.0, effect: 5.0, sd: 9.0, age: (20, 70), weight: 5 },
+            number: "PB5220009",
+            title: "Autologous cultured MSC for chronic spinal cord injury",
+            institution: 1,
+            disease: "Chronic spinal cord injury",
+            material: "Autologous bone-marrow MSC, cultured, intravenous",
+            therapy: cells(
+                "autologous",
+                "somatic_stem",
+                true,
+                false,
+                "treatment",
+                false,
+            ),
+            committee: 0,
+            path: &[
+                (Submitted, date!(2022 - 06 - 01)),
+                (UnderReview, date!(2022 - 06 - 10)),
+                (Accepted, date!(2022 - 08 - 01)),
+                (Active, date!(2022 - 08 - 15)),
+            ],
+            efficacy: Some("ASIA motor score +5 at 6 months"),
+            method: Some("ISNCSCI examination"),
+            profile: Profile {
+                dose: 1.0e8,
+                dose_unit: "cells",
+                route: Route::Intravenous,
+                site: None,
+                measure: "ASIA-motor",
+                unit: "{score}",
+                baseline: 40.0,
+                effect: 5.0,
+                sd: 9.0,
+                age: (20, 70),
+                weight: 5,
+            },
         },
         PlanSpec {
-            number: "PC5230010", title: "Autologous NK cell therapy for solid tumours", institution: 1,
-            disease: "Advanced solid tumours", material: "Autologous NK cells, cultured 14 days, intravenous",
-            therapy: cells("autologous", "somatic", true, true, "treatment", false), committee: 2,
-            path: &[(Submitted, date!(2023 - 01 - 10)), (UnderReview, date!(2023 - 01 - 20)), (Accepted, date!(2023 - 03 - 01)), (Active, date!(2023 - 03 - 15)), (Ended, date!(2026 - 03 - 31))],
-            efficacy: None, method: None,
-            profile: Profile { dose: 1.0e9, dose_unit: "cells", route: Route::Intravenous, site: None, measure: "ECOG", unit: "{grade}", baseline: 1.2, effect: 0.0, sd: 0.6, age: (40, 85), weight: 5 },
+            number: "PC5230010",
+            title: "Autologous NK cell therapy for solid tumours",
+            institution: 1,
+            disease: "Advanced solid tumours",
+            material: "Autologous NK cells, cultured 14 days, intravenous",
+            therapy: cells("autologous", "somatic", true, true, "treatment", false),
+            committee: 2,
+            path: &[
+                (Submitted, date!(2023 - 01 - 10)),
+                (UnderReview, date!(2023 - 01 - 20)),
+                (Accepted, date!(2023 - 03 - 01)),
+                (Active, date!(2023 - 03 - 15)),
+                (Ended, date!(2026 - 03 - 31)),
+            ],
+            efficacy: None,
+            method: None,
+            profile: Profile {
+                dose: 1.0e9,
+                dose_unit: "cells",
+                route: Route::Intravenous,
+                site: None,
+                measure: "ECOG",
+                unit: "{grade}",
+                baseline: 1.2,
+                effect: 0.0,
+                sd: 0.6,
+                age: (40, 85),
+                weight: 5,
+            },
         },
         PlanSpec {
-            number: "PB5250011", title: "Autologous stromal vascular fraction for knee osteoarthritis", institution: 0,
-            disease: "Knee osteoarthritis", material: "Autologous adipose stromal vascular fraction, not cultured",
-            therapy: cells("autologous", "somatic_stem", false, false, "treatment", false), committee: 0,
+            number: "PB5250011",
+            title: "Autologous stromal vascular fraction for knee osteoarthritis",
+            institution: 0,
+            disease: "Knee osteoarthritis",
+            material: "Autologous adipose stromal vascular fraction, not cultured",
+            therapy: cells(
+                "autologous",
+                "somatic_stem",
+                false,
+                false,
+                "treatment",
+                false,
+            ),
+            committee: 0,
             path: &[(Submitted, date!(2025 - 09 - 01))],
-            efficacy: Some("KOOS pain +8 at 12 months"), method: Some("KOOS pain"),
+            efficacy: Some("KOOS pain +8 at 12 months"),
+            method: Some("KOOS pain"),
             profile: knee,
         },
         PlanSpec {
-            number: "PA1260012", title: "Genome-edited allogeneic CAR-T cells for relapsed B-ALL", institution: 1,
-            disease: "Relapsed B-cell acute lymphoblastic leukaemia", material: "Allogeneic CD19 CAR-T cells with TRAC knock-out",
+            number: "PA1260012",
+            title: "Genome-edited allogeneic CAR-T cells for relapsed B-ALL",
+            institution: 1,
+            disease: "Relapsed B-cell acute lymphoblastic leukaemia",
+            material: "Allogeneic CD19 CAR-T cells with TRAC knock-out",
             therapy: json!({"material": "cells", "cell_source": "allogeneic", "cell_kind": "somatic", "gene_introduced": true, "genome_edited": true, "cultured": true, "homologous_use": false, "purpose": "treatment", "procedure": null}),
-            committee: 1, path: &[],
-            efficacy: Some("Complete remission at day 28"), method: Some("Bone-marrow MRD"),
-            profile: Profile { dose: 1.0e6, dose_unit: "cells/kg", route: Route::Intravenous, site: None, measure: "MRD", unit: "%", baseline: 5.0, effect: -4.0, sd: 2.0, age: (18, 60), weight: 0 },
+            committee: 1,
+            path: &[],
+            efficacy: Some("Complete remission at day 28"),
+            method: Some("Bone-marrow MRD"),
+            profile: Profile {
+                dose: 1.0e6,
+                dose_unit: "cells/kg",
+                route: Route::Intravenous,
+                site: None,
+                measure: "MRD",
+                unit: "%",
+                baseline: 5.0,
+                effect: -4.0,
+                sd: 2.0,
+                age: (18, 60),
+                weight: 0,
+            },
         },
     ]
 }
 
 /// Builds the scaffold.
-pub async fn build(store: &Store, actor: &AuditActor, rules: &RuleBook) -> Result<Scaffold, StoreError> {
+pub async fn build(
+    store: &Store,
+    actor: &AuditActor,
+    rules: &RuleBook,
+) -> Result<Scaffold, StoreError> {
     let mut institutions = Vec::new();
     for (name, pref, code) in [
         ("Kamogawa Orthopaedic Clinic", "京都府", "2612345678"),
         ("Naniwa General Hospital", "大阪府", "2798765432"),
-        ("Shinjuku Skin & Regenerative Clinic", "東京都", "1311223344"),
+        (
+            "Shinjuku Skin & Regenerative Clinic",
+            "東京都",
+            "1311223344",
+        ),
         ("Sapporo Heart and Vascular Centre", "北海道", "0155667788"),
         ("Hakata Diabetes and Islet Centre", "福岡県", "4099887766"),
         ("Sendai Eye Hospital", "宮城県", "0433445566"),
     ] {
         institutions.push(org(store, actor, name, "medical_institution", pref, code).await?);
     }
-    let facility = org(store, actor, "Keihanna Cell Processing Center", "cell_processing_facility", "京都府", "FA5190001").await?;
+    let facility = org(
+        store,
+        actor,
+        "Keihanna Cell Processing Center",
+        "cell_processing_facility",
+        "京都府",
+        "FA5190001",
+    )
+    .await?;
     let committees = vec![
-        org(store, actor, "Kansai Specially Certified Committee for Regenerative Medicine", "specially_certified_committee", "大阪府", "NA8150001").await?,
-        org(store, actor, "Tokyo Specially Certified Committee for Regenerative Medicine", "specially_certified_committee", "東京都", "NA8130002").await?,
-        org(store, actor, "Kyushu Certified Committee for Regenerative Medicine", "certified_committee", "福岡県", "NB7140003").await?,
+        org(
+            store,
+            actor,
+            "Kansai Specially Certified Committee for Regenerative Medicine",
+            "specially_certified_committee",
+            "大阪府",
+            "NA8150001",
+        )
+        .await?,
+        org(
+            store,
+            actor,
+            "Tokyo Specially Certified Committee for Regenerative Medicine",
+            "specially_certified_committee",
+            "東京都",
+            "NA8130002",
+        )
+        .await?,
+        org(
+            store,
+            actor,
+            "Kyushu Certified Committee for Regenerative Medicine",
+            "certified_committee",
+            "福岡県",
+            "NB7140003",
+        )
+        .await?,
     ];
-    let mah = org(store, actor, "Saisei Therapeutics K.K.", "marketing_authorisation_holder", "東京都", "13A1X00001").await?;
-    org(store, actor, "Ministry of Health, Labour and Welfare (demo)", "regulator", "東京都", "MHLW").await?;
+    let mah = org(
+        store,
+        actor,
+        "Saisei Therapeutics K.K.",
+        "marketing_authorisation_holder",
+        "東京都",
+        "13A1X00001",
+    )
+    .await?;
+    org(
+        store,
+        actor,
+        "Ministry of Health, Labour and Welfare (demo)",
+        "regulator",
+        "東京都",
+        "MHLW",
+    )
+    .await?;
 
-    let surnames = ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato", "Yoshida", "Yamada"];
+    let surnames = [
+        "Sato",
+        "Suzuki",
+        "Takahashi",
+        "Tanaka",
+        "Watanabe",
+        "Ito",
+        "Yamamoto",
+        "Nakamura",
+        "Kobayashi",
+        "Kato",
+        "Yoshida",
+        "Yamada",
+    ];
     let mut physicians = Vec::new();
     for (i, inst) in institutions.iter().enumerate() {
         let mut list = Vec::new();
         for j in 0..2 {
-            let name = format!("Dr. {} {}", surnames[(i * 2 + j) % surnames.len()], ["Haruto", "Yui", "Ren", "Aoi"][(i + j) % 4]);
+            let name = format!(
+                "Dr. {} {}",
+                surnames[(i * 2 + j) % surnames.len()],
+                ["Haruto", "Yui", "Ren", "Aoi"][(i + j) % 4]
+            );
             list.push(
                 store
                     .create(actor, parse::<Practitioner>(json!({
@@ -271,53 +629,115 @@ pub async fn build(store: &Store, actor: &AuditActor, rules: &RuleBook) -> Resul
     let mut plans = Vec::new();
     for spec in plan_specs() {
         let therapy: TherapyDescription = parse(spec.therapy.clone());
-        let filed = spec.path.iter().find(|(s, _)| *s == PlanStatus::Submitted).map(|p| p.1).unwrap_or(date!(2026 - 01 - 01));
-        let rule_set = rules.in_force_on(filed).map_err(|e| StoreError::invalid("demo", e.to_string()))?;
+        let filed = spec
+            .path
+            .iter()
+            .find(|(s, _)| *s == PlanStatus::Submitted)
+            .map(|p| p.1)
+            .unwrap_or(date!(2026 - 01 - 01));
+        let rule_set = rules
+            .in_force_on(filed)
+            .map_err(|e| StoreError::invalid("demo", e.to_string()))?;
         let Some(class) = classify(rule_set, &therapy).class.risk_class() else {
             continue;
         };
         let inst = &institutions[spec.institution];
         let plan = store
-            .create(actor, Plan {
-                plan_number: spec.number.parse().map_err(|e: String| StoreError::invalid("plan_number", e))?,
-                title: spec.title.parse().map_err(|e: String| StoreError::invalid("title", e))?,
-                institution_id: inst.id(),
-                responsible_physician_id: physicians[spec.institution][0].id(),
-                risk_class: class,
-                target_disease: spec.disease.parse().map_err(|e: String| StoreError::invalid("target_disease", e))?,
-                material_description: spec.material.parse().map_err(|e: String| StoreError::invalid("material_description", e))?,
-                therapy: Some(therapy),
-                committee_id: committees[spec.committee].id(),
-                status: PlanStatus::Draft,
-                submitted_on: None,
-                filed_on: None,
-                activated_on: None,
-                expected_efficacy: spec.efficacy.map(|s| s.parse()).transpose().map_err(|e: String| StoreError::invalid("expected_efficacy", e))?,
-                evaluation_method: spec.method.map(|s| s.parse()).transpose().map_err(|e: String| StoreError::invalid("evaluation_method", e))?,
-            })
+            .create(
+                actor,
+                Plan {
+                    plan_number: spec
+                        .number
+                        .parse()
+                        .map_err(|e: String| StoreError::invalid("plan_number", e))?,
+                    title: spec
+                        .title
+                        .parse()
+                        .map_err(|e: String| StoreError::invalid("title", e))?,
+                    institution_id: inst.id(),
+                    responsible_physician_id: physicians[spec.institution][0].id(),
+                    risk_class: class,
+                    target_disease: spec
+                        .disease
+                        .parse()
+                        .map_err(|e: String| StoreError::invalid("target_disease", e))?,
+                    material_description: spec
+                        .material
+                        .parse()
+                        .map_err(|e: String| StoreError::invalid("material_description", e))?,
+                    therapy: Some(therapy),
+                    committee_id: committees[spec.committee].id(),
+                    status: PlanStatus::Draft,
+                    submitted_on: None,
+                    filed_on: None,
+                    activated_on: None,
+                    expected_efficacy: spec
+                        .efficacy
+                        .map(|s| s.parse())
+                        .transpose()
+                        .map_err(|e: String| StoreError::invalid("expected_efficacy", e))?,
+                    evaluation_method: spec
+                        .method
+                        .map(|s| s.parse())
+                        .transpose()
+                        .map_err(|e: String| StoreError::invalid("evaluation_method", e))?,
+                },
+            )
             .await?;
         let mut record = plan;
         for (to, on) in spec.path {
             let reason = match to {
-                PlanStatus::Suspended => Some("Serious adverse event under investigation by the committee"),
+                PlanStatus::Suspended => {
+                    Some("Serious adverse event under investigation by the committee")
+                }
                 PlanStatus::Ended => Some("Provision ended by the institution"),
                 _ => None,
             };
-            let (next, _) = transition_plan(store, actor, rules, record.id(), TransitionRequest {
-                to: *to,
-                on: *on,
-                reason: reason.map(|r| r.parse()).transpose().map_err(|e: String| StoreError::invalid("reason", e))?,
-                version: record.meta.version,
-            })
+            let (next, _) = transition_plan(
+                store,
+                actor,
+                rules,
+                record.id(),
+                TransitionRequest {
+                    to: *to,
+                    on: *on,
+                    reason: reason
+                        .map(|r| r.parse())
+                        .transpose()
+                        .map_err(|e: String| StoreError::invalid("reason", e))?,
+                    version: record.meta.version,
+                },
+            )
             .await?;
             record = next;
         }
-        plans.push(DemoPlan { record, institution: spec.institution, profile: spec.profile });
+        plans.push(DemoPlan {
+            record,
+            institution: spec.institution,
+            profile: spec.profile,
+        });
     }
-    Ok(Scaffold { institutions, schedule, product, plans })
+    Ok(Scaffold {
+        institutions,
+        schedule,
+        product,
+        plans,
+    })
 }
 
 /// The clinical profile of patients treated with the demo product.
 pub fn product_profile() -> Profile {
-    Profile { dose: 5.0e7, dose_unit: "cells", route: Route::IntraArticular, site: Some("knee"), measure: "KOOS-pain", unit: "{score}", baseline: 46.0, effect: 12.0, sd: 12.0, age: (50, 85), weight: 0 }
+    Profile {
+        dose: 5.0e7,
+        dose_unit: "cells",
+        route: Route::IntraArticular,
+        site: Some("knee"),
+        measure: "KOOS-pain",
+        unit: "{score}",
+        baseline: 46.0,
+        effect: 12.0,
+        sd: 12.0,
+        age: (50, 85),
+        weight: 0,
+    }
 }

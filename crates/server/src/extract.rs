@@ -25,7 +25,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -43,7 +48,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             }
         })?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(Code::InvalidJson, format!("the body is not valid JSON: {e}"))
+            ApiError::new(
+                Code::InvalidJson,
+                format!("the body is not valid JSON: {e}"),
+            )
         })?;
         Ok(JsonBody(value))
     }
@@ -62,7 +70,11 @@ pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
 /// Works out the field for a serde error: the path, or for unknown/missing fields the
 /// field named in the message.
 fn field_of(path: &str, message: &str) -> (String, String) {
-    let base = if path == "." { String::new() } else { path.to_string() };
+    let base = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     for marker in ["unknown field `", "missing field `"] {
         if let Some(rest) = message.strip_prefix(marker) {
             if let Some(name) = rest.split('`').next() {
@@ -75,7 +87,10 @@ fn field_of(path: &str, message: &str) -> (String, String) {
                     format!("{base}.{name}")
                 };
                 let problem = if marker.starts_with("unknown") {
-                    format!("unknown field{}", rest.split_once('`').map(|(_, r)| r).unwrap_or(""))
+                    format!(
+                        "unknown field{}",
+                        rest.split_once('`').map(|(_, r)| r).unwrap_or("")
+                    )
                 } else {
                     "is required".to_string()
                 };
@@ -83,14 +98,22 @@ fn field_of(path: &str, message: &str) -> (String, String) {
             }
         }
     }
-    let field = if base.is_empty() { "body".to_string() } else { base };
+    let field = if base.is_empty() {
+        "body".to_string()
+    } else {
+        base
+    };
     (field, message.to_string())
 }
 
 /// Parses a record id from the path.
 pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| {
-        ApiError::field(Code::BadParameter, "id", format!("'{}' is not a UUID", truncate(raw)))
+        ApiError::field(
+            Code::BadParameter,
+            "id",
+            format!("'{}' is not a UUID", truncate(raw)),
+        )
     })
 }
 
@@ -113,9 +136,21 @@ mod tests {
             field_of(".", "unknown field `foo`, expected one of `a`, `b`").0,
             "foo"
         );
-        assert_eq!(field_of("foo", "unknown field `foo`, expected `a`").0, "foo");
-        assert_eq!(field_of("a.foo", "unknown field `foo`, expected `a`").0, "a.foo");
-        assert_eq!(field_of("visits[0]", "missing field `label`"), ("visits[0].label".into(), "is required".into()));
-        assert_eq!(field_of("grade", "CTCAE grade must be 1 to 5 (got 7)").0, "grade");
+        assert_eq!(
+            field_of("foo", "unknown field `foo`, expected `a`").0,
+            "foo"
+        );
+        assert_eq!(
+            field_of("a.foo", "unknown field `foo`, expected `a`").0,
+            "a.foo"
+        );
+        assert_eq!(
+            field_of("visits[0]", "missing field `label`"),
+            ("visits[0].label".into(), "is required".into())
+        );
+        assert_eq!(
+            field_of("grade", "CTCAE grade must be 1 to 5 (got 7)").0,
+            "grade"
+        );
     }
 }

@@ -34,19 +34,28 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            tracing::error!("a handler panicked");
-            ApiError::new(Code::Internal, "internal error; the incident is logged").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a handler panicked");
+                ApiError::new(Code::Internal, "internal error; the incident is logged")
+                    .into_response()
+            },
+        ))
         .with_state(state)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(Code::NotFound, "no such path; the API is described at /api/v1/openapi.json")
+    ApiError::new(
+        Code::NotFound,
+        "no such path; the API is described at /api/v1/openapi.json",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(Code::MethodNotAllowed, "this path does not accept that method")
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this path does not accept that method",
+    )
 }
 
 /// Serves the application on `addr` until Ctrl-C or SIGTERM.
@@ -71,7 +80,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -135,7 +135,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { .. } => ApiError::new(Code::NotFound, e.to_string()),
-            StoreError::Conflict { .. } => ApiError::field(Code::VersionConflict, "version", e.to_string()),
+            StoreError::Conflict { .. } => {
+                ApiError::field(Code::VersionConflict, "version", e.to_string())
+            }
             StoreError::Duplicate { ref field, .. } => {
                 let f = field.clone();
                 ApiError::field(Code::Duplicate, f, e.to_string())
@@ -143,11 +145,17 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(v) => v.into(),
             StoreError::Database(m) => {
                 tracing::error!(error = %m, "database error");
-                ApiError::new(Code::DatabaseUnavailable, "the database could not complete the request")
+                ApiError::new(
+                    Code::DatabaseUnavailable,
+                    "the database could not complete the request",
+                )
             }
             StoreError::Corrupt(m) => {
                 tracing::error!(error = %m, "stored data could not be read");
-                ApiError::new(Code::Internal, "stored data could not be read; the incident is logged")
+                ApiError::new(
+                    Code::Internal,
+                    "stored data could not be read; the incident is logged",
+                )
             }
         }
     }

@@ -231,7 +231,8 @@ CREATE TABLE adverse_events (
     known_on DATE NOT NULL,
     outcome TEXT NOT NULL,
     resolved_on DATE,
-    description TEXT
+    description TEXT,
+    reported_on DATE
 );
 CREATE INDEX adverse_events_patient_id ON adverse_events (patient_id);
 CREATE INDEX adverse_events_treatment_id ON adverse_events (treatment_id);

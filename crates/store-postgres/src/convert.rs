@@ -63,8 +63,12 @@ pub fn decode_meta(r: &PgRow) -> Result<RecordMeta, StoreError> {
     Ok(RecordMeta {
         id: r.try_get(0).map_err(|e| corrupt(0, e))?,
         version: r.try_get(1).map_err(|e| corrupt(1, e))?,
-        created_at: r.try_get::<OffsetDateTime, _>(2).map_err(|e| corrupt(2, e))?,
-        updated_at: r.try_get::<OffsetDateTime, _>(3).map_err(|e| corrupt(3, e))?,
+        created_at: r
+            .try_get::<OffsetDateTime, _>(2)
+            .map_err(|e| corrupt(2, e))?,
+        updated_at: r
+            .try_get::<OffsetDateTime, _>(3)
+            .map_err(|e| corrupt(3, e))?,
         withdrawn_at: r.try_get(4).map_err(|e| corrupt(4, e))?,
         withdrawal_reason: r.try_get(5).map_err(|e| corrupt(5, e))?,
     })
@@ -85,7 +89,8 @@ pub fn decode(r: &PgRow, i: usize, ty: ColumnType) -> Result<Value, StoreError> 
         ColumnType::Bool => opt(r.try_get::<Option<bool>, _>(i).map_err(e)?, Value::Bool),
         ColumnType::Date => opt(r.try_get::<Option<Date>, _>(i).map_err(e)?, Value::Date),
         ColumnType::Json => opt(
-            r.try_get::<Option<Json<serde_json::Value>>, _>(i).map_err(e)?,
+            r.try_get::<Option<Json<serde_json::Value>>, _>(i)
+                .map_err(e)?,
             |j| Value::Json(j.0),
         ),
     })

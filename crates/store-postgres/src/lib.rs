@@ -22,7 +22,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "registry", include_str!("../migrations/0001_registry.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "registry",
+    include_str!("../migrations/0001_registry.sql"),
+)];
 
 /// The advisory lock key that serialises appends to the audit chain.
 const AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(7261756469740001)";
@@ -59,10 +63,12 @@ impl PostgresBackend {
             .connect_with(options.clone())
             .await
             .map_err(db_err)?;
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
-            .execute(&admin)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&admin)
+        .await
+        .map_err(db_err)?;
         admin.close().await;
         Self::connect_with(options.options([("search_path", schema)])).await
     }
@@ -94,10 +100,7 @@ impl PostgresBackend {
                 };
             }
             if db.is_foreign_key_violation() {
-                return StoreError::invalid(
-                    table.entity,
-                    "refers to a record that does not exist",
-                );
+                return StoreError::invalid(table.entity, "refers to a record that does not exist");
             }
         }
         db_err(e)
@@ -157,7 +160,13 @@ impl Backend for PostgresBackend {
         let migrations = MIGRATIONS
             .iter()
             .map(|(v, d, s)| {
-                Migration::new(*v, (*d).into(), MigrationType::Simple, s.into_sql_str(), false)
+                Migration::new(
+                    *v,
+                    (*d).into(),
+                    MigrationType::Simple,
+                    s.into_sql_str(),
+                    false,
+                )
             })
             .collect();
         Migrator::with_migrations(migrations)
@@ -182,22 +191,32 @@ impl Backend for PostgresBackend {
         for op in &batch.ops {
             match op {
                 WriteOp::Insert { table, row } => {
-                    bind_row(sqlx::query(AssertSqlSafe(sql::insert(table))), table, row, true)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| Self::map_write_error(e, table))?;
+                    bind_row(
+                        sqlx::query(AssertSqlSafe(sql::insert(table))),
+                        table,
+                        row,
+                        true,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Self::map_write_error(e, table))?;
                 }
                 WriteOp::Update {
                     table,
                     row,
                     expected_version,
                 } => {
-                    let done = bind_row(sqlx::query(AssertSqlSafe(sql::update(table))), table, row, false)
-                        .bind(row.meta.id)
-                        .bind(*expected_version)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| Self::map_write_error(e, table))?;
+                    let done = bind_row(
+                        sqlx::query(AssertSqlSafe(sql::update(table))),
+                        table,
+                        row,
+                        false,
+                    )
+                    .bind(row.meta.id)
+                    .bind(*expected_version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Self::map_write_error(e, table))?;
                     if done.rows_affected() != 1 {
                         let current = current_version(&mut tx, table, row.meta.id, false).await?;
                         return Err(conflict(table, row.meta.id, *expected_version, current));

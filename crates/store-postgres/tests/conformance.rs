@@ -16,7 +16,9 @@ async fn fresh() -> Option<Store> {
     let backend = PostgresBackend::connect_in_schema(&url, &schema)
         .await
         .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
-    saisei_store::Backend::migrate(&backend).await.expect("migrate");
+    saisei_store::Backend::migrate(&backend)
+        .await
+        .expect("migrate");
     Some(Store::new(Arc::new(backend)))
 }
 

@@ -231,7 +231,8 @@ CREATE TABLE adverse_events (
     known_on TEXT NOT NULL,
     outcome TEXT NOT NULL,
     resolved_on TEXT,
-    description TEXT
+    description TEXT,
+    reported_on TEXT
 );
 CREATE INDEX adverse_events_patient_id ON adverse_events (patient_id);
 CREATE INDEX adverse_events_treatment_id ON adverse_events (treatment_id);

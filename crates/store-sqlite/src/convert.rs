@@ -102,15 +102,20 @@ pub fn decode(r: &SqliteRow, i: usize, ty: ColumnType) -> Result<Value, StoreErr
             None => Value::Null,
         },
         _ => {
-            let Some(s) = r.try_get::<Option<String>, _>(i).map_err(|e| corrupt(i, e))? else {
+            let Some(s) = r
+                .try_get::<Option<String>, _>(i)
+                .map_err(|e| corrupt(i, e))?
+            else {
                 return Ok(Value::Null);
             };
             match ty {
                 ColumnType::Uuid => Value::Uuid(Uuid::parse_str(&s).map_err(|e| corrupt(i, e))?),
-                ColumnType::Date => {
-                    Value::Date(parse_date(&s).ok_or_else(|| corrupt(i, format!("bad date '{s}'")))?)
+                ColumnType::Date => Value::Date(
+                    parse_date(&s).ok_or_else(|| corrupt(i, format!("bad date '{s}'")))?,
+                ),
+                ColumnType::Json => {
+                    Value::Json(serde_json::from_str(&s).map_err(|e| corrupt(i, e))?)
                 }
-                ColumnType::Json => Value::Json(serde_json::from_str(&s).map_err(|e| corrupt(i, e))?),
                 _ => Value::Text(s),
             }
         }

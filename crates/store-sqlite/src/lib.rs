@@ -24,7 +24,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "registry", include_str!("../migrations/0001_registry.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "registry",
+    include_str!("../migrations/0001_registry.sql"),
+)];
 
 /// A registry in a SQLite file.
 pub struct SqliteBackend {
@@ -75,10 +79,7 @@ impl SqliteBackend {
                 };
             }
             if db.is_foreign_key_violation() {
-                return StoreError::invalid(
-                    table.entity,
-                    "refers to a record that does not exist",
-                );
+                return StoreError::invalid(table.entity, "refers to a record that does not exist");
             }
         }
         db_err(e)
@@ -107,7 +108,10 @@ fn row_from(table: &TableDef, r: &SqliteRow) -> Result<Row, StoreError> {
 
 fn audit_from(r: &SqliteRow) -> Result<AuditEntry, StoreError> {
     let corrupt = |e: String| StoreError::Corrupt(format!("audit_log: {e}"));
-    let get_s = |i: usize| r.try_get::<String, _>(i).map_err(|e| corrupt(e.to_string()));
+    let get_s = |i: usize| {
+        r.try_get::<String, _>(i)
+            .map_err(|e| corrupt(e.to_string()))
+    };
     let get_os = |i: usize| {
         r.try_get::<Option<String>, _>(i)
             .map_err(|e| corrupt(e.to_string()))
@@ -149,7 +153,13 @@ impl Backend for SqliteBackend {
         let migrations = MIGRATIONS
             .iter()
             .map(|(v, d, s)| {
-                Migration::new(*v, (*d).into(), MigrationType::Simple, s.into_sql_str(), false)
+                Migration::new(
+                    *v,
+                    (*d).into(),
+                    MigrationType::Simple,
+                    s.into_sql_str(),
+                    false,
+                )
             })
             .collect();
         Migrator::with_migrations(migrations)
@@ -170,11 +180,20 @@ impl Backend for SqliteBackend {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
         for op in &batch.ops {
             match op {
                 WriteOp::Insert { table, row } => {
-                    let q = convert::bind_row(sqlx::query(AssertSqlSafe(sql::insert(table))), table, row, true);
+                    let q = convert::bind_row(
+                        sqlx::query(AssertSqlSafe(sql::insert(table))),
+                        table,
+                        row,
+                        true,
+                    );
                     q.execute(&mut *tx)
                         .await
                         .map_err(|e| Self::map_write_error(e, table))?;
@@ -184,9 +203,14 @@ impl Backend for SqliteBackend {
                     row,
                     expected_version,
                 } => {
-                    let q = convert::bind_row(sqlx::query(AssertSqlSafe(sql::update(table))), table, row, false)
-                        .bind(row.meta.id.to_string())
-                        .bind(*expected_version);
+                    let q = convert::bind_row(
+                        sqlx::query(AssertSqlSafe(sql::update(table))),
+                        table,
+                        row,
+                        false,
+                    )
+                    .bind(row.meta.id.to_string())
+                    .bind(*expected_version);
                     let done = q
                         .execute(&mut *tx)
                         .await

@@ -10,7 +10,9 @@ async fn fresh() -> Option<Store> {
     let backend = SqliteBackend::connect(dir.join("t.db").to_str().expect("utf-8 path"))
         .await
         .expect("open sqlite");
-    saisei_store::Backend::migrate(&backend).await.expect("migrate");
+    saisei_store::Backend::migrate(&backend)
+        .await
+        .expect("migrate");
     Some(Store::new(Arc::new(backend)))
 }
 

@@ -136,6 +136,10 @@ pub struct AdverseEvent {
     /// Narrative.
     #[serde(default)]
     pub description: Option<Text>,
+    /// When the event was reported to the authorities and the committee (疾病等報告);
+    /// its deadline is met or missed by this date.
+    #[serde(default)]
+    pub reported_on: Option<Date>,
 }
 
 impl AdverseEvent {
@@ -165,6 +169,10 @@ impl Validate for AdverseEvent {
         if let Some(r) = self.resolved_on {
             crate::dates::check_plausible("resolved_on", r, &mut errors);
             crate::dates::check_order("resolved_on", "onset_on", self.onset_on, r, &mut errors);
+        }
+        if let Some(r) = self.reported_on {
+            crate::dates::check_plausible("reported_on", r, &mut errors);
+            crate::dates::check_order("reported_on", "known_on", self.known_on, r, &mut errors);
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.seriousness.iter().enumerate() {

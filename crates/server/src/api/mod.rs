@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use openapi::Doc;
 use resource::Resource;
-use saisei_domain::registry::*;
 use std::sync::Arc;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -29,7 +28,8 @@ pub struct ApiBuilder {
 }
 
 impl ApiBuilder {
-    fn new() -> Self {
+    /// An empty builder.
+    pub fn new() -> Self {
         ApiBuilder {
             router: Router::new(),
             doc: Doc::default(),
@@ -37,13 +37,16 @@ impl ApiBuilder {
     }
 
     /// A resource with list/get, and create/update/withdraw when `writable`.
-    fn resource<R: Resource>(mut self, writable: bool) -> Self {
+    pub fn resource<R: Resource>(mut self, writable: bool) -> Self {
         let collection = format!("/{}", R::PATH);
         let item = format!("/{}/{{id}}", R::PATH);
         if writable {
             self.router = self
                 .router
-                .route(&collection, get(resource::list::<R>).post(resource::create::<R>))
+                .route(
+                    &collection,
+                    get(resource::list::<R>).post(resource::create::<R>),
+                )
                 .route(&item, get(resource::get::<R>).patch(resource::update::<R>))
                 .route(&format!("{item}/withdraw"), post(resource::withdraw::<R>));
         } else {
@@ -55,72 +58,82 @@ impl ApiBuilder {
         self.doc.resource::<R>(writable);
         self
     }
+
+    /// Adds a route that is not a plain resource, with its documentation.
+    pub fn route(
+        mut self,
+        path: &str,
+        method_router: axum::routing::MethodRouter<AppState>,
+        docs: Vec<(HttpMethod, utoipa::openapi::path::Operation)>,
+    ) -> Self {
+        self.router = self.router.route(path, method_router);
+        for (method, op) in docs {
+            self.doc.operation(&format!("/api/v1{path}"), method, op);
+        }
+        self
+    }
+
+    /// Adds a type's schema to the document (for bodies of custom routes).
+    pub fn schema<T: utoipa::ToSchema>(mut self) -> Self {
+        self.doc.schema::<T>();
+        self
+    }
+}
+
+impl Default for ApiBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A JSON request body referring to a named schema, for custom routes' documentation.
+pub fn json_body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .build(),
+        )
+        .build()
+}
+
+/// A documented operation with a tag, id, summary and responses.
+pub fn operation(
+    tag: &str,
+    id: &str,
+    summary: &str,
+    body: Option<&str>,
+    responses: &[(&str, &str)],
+) -> utoipa::openapi::path::Operation {
+    let mut op = OperationBuilder::new()
+        .tag(tag)
+        .operation_id(Some(id))
+        .summary(Some(summary));
+    if let Some(schema) = body {
+        op = op.request_body(Some(json_body(schema)));
+    }
+    for (code, description) in responses {
+        op = op.response(*code, ResponseBuilder::new().description(*description));
+    }
+    op.build()
 }
 
 /// The API router (to be nested at `/api/v1`) and its OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let mut b = ApiBuilder::new()
-        .resource::<Organisation>(true)
-        .resource::<Practitioner>(true)
-        .resource::<Product>(true)
-        .resource::<Plan>(true)
-        .resource::<PlanTransition>(false)
-        .resource::<Patient>(true)
-        .resource::<Enrollment>(true)
-        .resource::<Consent>(true)
-        .resource::<FollowUpSchedule>(true)
-        .resource::<Treatment>(true)
-        .resource::<Visit>(true)
-        .resource::<Observation>(true)
-        .resource::<AdverseEvent>(true);
+    let mut b = registry::mount(ApiBuilder::new());
 
-    b.router = b
-        .router
-        .route("/plans/{id}/transitions", post(registry::post_transition))
-        .route("/health", get(health));
-    b.doc.schema::<saisei_store::workflow::TransitionRequest>();
-    b.doc.operation(
-        "/api/v1/plans/{id}/transitions",
-        HttpMethod::Post,
-        OperationBuilder::new()
-            .tag("plans")
-            .operation_id(Some("transition_plan"))
-            .summary(Some("Move a plan through its lifecycle (dated, attributed, checked against the rules in force)"))
-            .request_body(Some(
-                RequestBodyBuilder::new()
-                    .required(Some(Required::True))
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("TransitionRequest")))
-                            .build(),
-                    )
-                    .build(),
-            ))
-            .response("201", ResponseBuilder::new().description("The plan after the move and the transition record"))
-            .response("422", ResponseBuilder::new().description("The move breaks a lifecycle or regulatory rule"))
-            .build(),
-    );
+    b.router = b.router.route("/health", get(health));
     b.doc.operation(
         "/api/v1/health",
         HttpMethod::Get,
-        OperationBuilder::new()
-            .tag("system")
-            .operation_id(Some("health"))
-            .summary(Some("Liveness and database reachability"))
-            .response("200", ResponseBuilder::new().description("Healthy"))
-            .response("503", ResponseBuilder::new().description("The database does not answer"))
-            .build(),
+        operation("system", "health", "Liveness and database reachability", None, &[("200", "Healthy"), ("503", "The database does not answer")]),
     );
     b.doc.operation(
         "/api/v1/openapi.json",
         HttpMethod::Get,
-        OperationBuilder::new()
-            .tag("system")
-            .operation_id(Some("openapi"))
-            .summary(Some("This document"))
-            .response("200", ResponseBuilder::new().description("The OpenAPI 3.1 document"))
-            .build(),
+        operation("system", "openapi", "This document", None, &[("200", "The OpenAPI 3.1 document")]),
     );
     let doc = b.doc.build();
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
@@ -135,7 +148,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// `GET /api/v1/health`.
-async fn health(State(state): State<AppState>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+async fn health(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     state
         .store
         .backend()

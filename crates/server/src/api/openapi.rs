@@ -9,6 +9,7 @@ use super::resource::Resource;
 use crate::problem::ProblemBody;
 use saisei_domain::RecordMeta;
 use saisei_store::ColumnType;
+use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
@@ -16,7 +17,6 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder, Ref, RefOr,
     Required, ResponseBuilder,
 };
-use utoipa::ToSchema;
 
 /// Paths and schemas collected while mounting routes.
 #[derive(Default)]
@@ -39,23 +39,44 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
-fn param(name: &str, location: ParameterIn, required: bool, ty: Type, description: &str) -> utoipa::openapi::path::Parameter {
+fn param(
+    name: &str,
+    location: ParameterIn,
+    required: bool,
+    ty: Type,
+    description: &str,
+) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(location)
-        .required(if required { Required::True } else { Required::False })
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
         .description(Some(description))
         .schema(Some(ObjectBuilder::new().schema_type(ty)))
         .build()
 }
 
 fn id_param() -> utoipa::openapi::path::Parameter {
-    param("id", ParameterIn::Path, true, Type::String, "The record's id (UUID)")
+    param(
+        "id",
+        ParameterIn::Path,
+        true,
+        Type::String,
+        "The record's id (UUID)",
+    )
 }
 
 impl Doc {
     /// Adds one operation.
-    pub fn operation(&mut self, path: &str, method: HttpMethod, op: utoipa::openapi::path::Operation) {
+    pub fn operation(
+        &mut self,
+        path: &str,
+        method: HttpMethod,
+        op: utoipa::openapi::path::Operation,
+    ) {
         self.paths.push((path.to_string(), method, op));
     }
 
@@ -84,10 +105,31 @@ impl Doc {
         let mut list = OperationBuilder::new()
             .tag(tag)
             .operation_id(Some(format!("list_{}", R::TABLE.name)))
-            .summary(Some(format!("List {} (cursor pagination, filters by field)", R::TABLE.name)))
-            .parameter(param("limit", ParameterIn::Query, false, Type::Integer, "Page size, 1–1000 (default 50)"))
-            .parameter(param("cursor", ParameterIn::Query, false, Type::String, "next_cursor of the previous page"))
-            .parameter(param("include_withdrawn", ParameterIn::Query, false, Type::Boolean, "Include withdrawn records"));
+            .summary(Some(format!(
+                "List {} (cursor pagination, filters by field)",
+                R::TABLE.name
+            )))
+            .parameter(param(
+                "limit",
+                ParameterIn::Query,
+                false,
+                Type::Integer,
+                "Page size, 1–1000 (default 50)",
+            ))
+            .parameter(param(
+                "cursor",
+                ParameterIn::Query,
+                false,
+                Type::String,
+                "next_cursor of the previous page",
+            ))
+            .parameter(param(
+                "include_withdrawn",
+                ParameterIn::Query,
+                false,
+                Type::Boolean,
+                "Include withdrawn records",
+            ));
         for c in R::TABLE.columns.iter().filter(|c| c.ty != ColumnType::Json) {
             let ty = match c.ty {
                 ColumnType::Int => Type::Integer,
@@ -95,15 +137,29 @@ impl Doc {
                 ColumnType::Bool => Type::Boolean,
                 _ => Type::String,
             };
-            list = list.parameter(param(c.name, ParameterIn::Query, false, ty, "Equal to (also `.gte`, `.lte`, `.null=true|false`)"));
+            list = list.parameter(param(
+                c.name,
+                ParameterIn::Query,
+                false,
+                ty,
+                "Equal to (also `.gte`, `.lte`, `.null=true|false`)",
+            ));
         }
         let page = ObjectBuilder::new()
             .property("items", ArrayBuilder::new().items(record_ref()))
             .required("items")
-            .property("next_cursor", ObjectBuilder::new().schema_type(Type::String))
+            .property(
+                "next_cursor",
+                ObjectBuilder::new().schema_type(Type::String),
+            )
             .build();
         let list = list
-            .response("200", ResponseBuilder::new().description("A page of records").content("application/json", json_content(page)))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("A page of records")
+                    .content("application/json", json_content(page)),
+            )
             .response("400", problem_response("Bad parameter"))
             .build();
         self.operation(&collection, HttpMethod::Get, list);
@@ -113,7 +169,12 @@ impl Doc {
             .operation_id(Some(format!("get_{}", R::KIND)))
             .summary(Some(format!("Read one {}", R::KIND)))
             .parameter(id_param())
-            .response("200", ResponseBuilder::new().description("The record").content("application/json", json_content(record_ref())))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The record")
+                    .content("application/json", json_content(record_ref())),
+            )
             .response("404", problem_response("No such record"))
             .build();
         self.operation(&item, HttpMethod::Get, get);
@@ -128,10 +189,18 @@ impl Doc {
             .request_body(Some(
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
-                    .content("application/json", json_content(Ref::from_schema_name(<R::Input as ToSchema>::name())))
+                    .content(
+                        "application/json",
+                        json_content(Ref::from_schema_name(<R::Input as ToSchema>::name())),
+                    )
                     .build(),
             ))
-            .response("201", ResponseBuilder::new().description("Created").content("application/json", json_content(record_ref())))
+            .response(
+                "201",
+                ResponseBuilder::new()
+                    .description("Created")
+                    .content("application/json", json_content(record_ref())),
+            )
             .response("400", problem_response("Malformed body"))
             .response("409", problem_response("A unique value is taken"))
             .response("422", problem_response("Invalid fields"))
@@ -147,10 +216,23 @@ impl Doc {
         let update = OperationBuilder::new()
             .tag(tag)
             .operation_id(Some(format!("update_{}", R::KIND)))
-            .summary(Some(format!("Change a {} (optimistic concurrency)", R::KIND)))
+            .summary(Some(format!(
+                "Change a {} (optimistic concurrency)",
+                R::KIND
+            )))
             .parameter(id_param())
-            .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(patch_body)).build()))
-            .response("200", ResponseBuilder::new().description("Updated").content("application/json", json_content(record_ref())))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content("application/json", json_content(patch_body))
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("Updated")
+                    .content("application/json", json_content(record_ref())),
+            )
             .response("409", problem_response("Stale version"))
             .response("422", problem_response("Invalid fields"))
             .build();
@@ -159,10 +241,26 @@ impl Doc {
         let withdraw = OperationBuilder::new()
             .tag(tag)
             .operation_id(Some(format!("withdraw_{}", R::KIND)))
-            .summary(Some(format!("Withdraw a {} (records are never deleted)", R::KIND)))
+            .summary(Some(format!(
+                "Withdraw a {} (records are never deleted)",
+                R::KIND
+            )))
             .parameter(id_param())
-            .request_body(Some(RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(Ref::from_schema_name("Withdrawal"))).build()))
-            .response("200", ResponseBuilder::new().description("Withdrawn").content("application/json", json_content(record_ref())))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        json_content(Ref::from_schema_name("Withdrawal")),
+                    )
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("Withdrawn")
+                    .content("application/json", json_content(record_ref())),
+            )
             .response("409", problem_response("Stale version"))
             .build();
         self.operation(&format!("{item}/withdraw"), HttpMethod::Post, withdraw);
@@ -174,8 +272,10 @@ impl Doc {
         self.schema::<ProblemBody>();
         self.schema::<super::resource::Withdrawal>();
         let mut paths = PathsBuilder::new();
-        let mut grouped: std::collections::BTreeMap<String, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> =
-            Default::default();
+        let mut grouped: std::collections::BTreeMap<
+            String,
+            Vec<(HttpMethod, utoipa::openapi::path::Operation)>,
+        > = Default::default();
         for (p, m, o) in self.paths {
             grouped.entry(p).or_default().push((m, o));
         }

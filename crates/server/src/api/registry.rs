@@ -1,6 +1,9 @@
 //! The registry core's resources and the workflows behind their writes.
 
 use super::resource::Resource;
+use super::{ApiBuilder, operation};
+use axum::routing::post;
+use utoipa::openapi::path::HttpMethod;
 use crate::access::{Action, Actor, authorize};
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
@@ -35,7 +38,12 @@ plain_resource!(FollowUpSchedule, "follow-up-schedules", "follow-up", []);
 plain_resource!(Enrollment, "enrollments", "patients", ["patient_id"]);
 plain_resource!(Consent, "consents", "patients", ["patient_id"]);
 plain_resource!(Observation, "observations", "follow-up", ["patient_id"]);
-plain_resource!(AdverseEvent, "adverse-events", "adverse-events", ["patient_id"]);
+plain_resource!(
+    AdverseEvent,
+    "adverse-events",
+    "adverse-events",
+    ["patient_id"]
+);
 
 impl Resource for Patient {
     const PATH: &'static str = "patients";
@@ -52,7 +60,10 @@ impl Resource for Patient {
         })?;
         Ok(Patient {
             institution_id: input.institution_id,
-            pseudonym: key.pseudonym(&input.institution_id.to_string(), input.record_number.as_str()),
+            pseudonym: key.pseudonym(
+                &input.institution_id.to_string(),
+                input.record_number.as_str(),
+            ),
             birth_year_month: input.birth_year_month,
             sex: input.sex,
         })
@@ -97,11 +108,7 @@ impl Resource for Treatment {
         Ok(input)
     }
 
-    async fn create(
-        state: &AppState,
-        actor: &Actor,
-        data: Self,
-    ) -> Result<Record<Self>, ApiError> {
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
         let (record, _visits) = record_treatment(&state.store, &actor.audit(), data).await?;
         Ok(record)
     }
@@ -140,4 +147,40 @@ pub async fn post_transition(
         StatusCode::CREATED,
         Json(serde_json::json!({ "plan": plan, "transition": transition })),
     ))
+}
+
+/// Mounts the registry core's resources and workflows.
+pub fn mount(b: ApiBuilder) -> ApiBuilder {
+    b.resource::<Organisation>(true)
+        .resource::<Practitioner>(true)
+        .resource::<Product>(true)
+        .resource::<Plan>(true)
+        .resource::<PlanTransition>(false)
+        .resource::<Patient>(true)
+        .resource::<Enrollment>(true)
+        .resource::<Consent>(true)
+        .resource::<FollowUpSchedule>(true)
+        .resource::<Treatment>(true)
+        .resource::<Visit>(true)
+        .resource::<Observation>(true)
+        .resource::<AdverseEvent>(true)
+        .schema::<TransitionRequest>()
+        .route(
+            "/plans/{id}/transitions",
+            post(post_transition),
+            vec![(
+                HttpMethod::Post,
+                operation(
+                    "plans",
+                    "transition_plan",
+                    "Move a plan through its lifecycle (dated, attributed, checked against the rules in force)",
+                    Some("TransitionRequest"),
+                    &[
+                        ("201", "The plan after the move and the transition record"),
+                        ("409", "Stale version"),
+                        ("422", "The move breaks a lifecycle or regulatory rule"),
+                    ],
+                ),
+            )],
+        )
 }

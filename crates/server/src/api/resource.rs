@@ -142,7 +142,11 @@ pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
             }
             "cursor" => {
                 q.after = Some(uuid::Uuid::parse_str(raw).map_err(|_| {
-                    ApiError::field(Code::BadParameter, "cursor", "is not a cursor this API issued")
+                    ApiError::field(
+                        Code::BadParameter,
+                        "cursor",
+                        "is not a cursor this API issued",
+                    )
                 })?);
             }
             "include_withdrawn" => {
@@ -195,7 +199,11 @@ fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
             "true" => FilterOp::IsNull,
             "false" => FilterOp::NotNull,
             _ => {
-                return Err(ApiError::field(Code::BadParameter, name, "must be true or false"));
+                return Err(ApiError::field(
+                    Code::BadParameter,
+                    name,
+                    "must be true or false",
+                ));
             }
         };
         return Ok(Filter {
@@ -215,7 +223,10 @@ fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
 
 /// Maps a malformed query string to a problem.
 pub fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
-    ApiError::new(Code::BadParameter, format!("the query string is malformed: {e}"))
+    ApiError::new(
+        Code::BadParameter,
+        format!("the query string is malformed: {e}"),
+    )
 }
 
 /// `GET /api/v1/{path}`.
@@ -248,7 +259,13 @@ fn take_version(map: &mut Map<String, JsonValue>) -> Result<(i64, Option<String>
         }
         _ => None,
     }
-    .ok_or_else(|| ApiError::field(Code::ValidationFailed, "version", "must be a positive integer"))?;
+    .ok_or_else(|| {
+        ApiError::field(
+            Code::ValidationFailed,
+            "version",
+            "must be a positive integer",
+        )
+    })?;
     let reason = match map.remove("reason") {
         None | Some(JsonValue::Null) => None,
         Some(JsonValue::String(s)) => {
@@ -258,7 +275,11 @@ fn take_version(map: &mut Map<String, JsonValue>) -> Result<(i64, Option<String>
             Some(t.to_string())
         }
         Some(_) => {
-            return Err(ApiError::field(Code::ValidationFailed, "reason", "must be a string"));
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                "reason",
+                "must be a string",
+            ));
         }
     };
     Ok((version, reason))
@@ -274,7 +295,11 @@ pub async fn update<R: Resource>(
     authorize(&actor, Action::Update, R::KIND)?;
     let id = parse_id(&id)?;
     let JsonValue::Object(mut patch) = body else {
-        return Err(ApiError::field(Code::ValidationFailed, "body", "must be a JSON object"));
+        return Err(ApiError::field(
+            Code::ValidationFailed,
+            "body",
+            "must be a JSON object",
+        ));
     };
     let (version, reason) = take_version(&mut patch)?;
     let current = state.store.get::<R>(id).await?;
@@ -298,10 +323,14 @@ pub async fn update<R: Resource>(
         return Err(ApiError::field(
             Code::ValidationFailed,
             "reason",
-            format!("this {} is submitted or locked: changing it needs a reason", R::KIND),
+            format!(
+                "this {} is submitted or locked: changing it needs a reason",
+                R::KIND
+            ),
         ));
     }
-    let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default() else {
+    let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default()
+    else {
         return Err(ApiError::new(Code::Internal, "record is not an object"));
     };
     for (k, v) in patch {

@@ -22,7 +22,10 @@ async fn patients_are_pseudonymised(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert!(!r.text.contains("MRN-0001"), "record number never echoed or stored");
+    assert!(
+        !r.text.contains("MRN-0001"),
+        "record number never echoed or stored"
+    );
     let pseudonym = r.body["pseudonym"].as_str().unwrap();
     assert_eq!(pseudonym.len(), 64);
     assert_eq!(r.body["version"], 1);
@@ -55,13 +58,22 @@ async fn update_needs_current_version(app: TestApp) {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert_eq!(ok.body["sex"], "male");
     assert_eq!(ok.body["version"], 2);
-    let stale = app.patch(&path, json!({"version": 1, "sex": "other"})).await;
+    let stale = app
+        .patch(&path, json!({"version": 1, "sex": "other"}))
+        .await;
     stale.assert_problem(409, Some("version"));
-    app.patch(&path, json!({"sex": "other"})).await.assert_problem(422, Some("version"));
-    app.patch(&path, json!({"version": 2, "institution_id": b.committee["id"]}))
+    app.patch(&path, json!({"sex": "other"}))
         .await
-        .assert_problem(422, Some("institution_id"));
-    app.patch(&path, json!({"version": 2, "sex": "robot"})).await.assert_problem(422, Some("sex"));
+        .assert_problem(422, Some("version"));
+    app.patch(
+        &path,
+        json!({"version": 2, "institution_id": b.committee["id"]}),
+    )
+    .await
+    .assert_problem(422, Some("institution_id"));
+    app.patch(&path, json!({"version": 2, "sex": "robot"}))
+        .await
+        .assert_problem(422, Some("sex"));
     let now = app.get(&path).await;
     assert_eq!(now.body["sex"], "male", "failed updates change nothing");
     assert_eq!(now.body["version"], 2);
@@ -92,14 +104,26 @@ async fn lists_paginate_and_filter(app: TestApp) {
     }
     assert_eq!((seen, pages), (7, 3));
     let inst = b.institution["id"].as_str().unwrap();
-    let r = app.get(&format!("/api/v1/patients?institution_id={inst}&sex=female")).await;
+    let r = app
+        .get(&format!(
+            "/api/v1/patients?institution_id={inst}&sex=female"
+        ))
+        .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 7);
     let r = app.get("/api/v1/patients?sex=male").await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
-    app.get("/api/v1/patients?colour=blue").await.assert_problem(400, Some("colour"));
-    app.get("/api/v1/patients?limit=0").await.assert_problem(400, Some("limit"));
-    app.get("/api/v1/patients?institution_id=nope").await.assert_problem(400, Some("institution_id"));
-    app.get("/api/v1/patients?cursor=zzz").await.assert_problem(400, Some("cursor"));
+    app.get("/api/v1/patients?colour=blue")
+        .await
+        .assert_problem(400, Some("colour"));
+    app.get("/api/v1/patients?limit=0")
+        .await
+        .assert_problem(400, Some("limit"));
+    app.get("/api/v1/patients?institution_id=nope")
+        .await
+        .assert_problem(400, Some("institution_id"));
+    app.get("/api/v1/patients?cursor=zzz")
+        .await
+        .assert_problem(400, Some("cursor"));
 }
 on_both!(pagination, lists_paginate_and_filter);
 
@@ -122,7 +146,12 @@ async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
                    "administered_on": "2024-01-15", "dose": 5e7, "dose_unit": "cells", "route": "intra_articular", "site": "knee"}),
         )
         .await;
-    let visits = app.get(&format!("/api/v1/visits?treatment_id={}", t["id"].as_str().unwrap())).await;
+    let visits = app
+        .get(&format!(
+            "/api/v1/visits?treatment_id={}",
+            t["id"].as_str().unwrap()
+        ))
+        .await;
     let items = visits.body["items"].as_array().unwrap();
     let labels: Vec<&str> = items.iter().map(|v| v["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["D30", "M6", "Y1", "Y2", "Y3"]);
@@ -130,7 +159,10 @@ async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
     assert_eq!(items[0]["status"], "missed", "long past and not done");
     let d30 = items[0]["id"].as_str().unwrap();
     let done = app
-        .patch(&format!("/api/v1/visits/{d30}"), json!({"version": 1, "done_on": "2024-02-16"}))
+        .patch(
+            &format!("/api/v1/visits/{d30}"),
+            json!({"version": 1, "done_on": "2024-02-16"}),
+        )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert_eq!(done.body["status"], "done");
@@ -148,11 +180,20 @@ async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
         )
         .await;
     assert_eq!(ae["grade"], 2);
-    let list = app.get(&format!("/api/v1/adverse-events?patient_id={}", p["id"].as_str().unwrap())).await;
+    let list = app
+        .get(&format!(
+            "/api/v1/adverse-events?patient_id={}",
+            p["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
-    let on_or_after = app.get("/api/v1/adverse-events?onset_on.gte=2024-01-17").await;
+    let on_or_after = app
+        .get("/api/v1/adverse-events?onset_on.gte=2024-01-17")
+        .await;
     assert_eq!(on_or_after.body["items"].as_array().unwrap().len(), 1);
-    let after = app.get("/api/v1/adverse-events?onset_on.gte=2024-01-18").await;
+    let after = app
+        .get("/api/v1/adverse-events?onset_on.gte=2024-01-18")
+        .await;
     assert_eq!(after.body["items"].as_array().unwrap().len(), 0);
 }
 on_both!(follow_up, treatment_generates_visits_and_records_follow_up);
@@ -162,30 +203,48 @@ async fn withdrawal_hides_but_keeps(app: TestApp) {
     let p = register_patient(&app, &b.institution, "MRN-W").await;
     let id = p["id"].as_str().unwrap();
     let w = app
-        .post(&format!("/api/v1/patients/{id}/withdraw"), json!({"version": 1, "reason": "registered in error"}))
+        .post(
+            &format!("/api/v1/patients/{id}/withdraw"),
+            json!({"version": 1, "reason": "registered in error"}),
+        )
         .await;
     assert_eq!(w.status, StatusCode::OK, "{}", w.text);
     assert!(w.body["withdrawn_at"].is_string());
     assert_eq!(app.count("/api/v1/patients").await, 0);
     let all = app.get("/api/v1/patients?include_withdrawn=true").await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 1);
-    assert_eq!(app.get(&format!("/api/v1/patients/{id}")).await.status, StatusCode::OK);
-    app.patch(&format!("/api/v1/patients/{id}"), json!({"version": 2, "sex": "male"}))
-        .await
-        .assert_problem(422, Some("id"));
-    app.post(&format!("/api/v1/patients/{id}/withdraw"), json!({"version": 2}))
-        .await
-        .assert_problem(422, Some("reason"));
+    assert_eq!(
+        app.get(&format!("/api/v1/patients/{id}")).await.status,
+        StatusCode::OK
+    );
+    app.patch(
+        &format!("/api/v1/patients/{id}"),
+        json!({"version": 2, "sex": "male"}),
+    )
+    .await
+    .assert_problem(422, Some("id"));
+    app.post(
+        &format!("/api/v1/patients/{id}/withdraw"),
+        json!({"version": 2}),
+    )
+    .await
+    .assert_problem(422, Some("reason"));
 }
 on_both!(withdrawal, withdrawal_hides_but_keeps);
 
 async fn every_entity_round_trips(app: TestApp) {
     let b = app.basics("3", "certified_committee").await;
     let mah = app
-        .create("/api/v1/organisations", json!({"name": "MAH", "kind": "marketing_authorisation_holder"}))
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "MAH", "kind": "marketing_authorisation_holder"}),
+        )
         .await;
     let product = app
-        .create("/api/v1/products", json!({"name": "Cellprod", "modality": "msc", "mah_id": mah["id"]}))
+        .create(
+            "/api/v1/products",
+            json!({"name": "Cellprod", "modality": "msc", "mah_id": mah["id"]}),
+        )
         .await;
     let p = register_patient(&app, &b.institution, "MRN-R").await;
     let e = app
@@ -208,12 +267,17 @@ async fn every_entity_round_trips(app: TestApp) {
         ("practitioners", &b.physician),
         ("plans", &b.plan),
     ] {
-        let got = app.get(&format!("/api/v1/{path}/{}", rec["id"].as_str().unwrap())).await;
+        let got = app
+            .get(&format!("/api/v1/{path}/{}", rec["id"].as_str().unwrap()))
+            .await;
         assert_eq!(&got.body, rec, "{path}");
     }
     // A product whose MAH is not an MAH.
-    app.post("/api/v1/products", json!({"name": "X", "modality": "msc", "mah_id": b.institution["id"]}))
-        .await
-        .assert_problem(422, Some("mah_id"));
+    app.post(
+        "/api/v1/products",
+        json!({"name": "X", "modality": "msc", "mah_id": b.institution["id"]}),
+    )
+    .await
+    .assert_problem(422, Some("mah_id"));
 }
 on_both!(round_trips, every_entity_round_trips);

@@ -36,8 +36,16 @@ impl Reply {
     #[track_caller]
     pub fn assert_problem(&self, status: u16, field: Option<&str>) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
-        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.text);
-        assert!(self.body["code"].is_string(), "problem has a code: {}", self.text);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.text
+        );
+        assert!(
+            self.body["code"].is_string(),
+            "problem has a code: {}",
+            self.text
+        );
         assert!(self.body["detail"].is_string());
         if let Some(f) = field {
             let fields: Vec<&str> = self.body["errors"]
@@ -96,7 +104,13 @@ impl TestApp {
         Self::reply(req.send().await.expect("request sent")).await
     }
 
-    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let req = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -146,10 +160,16 @@ impl TestApp {
     /// `class`.
     pub async fn basics(&self, class: &str, committee_kind: &str) -> Basics {
         let institution = self
-            .create("/api/v1/organisations", json!({"name": "Test Clinic", "kind": "medical_institution"}))
+            .create(
+                "/api/v1/organisations",
+                json!({"name": "Test Clinic", "kind": "medical_institution"}),
+            )
             .await;
         let committee = self
-            .create("/api/v1/organisations", json!({"name": "Committee", "kind": committee_kind}))
+            .create(
+                "/api/v1/organisations",
+                json!({"name": "Committee", "kind": committee_kind}),
+            )
             .await;
         let physician = self
             .create(
@@ -200,7 +220,9 @@ macro_rules! on_both {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await.unwrap();
+                let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite)
+                    .await
+                    .unwrap();
                 ($body)(app).await;
             }
             #[tokio::test]

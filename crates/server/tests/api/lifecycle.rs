@@ -5,7 +5,13 @@ use crate::on_both;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn move_plan(app: &TestApp, plan: &Value, to: &str, on: &str, version: i64) -> crate::helpers::Reply {
+async fn move_plan(
+    app: &TestApp,
+    plan: &Value,
+    to: &str,
+    on: &str,
+    version: i64,
+) -> crate::helpers::Reply {
     app.post(
         &format!("/api/v1/plans/{}/transitions", plan["id"].as_str().unwrap()),
         json!({"to": to, "on": on, "version": version}),
@@ -16,32 +22,58 @@ async fn move_plan(app: &TestApp, plan: &Value, to: &str, on: &str, version: i64
 async fn class_2_plan_goes_live(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
     let mut v = 1;
-    for (to, on) in [("submitted", "2024-01-10"), ("under_review", "2024-01-20"), ("accepted", "2024-03-01"), ("active", "2024-03-01")] {
+    for (to, on) in [
+        ("submitted", "2024-01-10"),
+        ("under_review", "2024-01-20"),
+        ("accepted", "2024-03-01"),
+        ("active", "2024-03-01"),
+    ] {
         let r = move_plan(&app, &b.plan, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{to}: {}", r.text);
         assert_eq!(r.body["plan"]["status"], to);
         assert_eq!(r.body["transition"]["to_status"], to);
         v = r.body["plan"]["version"].as_i64().unwrap();
     }
-    let plan = app.get(&format!("/api/v1/plans/{}", b.plan["id"].as_str().unwrap())).await;
+    let plan = app
+        .get(&format!("/api/v1/plans/{}", b.plan["id"].as_str().unwrap()))
+        .await;
     assert_eq!(plan.body["filed_on"], "2024-03-01");
     assert_eq!(plan.body["activated_on"], "2024-03-01");
     let transitions = app
-        .get(&format!("/api/v1/plan-transitions?plan_id={}", b.plan["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/plan-transitions?plan_id={}",
+            b.plan["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(transitions.body["items"].as_array().unwrap().len(), 4);
     // Editing an active plan needs a reason.
     let path = format!("/api/v1/plans/{}", b.plan["id"].as_str().unwrap());
-    app.patch(&path, json!({"version": v, "title": "New"})).await.assert_problem(422, Some("reason"));
-    let ok = app.patch(&path, json!({"version": v, "title": "New", "reason": "typo in title"})).await;
+    app.patch(&path, json!({"version": v, "title": "New"}))
+        .await
+        .assert_problem(422, Some("reason"));
+    let ok = app
+        .patch(
+            &path,
+            json!({"version": v, "title": "New", "reason": "typo in title"}),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     // Status only moves through transitions; suspension needs a reason.
-    app.patch(&path, json!({"version": v + 1, "status": "ended", "reason": "x"}))
+    app.patch(
+        &path,
+        json!({"version": v + 1, "status": "ended", "reason": "x"}),
+    )
+    .await
+    .assert_problem(422, Some("status"));
+    move_plan(&app, &b.plan, "suspended", "2024-05-01", v + 1)
         .await
-        .assert_problem(422, Some("status"));
-    move_plan(&app, &b.plan, "suspended", "2024-05-01", v + 1).await.assert_problem(422, Some("reason"));
-    move_plan(&app, &b.plan, "draft", "2024-05-01", v + 1).await.assert_problem(422, Some("to_status"));
-    move_plan(&app, &b.plan, "ended", "2024-02-01", v + 1).await.assert_problem(422, Some("on"));
+        .assert_problem(422, Some("reason"));
+    move_plan(&app, &b.plan, "draft", "2024-05-01", v + 1)
+        .await
+        .assert_problem(422, Some("to_status"));
+    move_plan(&app, &b.plan, "ended", "2024-02-01", v + 1)
+        .await
+        .assert_problem(422, Some("on"));
 }
 on_both!(class_2_lifecycle, class_2_plan_goes_live);
 
@@ -52,7 +84,11 @@ async fn class_1_waits_and_needs_special_committee(app: TestApp) {
         .assert_problem(422, Some("committee_id"));
     let good = app.basics("1", "specially_certified_committee").await;
     let mut v = 1;
-    for (to, on) in [("submitted", "2024-01-10"), ("under_review", "2024-01-11"), ("accepted", "2024-02-01")] {
+    for (to, on) in [
+        ("submitted", "2024-01-10"),
+        ("under_review", "2024-01-11"),
+        ("accepted", "2024-02-01"),
+    ] {
         let r = move_plan(&app, &good.plan, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         v = r.body["plan"]["version"].as_i64().unwrap();
@@ -64,6 +100,8 @@ async fn class_1_waits_and_needs_special_committee(app: TestApp) {
     let r = move_plan(&app, &good.plan, "active", "2024-05-01", v).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // A stale version is a conflict.
-    move_plan(&app, &good.plan, "suspended", "2024-06-01", v).await.assert_problem(409, Some("version"));
+    move_plan(&app, &good.plan, "suspended", "2024-06-01", v)
+        .await
+        .assert_problem(409, Some("version"));
 }
 on_both!(class_1_lifecycle, class_1_waits_and_needs_special_committee);

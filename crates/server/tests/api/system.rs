@@ -14,13 +14,26 @@ on_both!(health, health_reports_database);
 
 async fn overview_counts_records(app: TestApp) {
     app.basics("2", "specially_certified_committee").await;
-    let r = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("/api/v1/openapi.json"));
     assert!(html.contains("Provision plans"));
-    assert!(html.contains(">2</td>"), "two organisations counted: {html}");
+    assert!(
+        html.contains(">2</td>"),
+        "two organisations counted: {html}"
+    );
 }
 on_both!(overview, overview_counts_records);
 
@@ -50,14 +63,23 @@ async fn openapi_describes_every_resource(app: TestApp) {
     assert!(paths["/api/v1/patients"]["post"].is_object());
     assert!(paths["/api/v1/patients/{id}"]["patch"].is_object());
     let schemas = r.body["components"]["schemas"].as_object().unwrap();
-    for s in ["Patient", "NewPatient", "AdverseEvent", "ProblemBody", "RecordMeta", "TherapyDescription"] {
+    for s in [
+        "Patient",
+        "NewPatient",
+        "AdverseEvent",
+        "ProblemBody",
+        "RecordMeta",
+        "TherapyDescription",
+    ] {
         assert!(schemas.contains_key(s), "missing schema {s}");
     }
 }
 on_both!(openapi, openapi_describes_every_resource);
 
 async fn unknown_paths_and_methods_are_problems(app: TestApp) {
-    app.get("/api/v1/nothing-here").await.assert_problem(404, None);
+    app.get("/api/v1/nothing-here")
+        .await
+        .assert_problem(404, None);
     app.request(reqwest::Method::DELETE, "/api/v1/patients", None)
         .await
         .assert_problem(405, None);

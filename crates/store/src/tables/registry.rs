@@ -1,4 +1,4 @@
-//! Every table of the registry, and which entity lives in it.
+//! The registry core's tables: organisations, plans, patients and their follow-up.
 
 use crate::cols;
 use crate::schema::{Reference, Stored, TableDef};
@@ -184,12 +184,13 @@ pub static ADVERSE_EVENTS: TableDef = TableDef {
         outcome: Text,
         resolved_on: Date,
         description: Text,
+        reported_on: Date,
     ),
     unique: &[],
 };
 
-/// Every table, in dependency order (a table only refers to tables before it).
-pub static ALL: &[&TableDef] = &[
+/// The registry core's tables, in dependency order.
+pub static TABLES: &[&TableDef] = &[
     &ORGANISATIONS,
     &PRACTITIONERS,
     &PRODUCTS,
