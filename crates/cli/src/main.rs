@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod exit;
+mod regulation;
 mod serve;
 mod stats;
 
@@ -59,9 +60,22 @@ enum Command {
         #[arg(long)]
         db: Option<String>,
     },
+    /// Classify a therapy under the Act (risk class 1/2/3 or outside), or re-classify every plan under another rule set (--what-if).
+    Classify(regulation::ClassifyArgs),
+    /// Compile (and file) regulatory reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Periodic-report and adverse-event deadlines per institution: due, overdue, done.
+    Deadlines(regulation::DeadlineArgs),
     /// Statistics on any CSV file: logistic regression, Cox, Kaplan-Meier, matching, power.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// A plan's periodic report (定期報告) for one period, from registry data.
+    Periodic(regulation::PeriodicArgs),
 }
 
 fn init_logging() {
@@ -90,6 +104,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Stats(cmd) => stats::run(cmd),
+        Command::Classify(args) => runtime()?.block_on(regulation::classify_cmd(args)),
+        Command::Report(ReportCommand::Periodic(args)) => runtime()?.block_on(regulation::periodic_cmd(args)),
+        Command::Deadlines(args) => runtime()?.block_on(regulation::deadlines_cmd(args)),
         Command::Serve { db, addr, key_file } => {
             let db = config::database_url(db.as_deref());
             let addr = serve::parse_addr(&addr)?;
@@ -126,6 +143,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn main() {
+    // Die quietly when the reader of our output goes away (`saisei … | head`), as Unix
+    // tools do, instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists; restoring
+    // the default disposition of SIGPIPE has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     init_logging();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {

@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngExt};
 use saisei_domain::pseudonym::PseudonymKey;
 use saisei_domain::registry::*;
+use saisei_domain::regulation::{AdverseEventFacts, RuleBook, adverse_event_deadline};
 use saisei_domain::text::{Code, Text, Title};
 use saisei_store::{Batch, StoreError};
 use time::{Date, Duration};
@@ -85,6 +86,7 @@ pub fn add_patient(
     batch: &mut Batch,
     rng: &mut StdRng,
     scaffold: &Scaffold,
+    rules: &RuleBook,
     key: &PseudonymKey,
     n: usize,
 ) -> Result<(), StoreError> {
@@ -206,7 +208,11 @@ pub fn add_patient(
         index,
         treated,
     )?;
-    add_adverse_events(batch, rng, pid, treatment_id, index, treated)?;
+    let filed_on = match &role {
+        Role::Plan(i) => scaffold.plans[*i].record.data.filed_on,
+        _ => None,
+    };
+    add_adverse_events(batch, rng, rules, filed_on, pid, treatment_id, index, treated)?;
     Ok(())
 }
 
@@ -301,9 +307,12 @@ fn add_follow_up(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn add_adverse_events(
     batch: &mut Batch,
     rng: &mut StdRng,
+    rules: &RuleBook,
+    plan_filed_on: Option<Date>,
     pid: Uuid,
     treatment_id: Option<Uuid>,
     index: Date,
@@ -402,13 +411,38 @@ fn add_adverse_events(
         AeOutcome::Recovered | AeOutcome::RecoveredWithSequelae
     )
     .then(|| (onset + Duration::days(rng.random_range(1..45))).min(DATA_CUT));
-    // Serious events are reported, mostly on time; a few late or not yet.
-    let reported_on = if seriousness.is_empty() {
-        None
-    } else {
-        let delay = if rng.random_bool(0.85) { rng.random_range(1..7) } else { rng.random_range(8..30) };
-        let day = known + Duration::days(delay);
-        (day <= DATA_CUT && rng.random_bool(0.97)).then_some(day)
+    // Events under a plan are reported by their deadline under the Act, mostly on
+    // time, some late, a few not at all; events with an approved product (no plan) are
+    // reported under the PMD Act when serious.
+    let facts = AdverseEventFacts {
+        death_or_possible_death: seriousness
+            .iter()
+            .any(|c| matches!(c, SeriousnessCriterion::Death | SeriousnessCriterion::LifeThreatening)),
+        serious: !seriousness.is_empty(),
+        known_on: known,
+        cycle_anchor: plan_filed_on,
+    };
+    let deadline = plan_filed_on
+        .and_then(|_| rules.in_force_on(known).ok())
+        .and_then(|set| adverse_event_deadline(set, &facts).ok());
+    let reported_on = match deadline {
+        Some(d) => {
+            let roll: f64 = rng.random_range(0.0..1.0);
+            let day = if roll < 0.88 {
+                let earliest = if facts.serious { known } else { d.period.map(|p| p.end).unwrap_or(known) };
+                day_between(rng, earliest + Duration::days(1), d.due_on.max(earliest + Duration::days(1)))
+            } else if roll < 0.96 {
+                d.due_on + Duration::days(rng.random_range(1..30))
+            } else {
+                DATA_CUT + Duration::days(1)
+            };
+            (day <= DATA_CUT).then_some(day)
+        }
+        None if !seriousness.is_empty() => {
+            let day = known + Duration::days(rng.random_range(1..15));
+            (day <= DATA_CUT).then_some(day)
+        }
+        None => None,
     };
     batch.insert(AdverseEvent {
         patient_id: pid,

@@ -9,6 +9,7 @@
 //! Must never be used to fill a production registry.
 
 mod cohort;
+mod reports;
 mod scaffold;
 
 pub use key::demo_key_bytes;
@@ -73,11 +74,12 @@ pub async fn generate(
         let n = BATCH_PATIENTS.min(options.patients - written);
         let mut batch = Batch::new(&actor);
         for i in 0..n {
-            cohort::add_patient(&mut batch, &mut rng, &scaffold, key, written + i)?;
+            cohort::add_patient(&mut batch, &mut rng, &scaffold, rules, key, written + i)?;
         }
         store.commit(batch).await?;
         written += n;
         progress(written);
     }
+    reports::file_reports(store, &actor, rules, &scaffold, &mut rng).await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod database;
 pub mod extract;
 pub mod pages;
 pub mod problem;
+pub mod reports;
 pub mod state;
 
 use axum::Router;

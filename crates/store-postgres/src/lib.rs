@@ -22,11 +22,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../migrations/0001_registry.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "registry", include_str!("../migrations/0001_registry.sql")),
+    (3, "periodic_reports", include_str!("../migrations/0003_periodic_reports.sql")),
+];
 
 /// The advisory lock key that serialises appends to the audit chain.
 const AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(7261756469740001)";

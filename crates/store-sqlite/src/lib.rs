@@ -24,11 +24,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../migrations/0001_registry.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "registry", include_str!("../migrations/0001_registry.sql")),
+    (3, "periodic_reports", include_str!("../migrations/0003_periodic_reports.sql")),
+];
 
 /// A registry in a SQLite file.
 pub struct SqliteBackend {

@@ -82,6 +82,8 @@ pub enum FilterOp {
     IsNull,
     /// The column is not NULL (the value is ignored).
     NotNull,
+    /// The column equals one of a list (the value holds the list; see [`Filter::one_of`]).
+    In,
 }
 
 /// One condition on a column.
@@ -96,6 +98,18 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// `column IN (values…)`. The list travels as a JSON array and is bound value by
+    /// value with the column's type; an empty list matches nothing.
+    pub fn one_of(column: &'static str, values: impl IntoIterator<Item = Value>) -> Self {
+        Filter {
+            column,
+            op: FilterOp::In,
+            value: Value::Json(serde_json::Value::Array(
+                values.into_iter().map(|v| v.to_json()).collect(),
+            )),
+        }
+    }
+
     /// `column = value`.
     pub fn eq(column: &'static str, value: Value) -> Self {
         Filter {

@@ -339,6 +339,11 @@ pub async fn pagination_and_filters(store: Store) {
     sorted.sort();
     assert_eq!(seen, sorted, "pages come in id order");
     assert_eq!(store.count::<Patient>(&filter).await.unwrap(), 25);
+    let some: Vec<Uuid> = seen.iter().step_by(3).copied().collect();
+    let picked = store.all_in::<Patient>("id", &some, vec![]).await.unwrap();
+    assert_eq!(picked.len(), some.len());
+    let none = store.all_in::<Patient>("id", &[], vec![]).await.unwrap();
+    assert!(none.is_empty());
     assert_eq!(store.count::<Patient>(&[]).await.unwrap(), 30);
     let females = store
         .count::<Patient>(&[Filter::eq("sex", Value::Text("female".into()))])

@@ -95,14 +95,44 @@ fn where_clause(
         conds.push("\"withdrawn_at\" IS NULL".to_string());
     }
     for f in filters {
-        // Filters are built from TableDef columns by the caller; an unknown name
-        // cannot reach here, but skip rather than interpolate if it ever does.
-        let Some(col) = table.column(f.column) else {
+        // Filters are built from TableDef columns (or the `id` metadata column) by the
+        // caller. An unknown name is a bug; it matches nothing rather than everything,
+        // and is never interpolated.
+        const ID: crate::schema::Col = crate::schema::Col {
+            name: "id",
+            ty: ColumnType::Uuid,
+        };
+        let col = if f.column == "id" {
+            &ID
+        } else if let Some(c) = table.column(f.column) {
+            c
+        } else {
+            conds.push("1 = 0".to_string());
             continue;
         };
         match f.op {
             FilterOp::IsNull => conds.push(format!("\"{}\" IS NULL", col.name)),
             FilterOp::NotNull => conds.push(format!("\"{}\" IS NOT NULL", col.name)),
+            FilterOp::In => {
+                let items = match &f.value {
+                    Value::Json(serde_json::Value::Array(items)) => items.as_slice(),
+                    _ => &[],
+                };
+                let mut placeholders = Vec::with_capacity(items.len());
+                for item in items {
+                    // The list was built from typed values; one that no longer parses
+                    // as the column's type cannot match, so it is left out.
+                    if let Ok(v) = Value::from_json(col.name, col.ty, item) {
+                        binds.push((v, col.ty));
+                        placeholders.push(format!("${}", binds.len()));
+                    }
+                }
+                if placeholders.is_empty() {
+                    conds.push("1 = 0".to_string());
+                } else {
+                    conds.push(format!("\"{}\" IN ({})", col.name, placeholders.join(", ")));
+                }
+            }
             op => {
                 let sym = match op {
                     FilterOp::Eq => "=",
@@ -195,6 +225,22 @@ mod tests {
         let s = insert(&PLAN_TRANSITIONS);
         assert!(s.contains("\"on\""));
         assert!(s.ends_with("$12)"));
+    }
+
+    #[test]
+    fn in_lists_bind_each_value() {
+        use crate::tables::PATIENTS;
+        let ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
+        let q = ListQuery {
+            filters: vec![Filter::one_of("id_unused", []), Filter::one_of("institution_id", ids.map(Value::Uuid))],
+            limit: 5,
+            ..Default::default()
+        };
+        let (text, binds) = list(&PATIENTS, &q);
+        assert!(text.contains("\"institution_id\" IN ($1, $2)"), "{text}");
+        assert_eq!(binds.len(), 2);
+        let (text, _) = list(&PATIENTS, &ListQuery { filters: vec![Filter::one_of("sex", [])], limit: 5, ..Default::default() });
+        assert!(text.contains("1 = 0"), "{text}");
     }
 
     #[test]

@@ -283,6 +283,26 @@ impl Store {
         }
     }
 
+    /// Every record (not withdrawn) whose `column` holds one of `ids`, fetched in
+    /// chunks so that statements stay within the databases' parameter limits.
+    pub async fn all_in<T: Stored>(
+        &self,
+        column: &'static str,
+        ids: &[Uuid],
+        filters: Vec<Filter>,
+    ) -> Result<Vec<Record<T>>, StoreError> {
+        let mut unique: Vec<Uuid> = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        let mut out = Vec::new();
+        for chunk in unique.chunks(500) {
+            let mut f = filters.clone();
+            f.push(Filter::one_of(column, chunk.iter().map(|id| crate::Value::Uuid(*id))));
+            out.extend(self.all::<T>(f).await?);
+        }
+        Ok(out)
+    }
+
     /// How many records match.
     pub async fn count<T: Stored>(&self, filters: &[Filter]) -> Result<u64, StoreError> {
         self.backend.count(T::TABLE, filters, false).await

@@ -5,6 +5,7 @@ pub mod followup;
 pub mod observation;
 pub mod organisation;
 pub mod patient;
+pub mod periodic_report;
 pub mod plan;
 pub mod product;
 pub mod treatment;
@@ -16,6 +17,7 @@ pub use organisation::{Organisation, OrganisationKind, Practitioner, Profession,
 pub use patient::{
     Arm, BirthYearMonth, Consent, ConsentScope, ControlSource, Enrollment, NewPatient, Patient, Sex,
 };
+pub use periodic_report::{PeriodicReport, PeriodicReportContent, ReportInput};
 pub use plan::{Plan, PlanStatus, PlanTransition};
 pub use product::{Modality, Product};
 pub use treatment::{Route, Treatment};

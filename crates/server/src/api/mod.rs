@@ -5,6 +5,7 @@
 
 pub mod openapi;
 pub mod registry;
+pub mod regulation;
 pub mod resource;
 
 use crate::problem::{ApiError, Code};
@@ -122,7 +123,7 @@ pub fn operation(
 
 /// The API router (to be nested at `/api/v1`) and its OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let mut b = registry::mount(ApiBuilder::new());
+    let mut b = regulation::mount(registry::mount(ApiBuilder::new()));
 
     b.router = b.router.route("/health", get(health));
     b.doc.operation(

@@ -8,4 +8,5 @@ mod helpers;
 mod crud;
 mod hostile;
 mod lifecycle;
+mod regulation;
 mod system;

@@ -204,6 +204,7 @@ pub static TABLES: &[&TableDef] = &[
     &VISITS,
     &OBSERVATIONS,
     &ADVERSE_EVENTS,
+    &PERIODIC_REPORTS,
 ];
 
 use OrganisationKind::*;
@@ -346,5 +347,30 @@ impl Stored for AdverseEvent {
             &TREATMENTS,
         ));
         r
+    }
+}
+
+/// Filed periodic reports.
+pub static PERIODIC_REPORTS: TableDef = TableDef {
+    name: "periodic_reports",
+    entity: "periodic_report",
+    columns: cols!(
+        plan_id: Uuid,
+        period_number: Int,
+        period_start: Date,
+        period_end: Date,
+        due_on: Date,
+        submitted_on: Date,
+        rule_set: Text,
+        content: Json,
+        content_hash: Text,
+    ),
+    unique: &[("periodic_reports_plan_period_key", "period_number")],
+};
+
+impl Stored for PeriodicReport {
+    const TABLE: &'static TableDef = &PERIODIC_REPORTS;
+    fn references(&self) -> Vec<Reference> {
+        vec![Reference::to("plan_id", self.plan_id, &PLANS)]
     }
 }

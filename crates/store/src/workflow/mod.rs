@@ -1,8 +1,11 @@
 //! Registry workflows: changes that touch several records or apply regulatory rules,
 //! each committed as one transaction with its audit entries.
 
+pub mod deadlines;
 pub mod plan;
+pub mod reports;
 pub mod treatment;
+pub mod what_if;
 
 pub use plan::{TransitionRequest, transition_plan};
 pub use treatment::record_treatment;

@@ -1,0 +1,340 @@
+//! The regulatory engine over HTTP: classification, rule sets, what-if, periodic
+//! reports and deadlines.
+
+use super::resource::Resource;
+use super::{ApiBuilder, operation};
+use crate::access::{Action, Actor, authorize};
+use crate::extract::{JsonBody, parse, parse_id};
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use saisei_domain::dates::today_jst;
+use saisei_domain::registry::{PeriodicReport, Plan};
+use saisei_domain::regulation::{
+    ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
+    periodic_periods_due,
+};
+use saisei_store::value::parse_date;
+use saisei_store::workflow::deadlines::{DeadlineQuery, DeadlineReport, deadlines};
+use saisei_store::workflow::reports::{compile_periodic_report, file_periodic_report, filing_rules};
+use saisei_store::workflow::what_if::{WhatIfReport, what_if};
+use serde::Deserialize;
+use serde_json::{Value as JsonValue, json};
+use time::Date;
+use utoipa::openapi::path::HttpMethod;
+
+impl Resource for PeriodicReport {
+    const PATH: &'static str = "periodic-reports";
+    const TAG: &'static str = "regulation";
+    type Input = PeriodicReport;
+
+    fn from_input(_input: PeriodicReport, _state: &AppState) -> Result<Self, ApiError> {
+        Err(ApiError::new(
+            Code::MethodNotAllowed,
+            "periodic reports are filed with POST /api/v1/plans/{id}/periodic-reports/{n}/submit",
+        ))
+    }
+}
+
+/// The body of `POST /api/v1/classify`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyRequest {
+    /// The therapy to classify.
+    pub therapy: TherapyDescription,
+    /// The date whose rules apply (default: today in JST).
+    #[serde(default)]
+    pub date: Option<Date>,
+    /// A rule set id instead of the date (e.g. a proposal).
+    #[serde(default)]
+    pub rule_set: Option<String>,
+}
+
+/// Picks the rule set: by id, else the one in force on `date`.
+pub fn choose_rule_set<'a>(
+    state: &'a AppState,
+    id: Option<&str>,
+    date: Option<Date>,
+) -> Result<&'a RuleSet, ApiError> {
+    match id {
+        Some(id) => state
+            .rules
+            .get(id)
+            .map_err(|e| ApiError::field(Code::ValidationFailed, "rule_set", e.to_string())),
+        None => {
+            let date = date.unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
+            state
+                .rules
+                .in_force_on(date)
+                .map_err(|e| ApiError::field(Code::ValidationFailed, "date", e.to_string()))
+        }
+    }
+}
+
+async fn post_classify(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ClassificationResult>, ApiError> {
+    authorize(&actor, Action::Read, "classification")?;
+    let req: ClassifyRequest = parse(body)?;
+    let set = choose_rule_set(&state, req.rule_set.as_deref(), req.date)?;
+    Ok(Json(classify(set, &req.therapy)))
+}
+
+async fn list_rule_sets(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, "rule_set")?;
+    let items: Vec<RuleSetSummary> = state.rules.rule_sets().iter().map(|r| r.summary()).collect();
+    Ok(Json(json!({ "items": items, "next_cursor": null })))
+}
+
+async fn get_rule_set(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<RuleSetSummary>, ApiError> {
+    authorize(&actor, Action::Read, "rule_set")?;
+    let set = state
+        .rules
+        .get(&id)
+        .map_err(|e| ApiError::new(Code::NotFound, e.to_string()))?;
+    Ok(Json(set.summary()))
+}
+
+/// Query of `GET /api/v1/what-if`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhatIfQuery {
+    rule_set: String,
+}
+
+/// Body of `POST /api/v1/what-if`: a rule set not (yet) embedded, as TOML text.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfRequest {
+    /// The rule set, in the same TOML form as the files under `rules/asrm/`.
+    pub rule_set_toml: String,
+}
+
+async fn get_what_if(
+    State(state): State<AppState>,
+    actor: Actor,
+    query: Result<Query<WhatIfQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<WhatIfReport>, ApiError> {
+    authorize(&actor, Action::Read, "plan")?;
+    let Query(q) = query.map_err(|e| {
+        ApiError::field(Code::BadParameter, "rule_set", format!("give ?rule_set=ID: {e}"))
+    })?;
+    let set = choose_rule_set(&state, Some(&q.rule_set), None)?;
+    Ok(Json(what_if(&state.store, set).await?))
+}
+
+async fn post_what_if(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<Json<WhatIfReport>, ApiError> {
+    authorize(&actor, Action::Read, "plan")?;
+    let req: WhatIfRequest = parse(body)?;
+    let set = RuleSet::from_toml_str("request body", &req.rule_set_toml)
+        .map_err(|e| ApiError::field(Code::ValidationFailed, "rule_set_toml", e.to_string()))?;
+    Ok(Json(what_if(&state.store, &set).await?))
+}
+
+fn plan_period(raw: &str) -> Result<u32, ApiError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=200).contains(n))
+        .ok_or_else(|| ApiError::field(Code::BadParameter, "period", "must be a whole number from 1"))
+}
+
+async fn list_plan_reports(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, "periodic_report")?;
+    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
+    let (set, filed_on) = filing_rules(state.rules, &plan)?;
+    let today = today_jst(time::OffsetDateTime::now_utc());
+    let filed = state
+        .store
+        .all::<PeriodicReport>(vec![saisei_store::Filter::eq(
+            "plan_id",
+            saisei_store::Value::Uuid(plan.meta.id),
+        )])
+        .await?;
+    let periods = periodic_periods_due(set, filed_on, today)
+        .map_err(|e| ApiError::new(Code::RuleViolation, e.to_string()))?;
+    let items: Vec<JsonValue> = periods
+        .iter()
+        .filter_map(|d| {
+            let p = d.period?;
+            let report = filed.iter().find(|r| r.data.period_number == i64::from(p.number));
+            let state = d.status(today, report.map(|r| r.data.submitted_on));
+            Some(json!({
+                "period": p.number, "start": p.start, "end": p.end, "due_on": d.due_on,
+                "status": state.status, "days_remaining": state.days_remaining,
+                "submitted_on": state.done_on, "report_id": report.map(|r| r.meta.id),
+                "rule_set": d.rule_set, "citation": d.citation,
+            }))
+        })
+        .collect();
+    Ok(Json(json!({ "items": items, "next_cursor": null })))
+}
+
+/// Query of the report endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+async fn get_plan_report(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, n)): Path<(String, String)>,
+    query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&actor, Action::Export, "periodic_report")?;
+    let Query(q) = query.map_err(|e| ApiError::field(Code::BadParameter, "format", e.to_string()))?;
+    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
+    let content = compile_periodic_report(&state.store, state.rules, &plan, plan_period(&n)?).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(content).into_response()),
+        Some("html") => {
+            let html = crate::reports::periodic_report_html(&content)
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+        }
+        Some(other) => Err(ApiError::field(
+            Code::BadParameter,
+            "format",
+            format!("'{other}' is not json or html"),
+        )),
+    }
+}
+
+/// Body of the submit endpoint.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    /// The day the report was submitted (default: today in JST).
+    #[serde(default)]
+    pub submitted_on: Option<Date>,
+}
+
+async fn submit_plan_report(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
+    authorize(&actor, Action::Create, "periodic_report")?;
+    let req: SubmitReport = parse(body)?;
+    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
+    let on = req
+        .submitted_on
+        .unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
+    let record = file_periodic_report(&state.store, &actor.audit(), state.rules, &plan, plan_period(&n)?, on).await?;
+    Ok((StatusCode::CREATED, Json(super::resource::to_json(&record))))
+}
+
+/// Query of `GET /api/v1/deadlines`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlineParams {
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    institution_id: Option<String>,
+}
+
+async fn get_deadlines(
+    State(state): State<AppState>,
+    actor: Actor,
+    query: Result<Query<DeadlineParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<DeadlineReport>, ApiError> {
+    authorize(&actor, Action::Read, "deadline")?;
+    let Query(p) = query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
+    let as_of = match p.as_of.as_deref() {
+        Some(s) => parse_date(s).ok_or_else(|| ApiError::field(Code::BadParameter, "as_of", format!("'{s}' is not a YYYY-MM-DD date")))?,
+        None => today_jst(time::OffsetDateTime::now_utc()),
+    };
+    let status = match p.status.as_deref() {
+        None => None,
+        Some("due") => Some(DeadlineStatus::Due),
+        Some("overdue") => Some(DeadlineStatus::Overdue),
+        Some("done") => Some(DeadlineStatus::Done),
+        Some(other) => {
+            return Err(ApiError::field(Code::BadParameter, "status", format!("'{other}' is not due, overdue or done")));
+        }
+    };
+    let institution_id = p.institution_id.as_deref().map(parse_id).transpose().map_err(|_| {
+        ApiError::field(Code::BadParameter, "institution_id", "is not a UUID")
+    })?;
+    let q = DeadlineQuery { status, institution_id };
+    Ok(Json(deadlines(&state.store, state.rules, as_of, &q).await?))
+}
+
+/// Mounts the regulatory endpoints.
+pub fn mount(b: ApiBuilder) -> ApiBuilder {
+    b.resource::<PeriodicReport>(false)
+        .schema::<ClassifyRequest>()
+        .schema::<ClassificationResult>()
+        .schema::<WhatIfRequest>()
+        .schema::<WhatIfReport>()
+        .schema::<SubmitReport>()
+        .schema::<DeadlineReport>()
+        .schema::<RuleSetSummary>()
+        .route(
+            "/classify",
+            post(post_classify),
+            vec![(HttpMethod::Post, operation("regulation", "classify", "Classify a therapy under the Act by the rules in force on a date (or a named rule set), with the reasons", Some("ClassifyRequest"), &[("200", "ClassificationResult"), ("422", "Invalid therapy description or no rule set")]))],
+        )
+        .route(
+            "/rule-sets",
+            get(list_rule_sets),
+            vec![(HttpMethod::Get, operation("regulation", "list_rule_sets", "The ASRM rule sets, in force and proposed, with their sources", None, &[("200", "Rule set summaries")]))],
+        )
+        .route(
+            "/rule-sets/{id}",
+            get(get_rule_set),
+            vec![(HttpMethod::Get, operation("regulation", "get_rule_set", "One rule set with its rules and parameters", None, &[("200", "RuleSetSummary"), ("404", "No such rule set")]))],
+        )
+        .route(
+            "/what-if",
+            get(get_what_if).post(post_what_if),
+            vec![
+                (HttpMethod::Get, operation("regulation", "what_if", "Re-classify every plan on file under an embedded rule set (?rule_set=ID)", None, &[("200", "WhatIfReport")])),
+                (HttpMethod::Post, operation("regulation", "what_if_toml", "Re-classify every plan on file under a rule set given as TOML", Some("WhatIfRequest"), &[("200", "WhatIfReport"), ("422", "Invalid rule set")])),
+            ],
+        )
+        .route(
+            "/plans/{id}/periodic-reports",
+            get(list_plan_reports),
+            vec![(HttpMethod::Get, operation("regulation", "list_plan_periodic_reports", "A plan's reporting periods so far, with deadlines and status", None, &[("200", "Periods")]))],
+        )
+        .route(
+            "/plans/{id}/periodic-reports/{n}",
+            get(get_plan_report),
+            vec![(HttpMethod::Get, operation("regulation", "compile_periodic_report", "Compile period n's periodic report from registry data (?format=json|html)", None, &[("200", "PeriodicReportContent or HTML")]))],
+        )
+        .route(
+            "/plans/{id}/periodic-reports/{n}/submit",
+            post(submit_plan_report),
+            vec![(HttpMethod::Post, operation("regulation", "submit_periodic_report", "File period n's report: the compiled content is frozen with its hash", Some("SubmitReport"), &[("201", "The filed report"), ("409", "Already filed"), ("422", "Period not ended or plan not filed")]))],
+        )
+        .route(
+            "/deadlines",
+            get(get_deadlines),
+            vec![(HttpMethod::Get, operation("regulation", "deadlines", "Periodic-report and adverse-event deadlines per institution (?as_of=&status=&institution_id=)", None, &[("200", "DeadlineReport")]))],
+        )
+}
