@@ -622,7 +622,14 @@ pub async fn build(
     let product = store
         .create(actor, parse::<Product>(json!({
             "name": "Regenecel-K (demo)", "modality": "msc", "mah_id": mah.id(),
-            "description": "Autologous cultured adipose-derived MSC for knee osteoarthritis; conditional and time-limited approval"
+            "description": "Autologous cultured adipose-derived MSC for knee osteoarthritis; conditional and time-limited approval",
+            "approval": {
+                "kind": "conditional_time_limited", "approved_on": "2021-09-24", "term_years": 7, "number": "30300FZX00001000",
+                "conditions": [
+                    "Evaluate efficacy against registry controls in a post-marketing approval-condition evaluation and re-apply within the term",
+                    "Register every treated patient in the national registry with 5-year follow-up"
+                ]
+            }
         })))
         .await?;
 

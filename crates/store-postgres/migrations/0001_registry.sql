@@ -40,7 +40,8 @@ CREATE TABLE products (
     name TEXT NOT NULL,
     modality TEXT NOT NULL,
     mah_id UUID REFERENCES organisations (id),
-    description TEXT
+    description TEXT,
+    approval JSONB
 );
 CREATE INDEX products_mah_id ON products (mah_id);
 

@@ -40,7 +40,8 @@ CREATE TABLE products (
     name TEXT NOT NULL,
     modality TEXT NOT NULL,
     mah_id TEXT REFERENCES organisations (id),
-    description TEXT
+    description TEXT,
+    approval TEXT
 );
 CREATE INDEX products_mah_id ON products (mah_id);
 

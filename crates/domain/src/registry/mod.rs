@@ -19,5 +19,5 @@ pub use patient::{
 };
 pub use periodic_report::{PeriodicReport, PeriodicReportContent, ReportInput};
 pub use plan::{Plan, PlanStatus, PlanTransition};
-pub use product::{Modality, Product};
+pub use product::{Approval, ApprovalKind, Modality, Product};
 pub use treatment::{Route, Treatment};

@@ -63,7 +63,7 @@ pub static PLAN_TRANSITIONS: TableDef = TableDef {
 pub static PRODUCTS: TableDef = TableDef {
     name: "products",
     entity: "product",
-    columns: cols!(name: Text, modality: Text, mah_id: Uuid, description: Text),
+    columns: cols!(name: Text, modality: Text, mah_id: Uuid, description: Text, approval: Json),
     unique: &[],
 };
 
