@@ -119,6 +119,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     if let Some(key_path) = config::key_file_beside(&db_url) {
         println!("Pseudonym key (demo only): {}", key_path.display());
     }
+    print_users(&store, args.seed, addr).await?;
     if args.no_serve {
         store.backend().close().await;
         return Ok(());
@@ -129,4 +130,39 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
 /// The demo key as hex, for the key file.
 fn demo_key_hex(seed: u64) -> String {
     saisei_domain::pseudonym::hex(&saisei_demo::demo_key_bytes(seed))
+}
+
+/// Creates one demo user per role and prints how to sign in as each.
+async fn print_users(store: &saisei_store::Store, seed: u64, addr: std::net::SocketAddr) -> Result<(), CliError> {
+    let users = saisei_demo::users::create(store, seed)
+        .await
+        .map_err(|e| CliError::Failure(anyhow::anyhow!("demo users: {e}")))?;
+    let now = time::OffsetDateTime::now_utc();
+    println!();
+    println!("Demo users (demo credentials only — never for real data). Sign in at http://{addr}/sign-in");
+    println!("with the e-mail, the password and the 6-digit code from an authenticator app holding the");
+    println!("TOTP secret; or call the API with the bearer token:  curl -H 'Authorization: Bearer <token>' http://{addr}/api/v1/patients");
+    for u in &users {
+        let (token, _) = saisei_store::workflow::auth::issue_token(
+            store,
+            &saisei_domain::audit::AuditActor::system("demo"),
+            &u.user,
+            "demo",
+            now + time::Duration::days(30),
+        )
+        .await
+        .map_err(|e| CliError::Failure(anyhow::anyhow!("demo token: {e}")))?;
+        let code = saisei_domain::auth::credentials::totp_code(&u.totp_secret, now.unix_timestamp().max(0) as u64)
+            .unwrap_or_default();
+        println!();
+        println!(
+            "  {:<32} {}{}",
+            u.user.data.email.as_str(),
+            u.user.data.role,
+            u.organisation.as_deref().map(|o| format!(" — {o}")).unwrap_or_default()
+        );
+        println!("    password {}   TOTP secret {}   (code now: {code})", u.password, u.totp_secret);
+        println!("    token    {token}");
+    }
+    Ok(())
 }

@@ -2,10 +2,13 @@
 
 mod config;
 mod demo;
+mod evaluate;
 mod exit;
 mod regulation;
 mod serve;
 mod stats;
+mod trace;
+mod trust;
 
 use clap::{Parser, Subcommand};
 use exit::CliError;
@@ -67,9 +70,41 @@ enum Command {
     Report(ReportCommand),
     /// Periodic-report and adverse-event deadlines per institution: due, overdue, done.
     Deadlines(regulation::DeadlineArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Statistics on any CSV file: logistic regression, Cox, Kaplan-Meier, matching, power.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
+    /// Run a post-marketing evaluation plan: verdict, HTML report with SVG plots (--out), JSON (--json), filed run (--record).
+    Evaluate(evaluate::EvaluateArgs),
+    /// Look-back (lot → units → patients → adverse events) and trace-back (adverse event → unit → lot → bank → donor).
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints the TOTP secret to enrol in an authenticator app.
+    Add(trust::UserAddArgs),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue an API token for a user; the token is the last line printed.
+    Create(trust::TokenCreateArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain: prints `ok N entries` (exit 0) or the first broken entry (exit 1).
+    Verify(trust::AuditVerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -104,9 +139,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Stats(cmd) => stats::run(cmd),
+        Command::Trace(cmd) => runtime()?.block_on(trace::run(cmd)),
+        Command::Evaluate(args) => runtime()?.block_on(evaluate::run(args)),
         Command::Classify(args) => runtime()?.block_on(regulation::classify_cmd(args)),
         Command::Report(ReportCommand::Periodic(args)) => runtime()?.block_on(regulation::periodic_cmd(args)),
         Command::Deadlines(args) => runtime()?.block_on(regulation::deadlines_cmd(args)),
+        Command::User(UserCommand::Add(args)) => runtime()?.block_on(trust::user_add(args)),
+        Command::Token(TokenCommand::Create(args)) => runtime()?.block_on(trust::token_create(args)),
+        Command::Audit(AuditCommand::Verify(args)) => runtime()?.block_on(trust::audit_verify(args)),
         Command::Serve { db, addr, key_file } => {
             let db = config::database_url(db.as_deref());
             let addr = serve::parse_addr(&addr)?;

@@ -204,6 +204,18 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let plan = find_plan(&store, &args.plan).await.map_err(store_err)?;
     let content = compile_periodic_report(&store, book, &plan, args.period).await.map_err(store_err)?;
+    store
+        .record_audit(vec![saisei_domain::audit::AuditDraft {
+            actor: AuditActor::system("cli"),
+            action: saisei_domain::audit::AuditAction::Export,
+            entity: "plan".into(),
+            entity_id: Some(plan.meta.id),
+            before: None,
+            after: Some(serde_json::json!({"report": "periodic", "period": args.period, "format": args.format})),
+            reason: None,
+        }])
+        .await
+        .map_err(|e| CliError::Failure(e.into()))?;
     if args.submit {
         let on = date_arg("--submitted-on", args.submitted_on.as_deref())?;
         let record = file_periodic_report(&store, &AuditActor::system("cli"), book, &plan, args.period, on)

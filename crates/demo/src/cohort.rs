@@ -2,6 +2,7 @@
 //! follow-up visits with measurements, and adverse events, written one batch of
 //! patients at a time.
 
+use crate::quality::QualityScaffold;
 use crate::scaffold::{Profile, Scaffold, product_profile};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt};
@@ -86,6 +87,7 @@ pub fn add_patient(
     batch: &mut Batch,
     rng: &mut StdRng,
     scaffold: &Scaffold,
+    quality: &QualityScaffold,
     rules: &RuleBook,
     key: &PseudonymKey,
     n: usize,
@@ -178,11 +180,17 @@ pub fn add_patient(
 
     let treatment_id = if treated {
         let dose = profile.dose * rng.random_range(0.8..1.2);
+        // Product patients receive a tracked unit of a released lot, so their adverse
+        // events trace back to the lot, its bank and its donor.
+        let unit_id = match role {
+            Role::Product(_) => quality.add_unit(batch, inst, pid, index, n)?,
+            _ => None,
+        };
         let t = batch.insert(Treatment {
             patient_id: pid,
             plan_id,
             product_id,
-            unit_id: None,
+            unit_id,
             schedule_id: Some(scaffold.schedule.id()),
             administered_on: index,
             dose: (dose * 100.0).round() / 100.0,

@@ -45,6 +45,13 @@ pub fn today_jst(now: OffsetDateTime) -> Date {
     now.to_offset(jst).date()
 }
 
+/// Formats an instant as RFC 3339 in UTC.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Adds whole calendar months, clamping the day to the end of a shorter month
 /// (31 January + 1 month = 28/29 February), as clinical schedules are written.
 pub fn add_months(date: Date, months: i32) -> Date {

@@ -16,4 +16,15 @@ pub trait Entity:
     /// Fields a client may not change through a generic update because a workflow
     /// owns them (a plan's status moves only through dated transitions).
     const READ_ONLY: &'static [&'static str] = &[];
+
+    /// Whether writes of this kind append audit entries on their own. Only bookkeeping
+    /// that is not a registry record (a web session's last activity) opts out; the
+    /// workflows that create such records audit the event that matters (the sign-in).
+    const AUDITED: bool = true;
+
+    /// The record as the audit trail shows it: everything, except for entities that
+    /// hold secrets (password hashes, second-factor keys), which leave them out.
+    fn audit_view(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
 }

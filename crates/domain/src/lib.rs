@@ -5,9 +5,11 @@
 //! Must never depend on the store, the server, tokio or sqlx.
 
 pub mod audit;
+pub mod auth;
 pub mod dates;
 pub mod entity;
 pub mod error;
+pub mod evaluation;
 pub mod pseudonym;
 pub mod quality;
 pub mod record;

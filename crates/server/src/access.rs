@@ -1,13 +1,27 @@
-//! Who is acting, and whether they may: the one place every request asks.
+//! Who is acting, and what they may see and do: the one place every request asks.
 //!
-//! Every handler takes an [`Actor`] and calls [`authorize`] before touching data. Until
-//! sign-in exists (issue 6) every request acts as the open-access actor and the policy
-//! allows it; the seam is here so that adding roles changes this module, not handlers.
+//! The policy is written per table and role (see the matrix in `docs/SECURITY.md`).
+//! For each, a role has no access, access to every row, or access to the rows that
+//! belong to its organisation — expressed as store filters that follow references
+//! (a treatment → its patient → the patient's institution). The same filters scope
+//! lists, single reads (a row outside them is "not found", so its existence does not
+//! leak), and writes (a record may only be written if it would then be readable).
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use saisei_domain::audit::AuditActor;
+use saisei_domain::auth::Role;
+use saisei_domain::Record;
+use saisei_store::tables::quality::{
+    CELL_BANKS, COLLECTIONS, CULTURE_MEDIA, CUSTODY_EVENTS, DEVIATIONS, DISPOSITIONS, DONORS,
+    LOTS, LOT_STATUS_CHANGES, QC_RESULTS, RETAINED_SAMPLES, TEMPERATURE_EXCURSIONS,
+    TEMPERATURE_LOGS, UNITS,
+};
+use saisei_store::tables::trust::{API_TOKENS, SESSIONS, SIGNATURES, USERS};
+use saisei_store::tables::*;
+use saisei_store::{Filter, Stored, TableDef, Value};
 use uuid::Uuid;
 
 /// What a request wants to do.
@@ -25,40 +39,55 @@ pub enum Action {
     Export,
 }
 
-/// The acting user as the policy and the audit trail see them.
+impl Action {
+    fn writes(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Withdraw)
+    }
+}
+
+/// How the request was authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A bearer token (its id).
+    Token(Uuid),
+    /// A web session (its id and CSRF token).
+    Session {
+        /// The session record.
+        id: Uuid,
+        /// The token unsafe requests must echo.
+        csrf: String,
+    },
+}
+
+/// The signed-in user a request acts as.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// The user's id, when signed in.
-    pub user_id: Option<Uuid>,
-    /// A name for the audit trail.
-    pub name: String,
-    /// The role acted in.
-    pub role: String,
-    /// The organisation acted for.
+    /// The user.
+    pub user_id: Uuid,
+    /// E-mail, for messages.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation acted for.
     pub organisation_id: Option<Uuid>,
+    /// How they signed in.
+    pub via: Via,
 }
 
 impl Actor {
-    /// The actor of a request on a server without sign-in.
-    pub fn open_access() -> Self {
-        Actor {
-            user_id: None,
-            name: "open-access".to_string(),
-            role: "open".to_string(),
-            organisation_id: None,
-        }
-    }
-
     /// How the audit trail records this actor.
     pub fn audit(&self) -> AuditActor {
         AuditActor {
-            actor: self
-                .user_id
-                .map(|u| u.to_string())
-                .unwrap_or_else(|| self.name.clone()),
-            role: self.role.clone(),
+            actor: self.user_id.to_string(),
+            role: self.role.to_string(),
             organisation_id: self.organisation_id,
         }
+    }
+
+    fn org(&self) -> Uuid {
+        // Organisation-bound roles always have one (users are validated so); a nil id
+        // matches nothing, which is the safe failure.
+        self.organisation_id.unwrap_or(Uuid::nil())
     }
 }
 
@@ -66,16 +95,329 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Actor>()
-            .cloned()
-            .unwrap_or_else(Actor::open_access))
+        parts.extensions.get::<Actor>().cloned().ok_or_else(|| {
+            ApiError::new(
+                Code::Unauthenticated,
+                "sign in: send Authorization: Bearer <token> (see POST /api/v1/auth/sign-in)",
+            )
+        })
     }
 }
 
-/// Decides whether `actor` may do `action` on records of kind `entity`.
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Actor>().cloned())
+    }
+}
+
+/// Which rows of a table a role reaches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// None: the table is closed to the role.
+    None,
+    /// Every row.
+    All,
+    /// The rows matching these filters.
+    Rows(Vec<Filter>),
+}
+
+/// Read and write reach of a role on one table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Access {
+    /// Rows it may read.
+    pub read: Scope,
+    /// Rows it may create, change or withdraw.
+    pub write: Scope,
+}
+
+const NONE: Access = Access {
+    read: Scope::None,
+    write: Scope::None,
+};
+
+fn eq(column: &'static str, org: Uuid) -> Filter {
+    Filter::eq(column, Value::Uuid(org))
+}
+
+/// `column` points at a patient of the institution.
+fn institution_patient(column: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(column, &PATIENTS, "id", vec![eq("institution_id", org)])
+}
+
+/// `column` points at a patient treated with, or enrolled as a control for, one of the
+/// marketing-authorisation holder's products.
+fn mah_patient(column: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(
+        column,
+        &ENROLLMENTS,
+        "patient_id",
+        vec![Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])],
+    )
+}
+
+fn plan_of(column: &'static str, owner: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(column, &PLANS, "id", vec![eq(owner, org)])
+}
+
+fn facility_lot(column: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(column, &LOTS, "id", vec![eq("facility_id", org)])
+}
+
+fn facility_unit(column: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(column, &UNITS, "id", vec![facility_lot("lot_id", org)])
+}
+
+fn mah_lot(column: &'static str, org: Uuid) -> Filter {
+    Filter::in_select(
+        column,
+        &LOTS,
+        "id",
+        vec![Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])],
+    )
+}
+
+fn rows(f: Filter) -> Scope {
+    Scope::Rows(vec![f])
+}
+
+fn same(scope: Scope) -> Access {
+    Access {
+        read: scope.clone(),
+        write: scope,
+    }
+}
+
+fn read_only(scope: Scope) -> Access {
+    Access {
+        read: scope,
+        write: Scope::None,
+    }
+}
+
+fn is(table: &TableDef, list: &[&TableDef]) -> bool {
+    list.iter().any(|t| t.name == table.name)
+}
+
+/// Patient-level clinical tables that point at their patient with `patient_id`.
+const PATIENT_CHILDREN: &[&TableDef] = &[
+    &ENROLLMENTS,
+    &CONSENTS,
+    &TREATMENTS,
+    &VISITS,
+    &OBSERVATIONS,
+    &ADVERSE_EVENTS,
+];
+/// Configuration every signed-in role (but adjudicators) may read.
+const REFERENCE: &[&TableDef] = &[&ORGANISATIONS, &PRACTITIONERS, &PRODUCTS, &FOLLOW_UP_SCHEDULES];
+/// Quality tables that point at their lot with `lot_id`.
+const LOT_CHILDREN: &[&TableDef] = &[&LOT_STATUS_CHANGES, &UNITS, &RETAINED_SAMPLES, &QC_RESULTS, &DEVIATIONS];
+/// Quality tables that point at their unit with `unit_id`.
+const UNIT_CHILDREN: &[&TableDef] = &[&CUSTODY_EVENTS, &TEMPERATURE_LOGS, &TEMPERATURE_EXCURSIONS];
+/// Credentials: only through the sign-in and user endpoints.
+const CREDENTIALS: &[&TableDef] = &[&USERS, &API_TOKENS, &SESSIONS];
+
+/// A role's reach on a table.
+pub fn access(actor: &Actor, table: &TableDef) -> Access {
+    let org = actor.org();
+    if is(table, CREDENTIALS) {
+        return NONE;
+    }
+    if is(table, &[&SIGNATURES]) {
+        return match actor.role {
+            Role::Regulator => read_only(Scope::All),
+            _ => read_only(rows(eq("signer_id", actor.user_id))),
+        };
+    }
+    match actor.role {
+        Role::Regulator => read_only(Scope::All),
+        Role::Admin => {
+            if is(table, REFERENCE) || is(table, &[&CULTURE_MEDIA]) {
+                same(Scope::All)
+            } else {
+                NONE
+            }
+        }
+        Role::Adjudicator => NONE,
+        Role::InstitutionStaff | Role::Physician => {
+            let physician = actor.role == Role::Physician;
+            if is(table, REFERENCE) {
+                read_only(Scope::All)
+            } else if is(table, &[&PATIENTS]) {
+                same(rows(eq("institution_id", org)))
+            } else if is(table, PATIENT_CHILDREN) {
+                same(rows(institution_patient("patient_id", org)))
+            } else if is(table, &[&PLANS]) {
+                let s = rows(eq("institution_id", org));
+                if physician { same(s) } else { read_only(s) }
+            } else if is(table, &[&PLAN_TRANSITIONS, &PERIODIC_REPORTS]) {
+                read_only(rows(plan_of("plan_id", "institution_id", org)))
+            } else if is(table, &[&COLLECTIONS]) {
+                same(rows(institution_patient("patient_id", org)))
+            } else if is(table, &[&UNITS]) {
+                read_only(rows(Filter::in_select(
+                    "id",
+                    &TREATMENTS,
+                    "unit_id",
+                    vec![institution_patient("patient_id", org)],
+                )))
+            } else {
+                NONE
+            }
+        }
+        Role::FacilityStaff | Role::QaManager => {
+            if is(table, REFERENCE) {
+                read_only(Scope::All)
+            } else if is(table, &[&CULTURE_MEDIA]) {
+                same(Scope::All)
+            } else if is(table, &[&DONORS, &CELL_BANKS, &LOTS]) {
+                same(rows(eq("facility_id", org)))
+            } else if is(table, &[&COLLECTIONS]) {
+                same(rows(eq("collected_by_id", org)))
+            } else if is(table, LOT_CHILDREN) {
+                same(rows(facility_lot("lot_id", org)))
+            } else if is(table, UNIT_CHILDREN) {
+                same(rows(facility_unit("unit_id", org)))
+            } else if is(table, &[&DISPOSITIONS]) {
+                same(rows(Filter::in_select(
+                    "excursion_id",
+                    &TEMPERATURE_EXCURSIONS,
+                    "id",
+                    vec![facility_unit("unit_id", org)],
+                )))
+            } else {
+                NONE
+            }
+        }
+        Role::CommitteeMember => {
+            if is(table, REFERENCE) {
+                read_only(Scope::All)
+            } else if is(table, &[&PLANS]) {
+                read_only(rows(eq("committee_id", org)))
+            } else if is(table, &[&PLAN_TRANSITIONS, &PERIODIC_REPORTS]) {
+                read_only(rows(plan_of("plan_id", "committee_id", org)))
+            } else {
+                NONE
+            }
+        }
+        Role::MahAnalyst => {
+            if is(table, &[&PRODUCTS]) {
+                Access {
+                    read: Scope::All,
+                    write: rows(eq("mah_id", org)),
+                }
+            } else if is(table, REFERENCE) {
+                read_only(Scope::All)
+            } else if is(table, &[&PATIENTS]) {
+                read_only(rows(mah_patient("id", org)))
+            } else if is(table, PATIENT_CHILDREN) {
+                read_only(rows(mah_patient("patient_id", org)))
+            } else if is(table, &[&LOTS]) {
+                read_only(rows(mah_lot("id", org)))
+            } else if is(table, LOT_CHILDREN) {
+                read_only(rows(mah_lot("lot_id", org)))
+            } else if table.name == "checklist_answers" {
+                same(rows(Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])))
+            } else {
+                NONE
+            }
+        }
+    }
+}
+
+fn forbidden(actor: &Actor, what: &str) -> ApiError {
+    ApiError::new(
+        Code::Forbidden,
+        format!("the role {} may not {what}", actor.role),
+    )
+}
+
+/// The table holding records of `kind`, if it is one.
+fn table_of(kind: &str) -> Option<&'static TableDef> {
+    saisei_store::tables::all().into_iter().find(|t| t.entity == kind)
+}
+
+/// Decides whether `actor` may do `action` on records of kind `entity`, before any row
+/// is looked at. Kinds that are not tables are capabilities of their own.
 pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiError> {
-    let _ = (actor, action, entity);
-    Ok(())
+    // Users are managed through their own endpoints, by admins only.
+    if entity == "user" {
+        return if actor.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(forbidden(actor, &format!("{} users", verb(action))))
+        };
+    }
+    if let Some(table) = table_of(entity) {
+        let a = access(actor, table);
+        let scope = if action.writes() { &a.write } else { &a.read };
+        return if *scope == Scope::None {
+            Err(forbidden(actor, &format!("{} {}", verb(action), table.name)))
+        } else {
+            Ok(())
+        };
+    }
+    let allowed = match entity {
+        // Classifying a description and reading the rule sets discloses no record.
+        "classification" | "rule_set" => actor.role != Role::Adjudicator,
+        "what_if" | "audit" => matches!(actor.role, Role::Regulator | Role::Admin),
+        "deadline" => matches!(actor.role, Role::Regulator | Role::InstitutionStaff | Role::Physician),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden(actor, &format!("{} {entity}", verb(action))))
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Read => "read",
+        Action::Create => "create",
+        Action::Update => "change",
+        Action::Withdraw => "withdraw",
+        Action::Export => "export",
+    }
+}
+
+/// Filters that limit a list to what `actor` may read (403 when nothing).
+pub fn read_filters<T: Stored>(actor: &Actor) -> Result<Vec<Filter>, ApiError> {
+    match access(actor, T::TABLE).read {
+        Scope::None => Err(forbidden(actor, &format!("read {}", T::TABLE.name))),
+        Scope::All => Ok(Vec::new()),
+        Scope::Rows(f) => Ok(f),
+    }
+}
+
+/// Reads one record if `actor` may see it; a record outside their reach is reported as
+/// not found.
+pub async fn visible<T: Stored>(state: &AppState, actor: &Actor, id: Uuid) -> Result<Record<T>, ApiError> {
+    let filters = read_filters::<T>(actor)?;
+    let record = state.store.get::<T>(id).await?;
+    if filters.is_empty() || state.store.satisfies(id, &record.data, &filters).await? {
+        Ok(record)
+    } else {
+        Err(saisei_store::StoreError::NotFound { entity: T::KIND, id }.into())
+    }
+}
+
+/// Checks that `actor` may write `data` (as record `id`): the role may write the table
+/// and the record falls within its organisation's reach.
+pub async fn check_write<T: Stored>(state: &AppState, actor: &Actor, id: Uuid, data: &T) -> Result<(), ApiError> {
+    match access(actor, T::TABLE).write {
+        Scope::None => Err(forbidden(actor, &format!("write {}", T::TABLE.name))),
+        Scope::All => Ok(()),
+        Scope::Rows(f) => {
+            if state.store.satisfies(id, data, &f).await? {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    Code::Forbidden,
+                    format!("this {} is outside what a {} of your organisation may write", T::KIND, actor.role),
+                ))
+            }
+        }
+    }
 }

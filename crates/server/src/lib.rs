@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod api;
+pub mod auth;
 pub mod database;
 pub mod extract;
 pub mod pages;
@@ -31,9 +32,12 @@ pub fn app(state: AppState) -> Router {
     let (api, _doc) = api::router();
     Router::new()
         .route("/", get(pages::overview))
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in_submit))
+        .route("/sign-out", axum::routing::post(pages::sign_out))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

@@ -1,12 +1,23 @@
-//! Web pages. For now the overview at `/`: counts per kind of record and links to the
-//! API; the full web UI comes later.
+//! Web pages: sign-in and sign-out with session cookies and CSRF-protected forms, and
+//! the overview at `/` (counts of the records the signed-in user may see, and links to
+//! the API). The full web UI comes later.
 
-use crate::problem::ApiError;
+use crate::access::{Actor, Scope, Via, access};
+use crate::api::trust::sign_in_problem;
+use crate::auth::{SESSION_COOKIE, cookie, resolve};
+use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use saisei_store::tables;
+use saisei_store::workflow::auth::{end_session, sign_in, start_session};
+use serde::Deserialize;
+
+/// The cookie that carries the sign-in form's CSRF token (before there is a session).
+const SIGN_IN_CSRF: &str = "saisei_sign_in_csrf";
 
 /// One row of the overview table.
 pub struct CountRow {
@@ -14,7 +25,7 @@ pub struct CountRow {
     pub label: &'static str,
     /// API path segment.
     pub path: &'static str,
-    /// How many records (not withdrawn).
+    /// How many records (not withdrawn) the user may see.
     pub count: u64,
 }
 
@@ -23,7 +34,18 @@ pub struct CountRow {
 struct Overview {
     database: &'static str,
     version: &'static str,
+    user: String,
+    role: String,
+    csrf: String,
     rows: Vec<CountRow>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    csrf: String,
+    email: String,
+    error: Option<String>,
 }
 
 /// The tables shown, with their labels and API paths.
@@ -39,24 +61,138 @@ const SHOWN: &[(&str, &str, &saisei_store::TableDef)] = &[
     ("Follow-up visits", "visits", &tables::VISITS),
     ("Observations", "observations", &tables::OBSERVATIONS),
     ("Adverse events", "adverse-events", &tables::ADVERSE_EVENTS),
+    ("Lots", "lots", &tables::quality::LOTS),
+    ("Product units", "units", &tables::quality::UNITS),
 ];
 
-/// `GET /`.
-pub async fn overview(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(Code::Internal, e.to_string())
+}
+
+fn cookie_header(name: &str, value: &str, max_age: i64) -> HeaderValue {
+    // Secure: browsers treat http://localhost as a secure context, so this also works
+    // in a local demo; HttpOnly keeps scripts away from it; Strict keeps it off
+    // cross-site requests.
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `GET /`: the overview, or a redirect to sign in.
+pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(actor) = resolve(&state, &headers).await.ok().flatten() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
     let mut rows = Vec::with_capacity(SHOWN.len());
     for (label, path, table) in SHOWN {
-        rows.push(CountRow {
-            label,
-            path,
-            count: state.store.count_table(table).await?,
-        });
+        let count = match access(&actor, table).read {
+            Scope::None => continue,
+            Scope::All => state.store.count_where(table, &[]).await?,
+            Scope::Rows(f) => state.store.count_where(table, &f).await?,
+        };
+        rows.push(CountRow { label, path, count });
     }
+    let csrf = match &actor.via {
+        Via::Session { csrf, .. } => csrf.clone(),
+        Via::Token(_) => String::new(),
+    };
     let page = Overview {
         database: state.store.backend().kind(),
         version: env!("CARGO_PKG_VERSION"),
+        user: actor.email.clone(),
+        role: actor.role.to_string(),
+        csrf,
         rows,
     };
-    page.render()
-        .map(Html)
-        .map_err(|e| ApiError::new(crate::problem::Code::Internal, e.to_string()))
+    Ok(Html(page.render().map_err(internal)?).into_response())
+}
+
+fn sign_in_page(csrf: &str, email: &str, error: Option<String>, status: StatusCode) -> Result<Response, ApiError> {
+    let page = SignInPage {
+        csrf: csrf.to_string(),
+        email: email.to_string(),
+        error,
+    };
+    let mut response = (status, Html(page.render().map_err(internal)?)).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie_header(SIGN_IN_CSRF, csrf, 600));
+    Ok(response)
+}
+
+/// `GET /sign-in`.
+pub async fn sign_in_form() -> Result<Response, ApiError> {
+    let (csrf, _) = saisei_domain::auth::credentials::new_token();
+    sign_in_page(&csrf, "", None, StatusCode::OK)
+}
+
+/// The sign-in form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    code: String,
+    csrf: String,
+}
+
+/// `POST /sign-in`: checks the form's CSRF token against its cookie, signs in, and
+/// starts a session.
+pub async fn sign_in_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, ApiError> {
+    let expected = cookie(&headers, SIGN_IN_CSRF).unwrap_or_default();
+    if expected.is_empty() || !saisei_domain::auth::credentials::hashes_equal(&expected, &form.csrf) {
+        return Err(ApiError::new(Code::Forbidden, "the form has expired: reload the sign-in page"));
+    }
+    let now = state.clock.now();
+    let user = match sign_in(&state.store, &state.auth, &form.email, &form.password, &form.code, now).await {
+        Ok(u) => u,
+        Err(e) => {
+            let (fresh, _) = saisei_domain::auth::credentials::new_token();
+            let status = sign_in_problem(e.clone()).code.status();
+            return sign_in_page(&fresh, &form.email, Some(e.to_string()), status);
+        }
+    };
+    let (token, _csrf, _session) = start_session(&state.store, &state.auth, &user, now).await?;
+    let mut response = Redirect::to("/").into_response();
+    let max_age = state.auth.session_max.whole_seconds();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, &token, max_age));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie_header(SIGN_IN_CSRF, "", 0));
+    Ok(response)
+}
+
+/// The sign-out form's field.
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+/// `POST /sign-out`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    actor: Option<Actor>,
+    Form(form): Form<SignOutForm>,
+) -> Result<Response, ApiError> {
+    if let Some(actor) = actor {
+        if let Via::Session { id, csrf } = &actor.via {
+            if !saisei_domain::auth::credentials::hashes_equal(csrf, &form.csrf) {
+                return Err(ApiError::new(Code::Forbidden, "the form has expired: reload the page"));
+            }
+            let user = state.store.get::<saisei_domain::auth::User>(actor.user_id).await?;
+            let session = state.store.get::<saisei_domain::auth::Session>(*id).await?;
+            end_session(&state.store, &user, &session, state.clock.now()).await?;
+        }
+    }
+    let mut response = Redirect::to("/sign-in").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie_header(SESSION_COOKIE, "", 0));
+    Ok(response)
 }

@@ -53,6 +53,7 @@ error_codes! {
     Duplicate => CONFLICT, "duplicate", "A value that must be unique is already in use";
     Unauthenticated => UNAUTHORIZED, "unauthenticated", "Sign-in required";
     Forbidden => FORBIDDEN, "forbidden", "Not allowed";
+    Locked => LOCKED, "locked", "The account is locked after repeated failures";
     NotConfigured => SERVICE_UNAVAILABLE, "not_configured", "The server is not configured for this";
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable", "The database is unavailable";
     Internal => INTERNAL_SERVER_ERROR, "internal", "Internal error";

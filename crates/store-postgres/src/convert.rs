@@ -21,6 +21,7 @@ pub fn bind(q: Q, v: &Value, ty: ColumnType) -> Q {
             ColumnType::Real => q.bind(None::<f64>),
             ColumnType::Bool => q.bind(None::<bool>),
             ColumnType::Date => q.bind(None::<Date>),
+            ColumnType::Timestamp => q.bind(None::<OffsetDateTime>),
             ColumnType::Json => q.bind(None::<Json<serde_json::Value>>),
         },
         Value::Uuid(u) => q.bind(*u),
@@ -29,6 +30,7 @@ pub fn bind(q: Q, v: &Value, ty: ColumnType) -> Q {
         Value::Real(f) => q.bind(*f),
         Value::Bool(b) => q.bind(*b),
         Value::Date(d) => q.bind(*d),
+        Value::Timestamp(t) => q.bind(*t),
         Value::Json(j) => q.bind(Json(j.clone())),
     }
 }
@@ -88,6 +90,10 @@ pub fn decode(r: &PgRow, i: usize, ty: ColumnType) -> Result<Value, StoreError> 
         ColumnType::Real => opt(r.try_get::<Option<f64>, _>(i).map_err(e)?, Value::Real),
         ColumnType::Bool => opt(r.try_get::<Option<bool>, _>(i).map_err(e)?, Value::Bool),
         ColumnType::Date => opt(r.try_get::<Option<Date>, _>(i).map_err(e)?, Value::Date),
+        ColumnType::Timestamp => opt(
+            r.try_get::<Option<OffsetDateTime>, _>(i).map_err(e)?,
+            Value::Timestamp,
+        ),
         ColumnType::Json => opt(
             r.try_get::<Option<Json<serde_json::Value>>, _>(i)
                 .map_err(e)?,

@@ -24,7 +24,10 @@ use uuid::Uuid;
 /// The migrations, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "registry", include_str!("../migrations/0001_registry.sql")),
+    (2, "quality", include_str!("../migrations/0002_quality.sql")),
     (3, "periodic_reports", include_str!("../migrations/0003_periodic_reports.sql")),
+    (4, "evaluation", include_str!("../migrations/0004_evaluation.sql")),
+    (5, "trust", include_str!("../migrations/0005_trust.sql")),
 ];
 
 /// The advisory lock key that serialises appends to the audit chain.
@@ -187,18 +190,35 @@ impl Backend for PostgresBackend {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for op in &batch.ops {
+        let mut i = 0;
+        while i < batch.ops.len() {
+            let op = &batch.ops[i];
+            i += 1;
             match op {
                 WriteOp::Insert { table, row } => {
-                    bind_row(
-                        sqlx::query(AssertSqlSafe(sql::insert(table))),
-                        table,
-                        row,
-                        true,
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| Self::map_write_error(e, table))?;
+                    // Gather the run of inserts into the same table that follows.
+                    let mut rows = vec![row];
+                    while rows.len() < sql::INSERT_CHUNK {
+                        match batch.ops.get(i) {
+                            Some(WriteOp::Insert { table: t, row: r }) if t.name == table.name => {
+                                rows.push(r);
+                                i += 1;
+                            }
+                            _ => break,
+                        }
+                    }
+                    let text = if rows.len() == 1 {
+                        sql::insert(table)
+                    } else {
+                        sql::insert_many(table, rows.len())
+                    };
+                    let mut q = sqlx::query(AssertSqlSafe(text));
+                    for r in rows {
+                        q = bind_row(q, table, r, true);
+                    }
+                    q.execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
                 }
                 WriteOp::Update {
                     table,
@@ -244,27 +264,37 @@ impl Backend for PostgresBackend {
                 .map_err(db_err)?;
             let (mut seq, mut prev) = head.unwrap_or((0, GENESIS_HASH.to_string()));
             let now = saisei_store::store::now();
+            let mut entries = Vec::with_capacity(batch.audit.len());
             for draft in batch.audit {
                 let entry = draft.seal(seq, &prev, now);
-                sqlx::query(sql::AUDIT_INSERT)
-                    .bind(entry.seq)
-                    .bind(entry.at)
-                    .bind(entry.actor)
-                    .bind(entry.role)
-                    .bind(entry.organisation_id)
-                    .bind(entry.action.as_str())
-                    .bind(entry.entity)
-                    .bind(entry.entity_id)
-                    .bind(entry.before.map(Json))
-                    .bind(entry.after.map(Json))
-                    .bind(entry.reason)
-                    .bind(entry.prev_hash)
-                    .bind(entry.hash.clone())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
                 seq = entry.seq;
-                prev = entry.hash;
+                prev = entry.hash.clone();
+                entries.push(entry);
+            }
+            for chunk in entries.chunks(sql::INSERT_CHUNK) {
+                let text = if chunk.len() == 1 {
+                    sql::AUDIT_INSERT.to_string()
+                } else {
+                    sql::audit_insert_many(chunk.len())
+                };
+                let mut q = sqlx::query(AssertSqlSafe(text));
+                for entry in chunk {
+                    q = q
+                        .bind(entry.seq)
+                        .bind(entry.at)
+                        .bind(entry.actor.clone())
+                        .bind(entry.role.clone())
+                        .bind(entry.organisation_id)
+                        .bind(entry.action.as_str())
+                        .bind(entry.entity.clone())
+                        .bind(entry.entity_id)
+                        .bind(entry.before.clone().map(Json))
+                        .bind(entry.after.clone().map(Json))
+                        .bind(entry.reason.clone())
+                        .bind(entry.prev_hash.clone())
+                        .bind(entry.hash.clone());
+                }
+                q.execute(&mut *tx).await.map_err(db_err)?;
             }
         }
         tx.commit().await.map_err(db_err)

@@ -43,6 +43,7 @@ pub fn bind(q: Q, v: &Value, ty: ColumnType) -> Q {
         Value::Real(f) => q.bind(*f),
         Value::Bool(b) => q.bind(*b),
         Value::Date(d) => q.bind(format_date(*d)),
+        Value::Timestamp(t) => q.bind(format_ts(*t)),
         Value::Json(j) => q.bind(j.to_string()),
     }
 }
@@ -113,6 +114,7 @@ pub fn decode(r: &SqliteRow, i: usize, ty: ColumnType) -> Result<Value, StoreErr
                 ColumnType::Date => Value::Date(
                     parse_date(&s).ok_or_else(|| corrupt(i, format!("bad date '{s}'")))?,
                 ),
+                ColumnType::Timestamp => Value::Timestamp(parse_ts(&s)?),
                 ColumnType::Json => {
                     Value::Json(serde_json::from_str(&s).map_err(|e| corrupt(i, e))?)
                 }

@@ -84,6 +84,20 @@ pub enum FilterOp {
     NotNull,
     /// The column equals one of a list (the value holds the list; see [`Filter::one_of`]).
     In,
+    /// The column equals a value selected from another table (see [`Filter::in_select`]).
+    InSelect,
+}
+
+/// `SELECT column FROM table WHERE filters…`, for a filter that follows a reference to
+/// another table (a treatment's patient's institution, a unit's lot's facility).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubSelect {
+    /// The table selected from.
+    pub table: &'static TableDef,
+    /// The column selected (`id` or a data column).
+    pub column: &'static str,
+    /// Conditions on that table's rows.
+    pub filters: Vec<Filter>,
 }
 
 /// One condition on a column.
@@ -95,28 +109,55 @@ pub struct Filter {
     pub op: FilterOp,
     /// Value to compare with.
     pub value: Value,
+    /// For [`FilterOp::InSelect`], what the column must be among.
+    pub select: Option<Box<SubSelect>>,
 }
 
 impl Filter {
+    /// A comparison of a column with a value.
+    pub fn new(column: &'static str, op: FilterOp, value: Value) -> Self {
+        Filter {
+            column,
+            op,
+            value,
+            select: None,
+        }
+    }
+
+    /// `column IN (SELECT select_column FROM table WHERE filters…)`.
+    pub fn in_select(
+        column: &'static str,
+        table: &'static TableDef,
+        select_column: &'static str,
+        filters: Vec<Filter>,
+    ) -> Self {
+        Filter {
+            column,
+            op: FilterOp::InSelect,
+            value: Value::Null,
+            select: Some(Box::new(SubSelect {
+                table,
+                column: select_column,
+                filters,
+            })),
+        }
+    }
+
     /// `column IN (values…)`. The list travels as a JSON array and is bound value by
     /// value with the column's type; an empty list matches nothing.
     pub fn one_of(column: &'static str, values: impl IntoIterator<Item = Value>) -> Self {
-        Filter {
+        Filter::new(
             column,
-            op: FilterOp::In,
-            value: Value::Json(serde_json::Value::Array(
+            FilterOp::In,
+            Value::Json(serde_json::Value::Array(
                 values.into_iter().map(|v| v.to_json()).collect(),
             )),
-        }
+        )
     }
 
     /// `column = value`.
     pub fn eq(column: &'static str, value: Value) -> Self {
-        Filter {
-            column,
-            op: FilterOp::Eq,
-            value,
-        }
+        Filter::new(column, FilterOp::Eq, value)
     }
 }
 

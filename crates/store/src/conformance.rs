@@ -186,7 +186,7 @@ pub async fn round_trip_every_entity(store: Store) {
             &actor(),
             from_json::<Observation>(json!({
                 "patient_id": p.id(), "visit_id": visit.id(), "code": "KOOS-pain",
-                "value_number": 62.5, "unit": "{score}", "observed_on": "2024-02-14"
+                "value_number": 62.123456789012345, "unit": "{score}", "observed_on": "2024-02-14"
             })),
         )
         .await
@@ -352,11 +352,7 @@ pub async fn pagination_and_filters(store: Store) {
     assert_eq!(females, 13 + 3);
     let ranged = store
         .list::<Plan>(&ListQuery {
-            filters: vec![Filter {
-                column: "status",
-                op: FilterOp::Eq,
-                value: Value::Text("draft".into()),
-            }],
+            filters: vec![Filter::new("status", FilterOp::Eq, Value::Text("draft".into()))],
             limit: 5,
             ..Default::default()
         })

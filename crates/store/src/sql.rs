@@ -41,6 +41,28 @@ pub fn insert(table: &TableDef) -> String {
     )
 }
 
+/// Rows per multi-row `INSERT`: long runs of inserts into one table (a patient's
+/// visits, a demo batch) go in statements of this many rows, far fewer round trips.
+/// Kept well under both databases' bound-parameter limits.
+pub const INSERT_CHUNK: usize = 64;
+
+/// `INSERT` of `rows` full rows in one statement.
+pub fn insert_many(table: &TableDef, rows: usize) -> String {
+    let width = META_COLUMNS.len() + table.columns.len();
+    let groups: Vec<String> = (0..rows)
+        .map(|r| {
+            let ps: Vec<String> = (1..=width).map(|i| format!("${}", r * width + i)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO \"{}\" ({}) VALUES {}",
+        table.name,
+        column_list(table),
+        groups.join(", ")
+    )
+}
+
 /// `UPDATE` of everything but id and created_at, guarded by the expected version.
 /// Binds: version, updated_at, withdrawn_at, withdrawal_reason, data columns…, id,
 /// expected version.
@@ -82,31 +104,25 @@ pub fn get(table: &TableDef) -> String {
     )
 }
 
-/// A `WHERE` clause and its bind values (with their column types).
-fn where_clause(
-    table: &TableDef,
-    filters: &[Filter],
-    include_withdrawn: bool,
-    after: Option<uuid::Uuid>,
-) -> (String, Vec<(Value, ColumnType)>) {
-    let mut conds = Vec::new();
-    let mut binds = Vec::new();
-    if !include_withdrawn {
-        conds.push("\"withdrawn_at\" IS NULL".to_string());
+/// Resolves a filter's column on `table`: a data column or the `id` metadata column.
+fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
+    if name == "id" {
+        Some(crate::schema::Col {
+            name: "id",
+            ty: ColumnType::Uuid,
+        })
+    } else {
+        table.column(name).copied()
     }
+}
+
+/// Appends one condition per filter, binding values into `binds` (numbered in order).
+fn conditions(table: &TableDef, filters: &[Filter], binds: &mut Vec<(Value, ColumnType)>, conds: &mut Vec<String>) {
     for f in filters {
         // Filters are built from TableDef columns (or the `id` metadata column) by the
         // caller. An unknown name is a bug; it matches nothing rather than everything,
         // and is never interpolated.
-        const ID: crate::schema::Col = crate::schema::Col {
-            name: "id",
-            ty: ColumnType::Uuid,
-        };
-        let col = if f.column == "id" {
-            &ID
-        } else if let Some(c) = table.column(f.column) {
-            c
-        } else {
+        let Some(col) = resolve(table, f.column) else {
             conds.push("1 = 0".to_string());
             continue;
         };
@@ -133,6 +149,25 @@ fn where_clause(
                     conds.push(format!("\"{}\" IN ({})", col.name, placeholders.join(", ")));
                 }
             }
+            FilterOp::InSelect => {
+                let Some(sub) = &f.select else {
+                    conds.push("1 = 0".to_string());
+                    continue;
+                };
+                let Some(sub_col) = resolve(sub.table, sub.column) else {
+                    conds.push("1 = 0".to_string());
+                    continue;
+                };
+                let mut inner = vec!["\"withdrawn_at\" IS NULL".to_string()];
+                conditions(sub.table, &sub.filters, binds, &mut inner);
+                conds.push(format!(
+                    "\"{}\" IN (SELECT \"{}\" FROM \"{}\" WHERE {})",
+                    col.name,
+                    sub_col.name,
+                    sub.table.name,
+                    inner.join(" AND ")
+                ));
+            }
             op => {
                 let sym = match op {
                     FilterOp::Eq => "=",
@@ -144,6 +179,21 @@ fn where_clause(
             }
         }
     }
+}
+
+/// A `WHERE` clause and its bind values (with their column types).
+fn where_clause(
+    table: &TableDef,
+    filters: &[Filter],
+    include_withdrawn: bool,
+    after: Option<uuid::Uuid>,
+) -> (String, Vec<(Value, ColumnType)>) {
+    let mut conds = Vec::new();
+    let mut binds = Vec::new();
+    if !include_withdrawn {
+        conds.push("\"withdrawn_at\" IS NULL".to_string());
+    }
+    conditions(table, filters, &mut binds, &mut conds);
     if let Some(a) = after {
         binds.push((Value::Uuid(a), ColumnType::Uuid));
         conds.push(format!("\"id\" > ${}", binds.len()));
@@ -189,6 +239,20 @@ pub const AUDIT_COLUMNS: &str = "seq, at, actor, role, organisation_id, action, 
 
 /// Insert one audit entry.
 pub const AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, at, actor, role, organisation_id, action, entity, entity_id, before_data, after_data, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// Insert `rows` audit entries in one statement.
+pub fn audit_insert_many(rows: usize) -> String {
+    let groups: Vec<String> = (0..rows)
+        .map(|r| {
+            let ps: Vec<String> = (1..=13).map(|i| format!("${}", r * 13 + i)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES {}",
+        groups.join(", ")
+    )
+}
 
 /// The chain's last entry.
 pub const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
@@ -241,6 +305,36 @@ mod tests {
         assert_eq!(binds.len(), 2);
         let (text, _) = list(&PATIENTS, &ListQuery { filters: vec![Filter::one_of("sex", [])], limit: 5, ..Default::default() });
         assert!(text.contains("1 = 0"), "{text}");
+    }
+
+    #[test]
+    fn sub_selects_nest_and_number_binds() {
+        use crate::tables::{PATIENTS, TREATMENTS};
+        let inst = uuid::Uuid::nil();
+        let q = ListQuery {
+            filters: vec![
+                Filter::eq("route", Value::Text("intravenous".into())),
+                Filter::in_select("patient_id", &PATIENTS, "id", vec![Filter::eq("institution_id", Value::Uuid(inst))]),
+            ],
+            after: Some(uuid::Uuid::max()),
+            limit: 5,
+            ..Default::default()
+        };
+        let (text, binds) = list(&TREATMENTS, &q);
+        assert!(
+            text.contains("\"patient_id\" IN (SELECT \"id\" FROM \"patients\" WHERE \"withdrawn_at\" IS NULL AND \"institution_id\" = $2)"),
+            "{text}"
+        );
+        assert!(text.contains("\"id\" > $3"), "{text}");
+        assert_eq!(binds.len(), 3);
+    }
+
+    #[test]
+    fn multi_row_inserts_number_every_row() {
+        let s = insert_many(&PLAN_TRANSITIONS, 3);
+        assert!(s.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"), "{s}");
+        let a = audit_insert_many(2);
+        assert!(a.ends_with("($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"), "{a}");
     }
 
     #[test]

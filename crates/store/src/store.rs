@@ -54,6 +54,26 @@ pub fn to_row<T: Stored>(meta: RecordMeta, data: &T) -> Result<Row, StoreError> 
     })
 }
 
+/// A row's data as the JSON object its entity serialises to (what signatures hash).
+pub fn row_json(table: &TableDef, row: &Row) -> Json {
+    let mut object = Map::new();
+    for (col, value) in table.columns.iter().zip(&row.values) {
+        let json = value.to_json();
+        if !json.is_null() {
+            object.insert(col.name.to_string(), json);
+        }
+    }
+    Json::Object(object)
+}
+
+/// SHA-256 of a record's content as stored (the data columns, canonically encoded):
+/// what an electronic signature binds to. The same for a record read back from either
+/// backend as for the value before it was written.
+pub fn content_hash_of<T: Stored>(data: &T) -> Result<String, StoreError> {
+    let row = to_row(RecordMeta::new(now()), data)?;
+    Ok(saisei_domain::audit::content_hash(&row_json(T::TABLE, &row)))
+}
+
 /// Converts a row back to an entity, re-checking every value on the way.
 pub fn from_row<T: Stored>(row: Row) -> Result<Record<T>, StoreError> {
     let mut object = Map::new();
@@ -114,15 +134,17 @@ impl Batch {
         self.references.extend(data.references());
         self.inserted.insert(meta.id);
         let record = Record { meta, data };
-        self.inner.audit.push(AuditDraft {
-            actor: self.actor.clone(),
-            action: AuditAction::Create,
-            entity: T::KIND.to_string(),
-            entity_id: Some(record.meta.id),
-            before: None,
-            after: Some(data_json(&record.data)),
-            reason: None,
-        });
+        if T::AUDITED {
+            self.inner.audit.push(AuditDraft {
+                actor: self.actor.clone(),
+                action: AuditAction::Create,
+                entity: T::KIND.to_string(),
+                entity_id: Some(record.meta.id),
+                before: None,
+                after: Some(record.data.audit_view()),
+                reason: None,
+            });
+        }
         self.inner.ops.push(WriteOp::Insert {
             table: T::TABLE,
             row,
@@ -144,15 +166,17 @@ impl Batch {
         meta.updated_at = self.now;
         let row = to_row(meta.clone(), &data)?;
         self.references.extend(data.references());
-        self.inner.audit.push(AuditDraft {
-            actor: self.actor.clone(),
-            action,
-            entity: T::KIND.to_string(),
-            entity_id: Some(meta.id),
-            before: Some(data_json(&current.data)),
-            after: Some(data_json(&data)),
-            reason,
-        });
+        if T::AUDITED {
+            self.inner.audit.push(AuditDraft {
+                actor: self.actor.clone(),
+                action,
+                entity: T::KIND.to_string(),
+                entity_id: Some(meta.id),
+                before: Some(current.data.audit_view()),
+                after: Some(data.audit_view()),
+                reason,
+            });
+        }
         self.inner.ops.push(WriteOp::Update {
             table: T::TABLE,
             row,
@@ -184,7 +208,7 @@ impl Batch {
             action: AuditAction::Withdraw,
             entity: T::KIND.to_string(),
             entity_id: Some(meta.id),
-            before: Some(data_json(&current.data)),
+            before: Some(current.data.audit_view()),
             after: None,
             reason: Some(reason),
         });
@@ -205,6 +229,15 @@ impl Batch {
             table: T::TABLE,
             id: record.meta.id,
             expected_version: record.meta.version,
+        });
+    }
+
+    /// Requires a row of any table to still have `version` when the batch commits.
+    pub fn check_row(&mut self, table: &'static TableDef, id: Uuid, version: i64) {
+        self.inner.ops.push(WriteOp::Check {
+            table,
+            id,
+            expected_version: version,
         });
     }
 
@@ -413,6 +446,82 @@ impl Store {
             }
         }
         errors.into_result().map_err(StoreError::Invalid)
+    }
+
+    /// Whether `data` (not yet stored, or about to change) would satisfy `filters`:
+    /// the access policy asks this before a write, with the same filters it uses to
+    /// scope reads, so a user can only write what they could then read.
+    pub async fn satisfies<T: Stored>(
+        &self,
+        id: Uuid,
+        data: &T,
+        filters: &[Filter],
+    ) -> Result<bool, StoreError> {
+        let row = to_row(RecordMeta::new(now()), data)?;
+        self.row_satisfies(T::TABLE, id, &row.values, filters).await
+    }
+
+    /// [`Store::satisfies`] for a row of any table (values in the table's column order).
+    pub async fn row_satisfies(
+        &self,
+        table: &'static TableDef,
+        id: Uuid,
+        values: &[crate::Value],
+        filters: &[Filter],
+    ) -> Result<bool, StoreError> {
+        for f in filters {
+            let value = if f.column == "id" {
+                crate::Value::Uuid(id)
+            } else {
+                match table.columns.iter().position(|c| c.name == f.column) {
+                    Some(i) => values.get(i).cloned().unwrap_or(crate::Value::Null),
+                    None => return Ok(false),
+                }
+            };
+            let ok = match f.op {
+                crate::FilterOp::Eq => value == f.value,
+                crate::FilterOp::IsNull => value == crate::Value::Null,
+                crate::FilterOp::NotNull => value != crate::Value::Null,
+                crate::FilterOp::In => match &f.value {
+                    crate::Value::Json(Json::Array(items)) => items.contains(&value.to_json()),
+                    _ => false,
+                },
+                crate::FilterOp::InSelect => match (&f.select, &value) {
+                    (Some(sub), v) if *v != crate::Value::Null => {
+                        let mut inner = sub.filters.clone();
+                        inner.push(Filter::eq(sub.column, v.clone()));
+                        self.backend.count(sub.table, &inner, false).await? > 0
+                    }
+                    _ => false,
+                },
+                crate::FilterOp::Gte | crate::FilterOp::Lte => {
+                    let (a, b) = (value.to_json(), f.value.to_json());
+                    let ord = match (a.as_f64(), b.as_f64()) {
+                        (Some(x), Some(y)) => x.partial_cmp(&y),
+                        _ => a.as_str().zip(b.as_str()).map(|(x, y)| x.cmp(y)),
+                    };
+                    match (f.op, ord) {
+                        (crate::FilterOp::Gte, Some(o)) => o != std::cmp::Ordering::Less,
+                        (crate::FilterOp::Lte, Some(o)) => o != std::cmp::Ordering::Greater,
+                        _ => false,
+                    }
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// One row of any table, untyped (for signatures over any kind of record).
+    pub async fn get_row(&self, table: &'static TableDef, id: Uuid) -> Result<Option<crate::Row>, StoreError> {
+        self.backend.get(table, id).await
+    }
+
+    /// How many rows of `table` match `filters` (not withdrawn).
+    pub async fn count_where(&self, table: &'static TableDef, filters: &[Filter]) -> Result<u64, StoreError> {
+        self.backend.count(table, filters, false).await
     }
 
     /// Appends audit entries that record no data change (sign-ins, exports).

@@ -7,7 +7,8 @@
 
 use crate::error::StoreError;
 use serde_json::{Map, Value as Json};
-use time::Date;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 use time::format_description::well_known::Iso8601;
 use uuid::Uuid;
 
@@ -26,6 +27,8 @@ pub enum ColumnType {
     Bool,
     /// A civil date (ISO text in SQLite, `date` in PostgreSQL).
     Date,
+    /// An instant (RFC 3339 UTC text in SQLite, `timestamptz` in PostgreSQL).
+    Timestamp,
     /// Nested data: lists and objects (TEXT in SQLite, `jsonb` in PostgreSQL).
     Json,
 }
@@ -47,6 +50,8 @@ pub enum Value {
     Bool(bool),
     /// A civil date.
     Date(Date),
+    /// An instant.
+    Timestamp(OffsetDateTime),
     /// Nested JSON.
     Json(Json),
 }
@@ -73,6 +78,12 @@ impl Value {
                 let s = v.as_str().ok_or_else(|| bad("a date string"))?;
                 Value::Date(parse_date(s).ok_or_else(|| bad("a YYYY-MM-DD date"))?)
             }
+            ColumnType::Timestamp => {
+                let s = v.as_str().ok_or_else(|| bad("an RFC 3339 timestamp string"))?;
+                Value::Timestamp(
+                    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad("an RFC 3339 timestamp"))?,
+                )
+            }
             ColumnType::Json => Value::Json(v.clone()),
         })
     }
@@ -89,6 +100,7 @@ impl Value {
                 .unwrap_or(Json::Null),
             Value::Bool(b) => Json::Bool(*b),
             Value::Date(d) => Json::String(format_date(*d)),
+            Value::Timestamp(t) => Json::String(format_timestamp(*t)),
             Value::Json(j) => j.clone(),
         }
     }
@@ -118,6 +130,9 @@ impl Value {
             ColumnType::Date => parse_date(raw)
                 .map(Value::Date)
                 .ok_or_else(|| format!("'{raw}' is not a YYYY-MM-DD date")),
+            ColumnType::Timestamp => OffsetDateTime::parse(raw, &Rfc3339)
+                .map(Value::Timestamp)
+                .map_err(|_| format!("'{raw}' is not an RFC 3339 timestamp")),
             ColumnType::Json => Err("this field cannot be filtered on".to_string()),
         }
     }
@@ -134,6 +149,13 @@ pub fn parse_date(s: &str) -> Option<Date> {
 /// Formats `YYYY-MM-DD`.
 pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+/// Formats an instant as RFC 3339 in UTC (the form every backend stores and returns).
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Picks each column's field out of a serialised entity.

@@ -3,10 +3,13 @@
 //! Resources are mounted through [`ApiBuilder`], which adds the routes and their
 //! OpenAPI operations together, so the document always matches what is served.
 
+pub mod evaluation;
 pub mod openapi;
+pub mod quality;
 pub mod registry;
 pub mod regulation;
 pub mod resource;
+pub mod trust;
 
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -123,7 +126,9 @@ pub fn operation(
 
 /// The API router (to be nested at `/api/v1`) and its OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let mut b = regulation::mount(registry::mount(ApiBuilder::new()));
+    let b = trust::mount(regulation::mount(registry::mount(ApiBuilder::new())));
+    let b = quality::mount(b);
+    let mut b = evaluation::mount(b);
 
     b.router = b.router.route("/health", get(health));
     b.doc.operation(

@@ -4,7 +4,9 @@ use super::resource::Resource;
 use super::{ApiBuilder, operation};
 use axum::routing::post;
 use utoipa::openapi::path::HttpMethod;
-use crate::access::{Action, Actor, authorize};
+use crate::access::{Action, Actor, authorize, visible};
+use super::trust::{SignatureInput, sign_into};
+use saisei_domain::auth::{Role, SignatureMeaning};
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -131,6 +133,51 @@ impl Resource for Visit {
     }
 }
 
+/// Body of `POST /api/v1/plans/{id}/transitions`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// The status to move to.
+    pub to: PlanStatus,
+    /// The date the move takes effect.
+    pub on: time::Date,
+    /// Why (required for suspension, withdrawal and returns to draft).
+    #[serde(default)]
+    pub reason: Option<saisei_domain::text::Text>,
+    /// The plan version the client read.
+    pub version: i64,
+    /// The mover's electronic signature: required to submit a plan (the responsible
+    /// physician) and to accept it (a committee member).
+    #[serde(default)]
+    pub signature: Option<SignatureInput>,
+}
+
+/// Who may make a move: the institution's physicians move their own plans; the
+/// reviewing committee's members review, accept or return them.
+fn check_mover(actor: &Actor, plan: &Record<Plan>, to: PlanStatus) -> Result<(), ApiError> {
+    use PlanStatus::*;
+    let org = actor.organisation_id;
+    let allowed = match actor.role {
+        Role::Physician => {
+            org == Some(plan.data.institution_id)
+                && matches!(to, Submitted | Withdrawn | Active | Suspended | Ended)
+                || (org == Some(plan.data.institution_id) && to == Draft && plan.data.status == Submitted)
+        }
+        Role::CommitteeMember => {
+            org == Some(plan.data.committee_id) && matches!(to, UnderReview | Accepted | Draft)
+        }
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::Forbidden,
+            format!("a {} may not move this plan to {to}", actor.role),
+        ))
+    }
+}
+
 /// `POST /api/v1/plans/{id}/transitions`: moves a plan through its lifecycle.
 pub async fn post_transition(
     State(state): State<AppState>,
@@ -138,14 +185,57 @@ pub async fn post_transition(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
-    authorize(&actor, Action::Update, "plan")?;
+    authorize(&actor, Action::Read, "plan")?;
     let id = parse_id(&id)?;
-    let request: TransitionRequest = parse(body)?;
-    let (plan, transition) =
-        transition_plan(&state.store, &actor.audit(), state.rules, id, request).await?;
+    let body: TransitionBody = parse(body)?;
+    let plan = visible::<Plan>(&state, &actor, id).await?;
+    check_mover(&actor, &plan, body.to)?;
+    let meaning = match body.to {
+        PlanStatus::Submitted => Some(SignatureMeaning::Responsibility),
+        PlanStatus::Accepted => Some(SignatureMeaning::Approval),
+        _ => None,
+    };
+    let request = TransitionRequest {
+        to: body.to,
+        on: body.on,
+        reason: body.reason,
+        version: body.version,
+    };
+    let (plan, transition, signature) = match meaning {
+        None => {
+            let (p, t) = transition_plan(&state.store, &actor.audit(), state.rules, id, request).await?;
+            (p, t, None)
+        }
+        Some(meaning) => {
+            let mut input = body.signature.ok_or_else(|| {
+                ApiError::field(
+                    Code::ValidationFailed,
+                    "signature",
+                    format!("moving a plan to {} needs your electronic signature (password and code)", body.to),
+                )
+            })?;
+            input.meaning = Some(meaning);
+            // The signature covers the plan as submitted or accepted: sign the content
+            // after the move, in the same transaction as the move.
+            let mut batch = saisei_store::Batch::new(&actor.audit());
+            let (p, t) = saisei_store::workflow::plan::prepare_transition(
+                &state.store,
+                &actor.audit(),
+                state.rules,
+                id,
+                request,
+                &mut batch,
+            )
+            .await?;
+            let hash = saisei_store::store::content_hash_of(&p.data)?;
+            let sig = sign_into(&state, &actor, &mut batch, "plan", p.meta.id, p.meta.version, hash, input).await?;
+            state.store.commit(batch).await?;
+            (p, t, Some(sig))
+        }
+    };
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "plan": plan, "transition": transition })),
+        Json(serde_json::json!({ "plan": plan, "transition": transition, "signature": signature })),
     ))
 }
 
@@ -164,7 +254,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .resource::<Visit>(true)
         .resource::<Observation>(true)
         .resource::<AdverseEvent>(true)
-        .schema::<TransitionRequest>()
+        .schema::<TransitionBody>()
         .route(
             "/plans/{id}/transitions",
             post(post_transition),
@@ -174,7 +264,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
                     "plans",
                     "transition_plan",
                     "Move a plan through its lifecycle (dated, attributed, checked against the rules in force)",
-                    Some("TransitionRequest"),
+                    Some("TransitionBody"),
                     &[
                         ("201", "The plan after the move and the transition record"),
                         ("409", "Stale version"),

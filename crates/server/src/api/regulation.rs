@@ -3,7 +3,11 @@
 
 use super::resource::Resource;
 use super::{ApiBuilder, operation};
-use crate::access::{Action, Actor, authorize};
+use crate::access::{Action, Actor, authorize, visible};
+use super::trust::{SignatureInput, sign_into};
+use saisei_domain::auth::{Role, SignatureMeaning};
+use saisei_store::Batch;
+use saisei_store::store::content_hash_of;
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -12,7 +16,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use saisei_domain::dates::today_jst;
 use saisei_domain::registry::{PeriodicReport, Plan};
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
@@ -20,7 +23,7 @@ use saisei_domain::regulation::{
 };
 use saisei_store::value::parse_date;
 use saisei_store::workflow::deadlines::{DeadlineQuery, DeadlineReport, deadlines};
-use saisei_store::workflow::reports::{compile_periodic_report, file_periodic_report, filing_rules};
+use saisei_store::workflow::reports::{compile_periodic_report, filed_report, filing_rules};
 use saisei_store::workflow::what_if::{WhatIfReport, what_if};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
@@ -66,7 +69,7 @@ pub fn choose_rule_set<'a>(
             .get(id)
             .map_err(|e| ApiError::field(Code::ValidationFailed, "rule_set", e.to_string())),
         None => {
-            let date = date.unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
+            let date = date.unwrap_or_else(|| state.clock.today_jst());
             state
                 .rules
                 .in_force_on(date)
@@ -125,7 +128,7 @@ async fn get_what_if(
     actor: Actor,
     query: Result<Query<WhatIfQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<WhatIfReport>, ApiError> {
-    authorize(&actor, Action::Read, "plan")?;
+    authorize(&actor, Action::Read, "what_if")?;
     let Query(q) = query.map_err(|e| {
         ApiError::field(Code::BadParameter, "rule_set", format!("give ?rule_set=ID: {e}"))
     })?;
@@ -138,7 +141,7 @@ async fn post_what_if(
     actor: Actor,
     JsonBody(body): JsonBody,
 ) -> Result<Json<WhatIfReport>, ApiError> {
-    authorize(&actor, Action::Read, "plan")?;
+    authorize(&actor, Action::Read, "what_if")?;
     let req: WhatIfRequest = parse(body)?;
     let set = RuleSet::from_toml_str("request body", &req.rule_set_toml)
         .map_err(|e| ApiError::field(Code::ValidationFailed, "rule_set_toml", e.to_string()))?;
@@ -158,9 +161,9 @@ async fn list_plan_reports(
     Path(id): Path<String>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "periodic_report")?;
-    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
+    let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
     let (set, filed_on) = filing_rules(state.rules, &plan)?;
-    let today = today_jst(time::OffsetDateTime::now_utc());
+    let today = state.clock.today_jst();
     let filed = state
         .store
         .all::<PeriodicReport>(vec![saisei_store::Filter::eq(
@@ -203,8 +206,22 @@ async fn get_plan_report(
 ) -> Result<Response, ApiError> {
     authorize(&actor, Action::Export, "periodic_report")?;
     let Query(q) = query.map_err(|e| ApiError::field(Code::BadParameter, "format", e.to_string()))?;
-    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
-    let content = compile_periodic_report(&state.store, state.rules, &plan, plan_period(&n)?).await?;
+    let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
+    let n = plan_period(&n)?;
+    let content = compile_periodic_report(&state.store, state.rules, &plan, n).await?;
+    // Reports leave the system: the export is audited.
+    state
+        .store
+        .record_audit(vec![saisei_domain::audit::AuditDraft {
+            actor: actor.audit(),
+            action: saisei_domain::audit::AuditAction::Export,
+            entity: "plan".into(),
+            entity_id: Some(plan.meta.id),
+            before: None,
+            after: Some(json!({ "report": "periodic", "period": n, "format": q.format.as_deref().unwrap_or("json") })),
+            reason: None,
+        }])
+        .await?;
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(content).into_response()),
         Some("html") => {
@@ -227,6 +244,8 @@ pub struct SubmitReport {
     /// The day the report was submitted (default: today in JST).
     #[serde(default)]
     pub submitted_on: Option<Date>,
+    /// The responsible physician's electronic signature (password and code).
+    pub signature: SignatureInput,
 }
 
 async fn submit_plan_report(
@@ -235,14 +254,37 @@ async fn submit_plan_report(
     Path((id, n)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
-    authorize(&actor, Action::Create, "periodic_report")?;
+    authorize(&actor, Action::Read, "periodic_report")?;
     let req: SubmitReport = parse(body)?;
-    let plan = state.store.get::<Plan>(parse_id(&id)?).await?;
-    let on = req
-        .submitted_on
-        .unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
-    let record = file_periodic_report(&state.store, &actor.audit(), state.rules, &plan, plan_period(&n)?, on).await?;
-    Ok((StatusCode::CREATED, Json(super::resource::to_json(&record))))
+    let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
+    if actor.role != Role::Physician || actor.organisation_id != Some(plan.data.institution_id) {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "periodic reports are submitted by a physician of the plan's institution",
+        ));
+    }
+    let on = req.submitted_on.unwrap_or_else(|| state.clock.today_jst());
+    let n = plan_period(&n)?;
+    let content = compile_periodic_report(&state.store, state.rules, &plan, n).await?;
+    let report = filed_report(&content, on)?;
+    let mut batch = Batch::new(&actor.audit());
+    batch.check(&plan);
+    let record = batch.insert(report)?;
+    let hash = content_hash_of(&record.data)?;
+    let mut input = req.signature;
+    input.meaning = Some(SignatureMeaning::Responsibility);
+    let signature = sign_into(&state, &actor, &mut batch, "periodic_report", record.meta.id, 1, hash, input).await?;
+    state.store.commit(batch).await.map_err(|e| match e {
+        saisei_store::StoreError::Duplicate { .. } => ApiError::field(
+            Code::Duplicate,
+            "period",
+            format!("period {n} of plan {} is already filed", plan.data.plan_number),
+        ),
+        other => other.into(),
+    })?;
+    let mut json = super::resource::to_json(&record);
+    json["signature"] = serde_json::to_value(&signature).unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(json)))
 }
 
 /// Query of `GET /api/v1/deadlines`.
@@ -266,7 +308,7 @@ async fn get_deadlines(
     let Query(p) = query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
     let as_of = match p.as_of.as_deref() {
         Some(s) => parse_date(s).ok_or_else(|| ApiError::field(Code::BadParameter, "as_of", format!("'{s}' is not a YYYY-MM-DD date")))?,
-        None => today_jst(time::OffsetDateTime::now_utc()),
+        None => state.clock.today_jst(),
     };
     let status = match p.status.as_deref() {
         None => None,
@@ -277,11 +319,43 @@ async fn get_deadlines(
             return Err(ApiError::field(Code::BadParameter, "status", format!("'{other}' is not due, overdue or done")));
         }
     };
-    let institution_id = p.institution_id.as_deref().map(parse_id).transpose().map_err(|_| {
+    let mut institution_id = p.institution_id.as_deref().map(parse_id).transpose().map_err(|_| {
         ApiError::field(Code::BadParameter, "institution_id", "is not a UUID")
     })?;
+    // Institution staff and physicians see their own institution's obligations only.
+    if matches!(actor.role, Role::InstitutionStaff | Role::Physician) {
+        if institution_id.is_some_and(|i| Some(i) != actor.organisation_id) {
+            return Err(ApiError::new(Code::Forbidden, "you may only see your own institution's deadlines"));
+        }
+        institution_id = actor.organisation_id;
+    }
     let q = DeadlineQuery { status, institution_id };
     Ok(Json(deadlines(&state.store, state.rules, as_of, &q).await?))
+}
+
+async fn get_retention(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, "rule_set")?;
+    let today = state.clock.today_jst();
+    let set = choose_rule_set(&state, None, Some(today))?;
+    let classes: Vec<JsonValue> = [
+        saisei_domain::regulation::RecordClass::ClinicalRecord,
+        saisei_domain::regulation::RecordClass::SpecifiedProduct,
+    ]
+    .into_iter()
+    .map(|c| {
+        json!({
+            "record_class": c,
+            "years": saisei_domain::regulation::retention_years(set, c),
+            "records_of_today_kept_until": saisei_domain::regulation::retain_until(set, c, today).ok(),
+        })
+    })
+    .collect();
+    Ok(Json(json!({
+        "rule_set": set.id(),
+        "source": set.parameters().retention.source,
+        "classes": classes,
+        "note": "Saisei never deletes a record: withdrawal keeps it, with the reason, past its retention period.",
+    })))
 }
 
 /// Mounts the regulatory endpoints.
@@ -331,6 +405,11 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
             "/plans/{id}/periodic-reports/{n}/submit",
             post(submit_plan_report),
             vec![(HttpMethod::Post, operation("regulation", "submit_periodic_report", "File period n's report: the compiled content is frozen with its hash", Some("SubmitReport"), &[("201", "The filed report"), ("409", "Already filed"), ("422", "Period not ended or plan not filed")]))],
+        )
+        .route(
+            "/retention",
+            get(get_retention),
+            vec![(HttpMethod::Get, operation("regulation", "retention", "Record retention periods by record class, from the rule set in force", None, &[("200", "Retention periods")]))],
         )
         .route(
             "/deadlines",

@@ -5,7 +5,7 @@
 //! parsing with field paths, optimistic concurrency, cursor pagination, filters by
 //! column, withdrawal instead of deletion, and the access check on every call.
 
-use crate::access::{Action, Actor, authorize};
+use crate::access::{Action, Actor, authorize, check_write, read_filters, visible};
 use crate::extract::{JsonBody, parse, parse_id, truncate};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -85,6 +85,7 @@ pub async fn create<R: Resource>(
     reject_server_fields::<R>(&body)?;
     let input: R::Input = parse(body)?;
     let data = R::from_input(input, &state)?;
+    check_write(&state, &actor, uuid::Uuid::nil(), &data).await?;
     let record = R::create(&state, &actor, data).await?;
     Ok(created(&record))
 }
@@ -112,7 +113,7 @@ pub async fn get<R: Resource>(
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, R::KIND)?;
     let id = parse_id(&id)?;
-    let record = state.store.get::<R>(id).await?;
+    let record = visible::<R>(&state, &actor, id).await?;
     Ok(Json(to_json(&record)))
 }
 
@@ -206,19 +207,11 @@ fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
                 ));
             }
         };
-        return Ok(Filter {
-            column: col.name,
-            op,
-            value: Value::Null,
-        });
+        return Ok(Filter::new(col.name, op, Value::Null));
     }
     let value = Value::parse_filter(col.ty, raw)
         .map_err(|p| ApiError::field(Code::BadParameter, name, p))?;
-    Ok(Filter {
-        column: col.name,
-        op,
-        value,
-    })
+    Ok(Filter::new(col.name, op, value))
 }
 
 /// Maps a malformed query string to a problem.
@@ -237,7 +230,8 @@ pub async fn list<R: Resource>(
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, R::KIND)?;
     let Query(params) = params.map_err(query_rejection)?;
-    let q = list_query::<R>(&params)?;
+    let mut q = list_query::<R>(&params)?;
+    q.filters.extend(read_filters::<R>(&actor)?);
     let page = state.store.list::<R>(&q).await?;
     let items: Vec<JsonValue> = page.items.iter().map(to_json).collect();
     Ok(Json(serde_json::json!({
@@ -302,7 +296,8 @@ pub async fn update<R: Resource>(
         ));
     };
     let (version, reason) = take_version(&mut patch)?;
-    let current = state.store.get::<R>(id).await?;
+    let current = visible::<R>(&state, &actor, id).await?;
+    check_write(&state, &actor, id, &current.data).await?;
     if current.meta.version != version {
         return Err(saisei_store::StoreError::Conflict {
             entity: R::KIND,
@@ -319,15 +314,29 @@ pub async fn update<R: Resource>(
             format!("{} is withdrawn and cannot be changed", R::KIND),
         ));
     }
-    if R::update_needs_reason(&current) && reason.is_none() {
-        return Err(ApiError::field(
-            Code::ValidationFailed,
-            "reason",
-            format!(
-                "this {} is submitted or locked: changing it needs a reason",
-                R::KIND
-            ),
-        ));
+    if reason.is_none() {
+        let signed = state
+            .store
+            .count_where(
+                &saisei_store::tables::trust::SIGNATURES,
+                &[
+                    Filter::eq("entity", Value::Text(R::KIND.to_string())),
+                    Filter::eq("entity_id", Value::Uuid(id)),
+                ],
+            )
+            .await?
+            > 0;
+        if signed || R::update_needs_reason(&current) {
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                "reason",
+                format!(
+                    "this {} is {}: changing it needs a reason",
+                    R::KIND,
+                    if signed { "signed" } else { "submitted or locked" }
+                ),
+            ));
+        }
     }
     let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default()
     else {
@@ -348,6 +357,7 @@ pub async fn update<R: Resource>(
         }
     }
     let data: R = parse(JsonValue::Object(merged))?;
+    check_write(&state, &actor, id, &data).await?;
     let record = state
         .store
         .update(&actor.audit(), id, version, data, reason)
@@ -375,6 +385,8 @@ pub async fn withdraw<R: Resource>(
     authorize(&actor, Action::Withdraw, R::KIND)?;
     let id = parse_id(&id)?;
     let w: Withdrawal = parse(body)?;
+    let current = visible::<R>(&state, &actor, id).await?;
+    check_write(&state, &actor, id, &current.data).await?;
     let record = state
         .store
         .withdraw::<R>(&actor.audit(), id, w.version, w.reason.to_string())

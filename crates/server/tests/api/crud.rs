@@ -130,6 +130,7 @@ on_both!(pagination, lists_paginate_and_filter);
 async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
     let p = register_patient(&app, &b.institution, "MRN-9").await;
+    app.act_as_admin();
     let schedule = app
         .create(
             "/api/v1/follow-up-schedules",
@@ -139,6 +140,7 @@ async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
             ], "repeat": {"every_months": 12, "until_months": 36, "window_days": 60}}),
         )
         .await;
+    app.act_as(&b.doctor);
     let t = app
         .create(
             "/api/v1/treatments",
@@ -234,6 +236,7 @@ on_both!(withdrawal, withdrawal_hides_but_keeps);
 
 async fn every_entity_round_trips(app: TestApp) {
     let b = app.basics("3", "certified_committee").await;
+    app.act_as_admin();
     let mah = app
         .create(
             "/api/v1/organisations",
@@ -246,6 +249,14 @@ async fn every_entity_round_trips(app: TestApp) {
             json!({"name": "Cellprod", "modality": "msc", "mah_id": mah["id"]}),
         )
         .await;
+    // A product whose MAH is not an MAH.
+    app.post(
+        "/api/v1/products",
+        json!({"name": "X", "modality": "msc", "mah_id": b.institution["id"]}),
+    )
+    .await
+    .assert_problem(422, Some("mah_id"));
+    app.act_as(&b.doctor);
     let p = register_patient(&app, &b.institution, "MRN-R").await;
     let e = app
         .create(
@@ -272,12 +283,5 @@ async fn every_entity_round_trips(app: TestApp) {
             .await;
         assert_eq!(&got.body, rec, "{path}");
     }
-    // A product whose MAH is not an MAH.
-    app.post(
-        "/api/v1/products",
-        json!({"name": "X", "modality": "msc", "mah_id": b.institution["id"]}),
-    )
-    .await
-    .assert_problem(422, Some("mah_id"));
 }
 on_both!(round_trips, every_entity_round_trips);

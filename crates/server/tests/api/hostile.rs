@@ -62,13 +62,13 @@ async fn malformed_bodies_are_refused(app: TestApp) {
     app.post("/api/v1/patients", json!({"institution_id": "not-a-uuid", "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
         .assert_problem(422, Some("institution_id"));
+    // Another organisation's id (or one that does not exist): not the physician's to write.
     app.post("/api/v1/patients", json!({"institution_id": uuid::Uuid::now_v7(), "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
-        .assert_problem(422, Some("institution_id"));
-    // A committee is not an institution.
+        .assert_problem(403, None);
     app.post("/api/v1/patients", json!({"institution_id": b.committee["id"], "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
-        .assert_problem(422, Some("institution_id"));
+        .assert_problem(403, None);
     assert_eq!(
         app.count("/api/v1/patients").await,
         before,
@@ -139,6 +139,7 @@ on_both!(clinical_rules, clinical_rules_are_enforced);
 
 async fn hostile_strings_are_stored_as_data(app: TestApp) {
     let nasty = "Robert'); DROP TABLE patients;-- <script>alert(1)</script> ../../etc/passwd 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u{202e}";
+    app.act_as_admin();
     let org = app
         .create(
             "/api/v1/organisations",
@@ -152,10 +153,10 @@ async fn hostile_strings_are_stored_as_data(app: TestApp) {
         ))
         .await;
     assert_eq!(got.body["name"], nasty.trim());
-    app.get("/api/v1/patients/../../etc/passwd")
+    app.get("/api/v1/organisations/../../etc/passwd")
         .await
         .assert_problem(404, None);
-    app.get("/api/v1/patients/1%27%20OR%201=1")
+    app.get("/api/v1/organisations/1%27%20OR%201=1")
         .await
         .assert_problem(400, Some("id"));
     app.post(

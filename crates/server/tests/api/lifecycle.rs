@@ -3,21 +3,7 @@
 use crate::helpers::TestApp;
 use crate::on_both;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-async fn move_plan(
-    app: &TestApp,
-    plan: &Value,
-    to: &str,
-    on: &str,
-    version: i64,
-) -> crate::helpers::Reply {
-    app.post(
-        &format!("/api/v1/plans/{}/transitions", plan["id"].as_str().unwrap()),
-        json!({"to": to, "on": on, "version": version}),
-    )
-    .await
-}
+use serde_json::json;
 
 async fn class_2_plan_goes_live(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
@@ -28,7 +14,7 @@ async fn class_2_plan_goes_live(app: TestApp) {
         ("accepted", "2024-03-01"),
         ("active", "2024-03-01"),
     ] {
-        let r = move_plan(&app, &b.plan, to, on, v).await;
+        let r = app.move_plan(&b, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{to}: {}", r.text);
         assert_eq!(r.body["plan"]["status"], to);
         assert_eq!(r.body["transition"]["to_status"], to);
@@ -65,13 +51,50 @@ async fn class_2_plan_goes_live(app: TestApp) {
     )
     .await
     .assert_problem(422, Some("status"));
-    move_plan(&app, &b.plan, "suspended", "2024-05-01", v + 1)
+    app.move_plan(&b, "suspended", "2024-05-01", v + 1)
         .await
         .assert_problem(422, Some("reason"));
-    move_plan(&app, &b.plan, "draft", "2024-05-01", v + 1)
+    app.move_plan(&b, "under_review", "2024-05-01", v + 1)
         .await
         .assert_problem(422, Some("to_status"));
-    move_plan(&app, &b.plan, "ended", "2024-02-01", v + 1)
+    // Only the institution's physicians and the plan's committee move it.
+    let outsider = app.organisation("Other Clinic", "medical_institution").await;
+    let stranger = app.user("physician", Some(&outsider)).await;
+    app.act_as(&stranger);
+    app.post(
+        &format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()),
+        json!({"to": "suspended", "on": "2024-05-01", "version": v + 1, "reason": "x"}),
+    )
+    .await
+    .assert_problem(404, None);
+    app.act_as(&b.member);
+    app.post(
+        &format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()),
+        json!({"to": "suspended", "on": "2024-05-01", "version": v + 1, "reason": "x"}),
+    )
+    .await
+    .assert_problem(403, None);
+    app.act_as(&b.doctor);
+    // Submitting without a signature is refused.
+    let fresh = app.basics("2", "specially_certified_committee").await;
+    app.post(
+        &format!("/api/v1/plans/{}/transitions", fresh.plan["id"].as_str().unwrap()),
+        json!({"to": "submitted", "on": "2024-01-10", "version": 1}),
+    )
+    .await
+    .assert_problem(422, Some("signature"));
+    let mut wrong = app.signature(&fresh.doctor);
+    wrong["password"] = json!("not the password at all");
+    app.post(
+        &format!("/api/v1/plans/{}/transitions", fresh.plan["id"].as_str().unwrap()),
+        json!({"to": "submitted", "on": "2024-01-10", "version": 1, "signature": wrong}),
+    )
+    .await
+    .assert_problem(401, None);
+    let signed = app.move_plan(&fresh, "submitted", "2024-01-10", 1).await;
+    assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
+    assert_eq!(signed.body["signature"]["meaning"], "responsibility");
+    app.move_plan(&b, "ended", "2024-02-01", v + 1)
         .await
         .assert_problem(422, Some("on"));
 }
@@ -79,7 +102,7 @@ on_both!(class_2_lifecycle, class_2_plan_goes_live);
 
 async fn class_1_waits_and_needs_special_committee(app: TestApp) {
     let b = app.basics("1", "certified_committee").await;
-    move_plan(&app, &b.plan, "submitted", "2024-01-10", 1)
+    app.move_plan(&b, "submitted", "2024-01-10", 1)
         .await
         .assert_problem(422, Some("committee_id"));
     let good = app.basics("1", "specially_certified_committee").await;
@@ -89,18 +112,18 @@ async fn class_1_waits_and_needs_special_committee(app: TestApp) {
         ("under_review", "2024-01-11"),
         ("accepted", "2024-02-01"),
     ] {
-        let r = move_plan(&app, &good.plan, to, on, v).await;
+        let r = app.move_plan(&good, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         v = r.body["plan"]["version"].as_i64().unwrap();
     }
     // Filed 2024-02-01: 90 days elapse at the end of 2024-04-30 (2024 is a leap year).
-    let early = move_plan(&app, &good.plan, "active", "2024-04-30", v).await;
+    let early = app.move_plan(&good, "active", "2024-04-30", v).await;
     early.assert_problem(422, Some("on"));
     assert!(early.text.contains("2024-05-01"), "{}", early.text);
-    let r = move_plan(&app, &good.plan, "active", "2024-05-01", v).await;
+    let r = app.move_plan(&good, "active", "2024-05-01", v).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // A stale version is a conflict.
-    move_plan(&app, &good.plan, "suspended", "2024-06-01", v)
+    app.move_plan(&good, "suspended", "2024-06-01", v)
         .await
         .assert_problem(409, Some("version"));
 }

@@ -5,8 +5,13 @@
 
 mod helpers;
 
+mod access;
+mod concurrency;
+mod corpus;
 mod crud;
+mod evaluation;
 mod hostile;
 mod lifecycle;
+mod quality;
 mod regulation;
 mod system;

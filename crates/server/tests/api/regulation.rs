@@ -51,6 +51,11 @@ async fn what_if_lists_changes(app: TestApp) {
         "homologous_use": true, "purpose": "treatment", "procedure": null});
     let r = app.patch(&path, json!({"version": 1, "therapy": therapy})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // What-if is the regulator's tool.
+    app.get("/api/v1/what-if?rule_set=asrm-2025").await.assert_problem(403, None);
+    let mhlw = app.organisation("MHLW", "regulator").await;
+    let regulator = app.user("regulator", Some(&mhlw)).await;
+    app.act_as(&regulator);
     let w = app.get("/api/v1/what-if?rule_set=asrm-2025").await;
     assert_eq!(w.status, StatusCode::OK, "{}", w.text);
     assert_eq!(w.body["changes"].as_array().unwrap().len(), 1, "{}", w.text);
@@ -67,9 +72,7 @@ on_both!(what_if, what_if_lists_changes);
 async fn activate(app: &TestApp, b: &Basics, filed: &str) {
     let mut v = 1;
     for (to, on) in [("submitted", "2023-01-05"), ("under_review", "2023-01-10"), ("accepted", filed), ("active", filed)] {
-        let r = app
-            .post(&format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()), json!({"to": to, "on": on, "version": v}))
-            .await;
+        let r = app.move_plan(b, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         v = r.body["plan"]["version"].as_i64().unwrap();
     }
@@ -103,7 +106,7 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
     assert_eq!(r.body["adverse_events"]["serious"], 1);
     assert_eq!(r.body["adverse_events"]["by_seriousness"]["hospitalisation"], 1);
     assert_eq!(r.body["by_age_band"]["60-74"], 1);
-    let html = app.client.get(format!("{}/api/v1/plans/{plan_id}/periodic-reports/1?format=html", app.base)).send().await.unwrap();
+    let html = app.client.get(format!("{}/api/v1/plans/{plan_id}/periodic-reports/1?format=html", app.base)).bearer_auth(&b.doctor.token).send().await.unwrap();
     assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = html.text().await.unwrap();
     assert!(html.contains("septic arthritis") && html.contains("2024-04-30"));
@@ -123,16 +126,16 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
         .patch(&format!("/api/v1/adverse-events/{}", ae["id"].as_str().unwrap()), json!({"version": 1, "reported_on": "2023-03-15"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-01-15"}))
+    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-01-15", "signature": app.signature(&b.doctor)}))
         .await
         .assert_problem(422, Some("submitted_on"));
     let filed = app
-        .post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-10"}))
+        .post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-10", "signature": app.signature(&b.doctor)}))
         .await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
     assert_eq!(filed.body["content"]["patients_treated"], 1);
     assert_eq!(filed.body["content_hash"].as_str().unwrap().len(), 64);
-    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-11"}))
+    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-11", "signature": app.signature(&b.doctor)}))
         .await
         .assert_problem(409, None);
     let d = app.get("/api/v1/deadlines?as_of=2024-06-01").await;

@@ -101,11 +101,7 @@ pub async fn deadlines(
     as_of: Date,
     query: &DeadlineQuery,
 ) -> Result<DeadlineReport, StoreError> {
-    let mut plan_filters = vec![Filter {
-        column: "filed_on",
-        op: FilterOp::NotNull,
-        value: Value::Null,
-    }];
+    let mut plan_filters = vec![Filter::new("filed_on", FilterOp::NotNull, Value::Null)];
     if let Some(i) = query.institution_id {
         plan_filters.push(Filter::eq("institution_id", Value::Uuid(i)));
     }
@@ -152,13 +148,16 @@ pub async fn deadlines(
     }
 
     // Adverse events known by `as_of`, linked to a plan through their treatment.
-    let events = store
-        .all::<AdverseEvent>(vec![Filter {
-            column: "known_on",
-            op: FilterOp::Lte,
-            value: Value::Date(as_of),
-        }])
-        .await?;
+    let mut event_filters = vec![Filter::new("known_on", FilterOp::Lte, Value::Date(as_of))];
+    if let Some(i) = query.institution_id {
+        event_filters.push(Filter::in_select(
+            "patient_id",
+            &crate::tables::PATIENTS,
+            "id",
+            vec![Filter::eq("institution_id", Value::Uuid(i))],
+        ));
+    }
+    let events = store.all::<AdverseEvent>(event_filters).await?;
     let treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.data.treatment_id).collect();
     let treatments: HashMap<Uuid, Option<Uuid>> = store
         .all_in::<Treatment>("id", &treatment_ids, vec![])

@@ -1,8 +1,11 @@
 //! Registry workflows: changes that touch several records or apply regulatory rules,
 //! each committed as one transaction with its audit entries.
 
+pub mod auth;
 pub mod deadlines;
+pub mod evaluation;
 pub mod plan;
+pub mod quality;
 pub mod reports;
 pub mod treatment;
 pub mod what_if;

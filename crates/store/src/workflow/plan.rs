@@ -48,6 +48,22 @@ pub async fn transition_plan(
     plan_id: Uuid,
     request: TransitionRequest,
 ) -> Result<(Record<Plan>, Record<PlanTransition>), StoreError> {
+    let mut batch = Batch::new(actor);
+    let result = prepare_transition(store, actor, rules, plan_id, request, &mut batch).await?;
+    store.commit(batch).await?;
+    Ok(result)
+}
+
+/// Checks one lifecycle move and adds it to `batch` (the caller commits, e.g. after
+/// adding the signature that must accompany it).
+pub async fn prepare_transition(
+    store: &Store,
+    actor: &AuditActor,
+    rules: &RuleBook,
+    plan_id: Uuid,
+    request: TransitionRequest,
+    batch: &mut Batch,
+) -> Result<(Record<Plan>, Record<PlanTransition>), StoreError> {
     let plan = store.get::<Plan>(plan_id).await?;
     if plan.meta.version != request.version {
         return Err(StoreError::Conflict {
@@ -91,7 +107,6 @@ pub async fn transition_plan(
         actor: actor_name,
         reason: request.reason.clone(),
     };
-    let mut batch = Batch::new(actor);
     let mut data = plan.data.clone();
     match request.to {
         PlanStatus::Submitted | PlanStatus::Accepted => {
@@ -132,6 +147,5 @@ pub async fn transition_plan(
         AuditAction::Transition,
         request.reason.map(|r| r.to_string()),
     )?;
-    store.commit(batch).await?;
     Ok((plan, transition))
 }

@@ -1,4 +1,7 @@
-//! Recording a treatment generates its follow-up visits in the same transaction.
+//! Recording a treatment generates its follow-up visits in the same transaction. A
+//! treatment with a product unit must pass the unit checks (lot released, unit usable and
+//! unexpired, identity matching the patient, bedside check recorded), and its
+//! administration is appended to the unit's custody log in the same transaction.
 
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
@@ -11,9 +14,10 @@ use saisei_domain::registry::{FollowUpSchedule, Treatment, Visit};
 pub async fn record_treatment(
     store: &Store,
     actor: &AuditActor,
-    treatment: Treatment,
+    mut treatment: Treatment,
 ) -> Result<(Record<Treatment>, Vec<Record<Visit>>), StoreError> {
     let mut batch = Batch::new(actor);
+    super::quality::custody::stage_administration(store, &mut batch, &mut treatment).await?;
     let planned = match treatment.schedule_id {
         Some(id) => {
             let schedule = store.find::<FollowUpSchedule>(id).await?.ok_or_else(|| {

@@ -1,0 +1,9 @@
+//! Trust: roles, credentials, and the records that carry them (users, tokens, sessions,
+//! signatures). The access policy that uses them lives in the server.
+
+pub mod credentials;
+pub mod records;
+pub mod role;
+
+pub use records::{ApiToken, Email, Session, Signature, SignatureMeaning, User, UserView};
+pub use role::Role;

@@ -1,0 +1,113 @@
+//! Authentication: turns a bearer token or a session cookie into an [`Actor`] on the
+//! request, before any handler runs. Unsafe requests made with a session cookie must
+//! echo the session's CSRF token (`X-CSRF-Token` header, or the `csrf` form field on
+//! pages); bearer tokens are not sent by browsers on their own, so they need none.
+
+use crate::access::{Actor, Via};
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use saisei_domain::Record;
+use saisei_domain::auth::User;
+use saisei_store::workflow::auth::{authenticate_session, authenticate_token};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "saisei_session";
+
+/// API paths anyone may call.
+const PUBLIC_API: &[&str] = &["/api/v1/health", "/api/v1/openapi.json", "/api/v1/auth/sign-in"];
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn actor(user: &Record<User>, via: Via) -> Actor {
+    Actor {
+        user_id: user.meta.id,
+        email: user.data.email.to_string(),
+        role: user.data.role,
+        organisation_id: user.data.organisation_id,
+        via,
+    }
+}
+
+/// Resolves the caller, if they presented credentials. `Err` when they presented
+/// credentials that do not work (a wrong token is an error, not anonymity).
+pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, ApiError> {
+    let now = state.clock.now();
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let value = auth.to_str().unwrap_or("");
+        let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+            return Err(ApiError::new(Code::Unauthenticated, "the Authorization header must be 'Bearer <token>'"));
+        };
+        return match authenticate_token(&state.store, token.trim(), now).await? {
+            Some((user, t)) => Ok(Some(actor(&user, Via::Token(t.meta.id)))),
+            None => Err(ApiError::new(Code::Unauthenticated, "the token is unknown, expired or revoked")),
+        };
+    }
+    if let Some(c) = cookie(headers, SESSION_COOKIE) {
+        if let Some((user, s)) = authenticate_session(&state.store, &state.auth, &c, now).await? {
+            return Ok(Some(actor(
+                &user,
+                Via::Session {
+                    id: s.meta.id,
+                    csrf: s.data.csrf_token.clone(),
+                },
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The authentication layer for the whole application.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let api = path.starts_with("/api/");
+    let actor = match resolve(&state, req.headers()).await {
+        Ok(a) => a,
+        Err(e) if api => return e.into_response(),
+        // A page request with a bad cookie is treated as signed out.
+        Err(_) => None,
+    };
+    if let Some(a) = &actor {
+        if api && is_unsafe(req.method()) {
+            if let Via::Session { csrf, .. } = &a.via {
+                let sent = req
+                    .headers()
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !saisei_domain::auth::credentials::hashes_equal(sent, csrf) {
+                    return ApiError::new(
+                        Code::Forbidden,
+                        "requests made with a session cookie must send its X-CSRF-Token header",
+                    )
+                    .into_response();
+                }
+            }
+        }
+        req.extensions_mut().insert(a.clone());
+    } else if api && !PUBLIC_API.contains(&path.as_str()) {
+        return ApiError::new(
+            Code::Unauthenticated,
+            "sign in: send Authorization: Bearer <token> (see POST /api/v1/auth/sign-in)",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,100 @@
+//! Users, API tokens, web sessions and electronic signatures.
+
+use crate::cols;
+use crate::schema::{Reference, Stored, TableDef};
+use saisei_domain::auth::{ApiToken, Session, Signature, User};
+
+/// Users.
+pub static USERS: TableDef = TableDef {
+    name: "users",
+    entity: "user",
+    columns: cols!(
+        email: Text,
+        display_name: Text,
+        role: Text,
+        organisation_id: Uuid,
+        active: Bool,
+        password_hash: Text,
+        totp_secret: Text,
+        totp_last_step: Int,
+        failed_attempts: Int,
+        locked_until: Timestamp,
+    ),
+    unique: &[("users_email_key", "email")],
+};
+
+/// API tokens (hashed).
+pub static API_TOKENS: TableDef = TableDef {
+    name: "api_tokens",
+    entity: "api_token",
+    columns: cols!(user_id: Uuid, name: Text, token_hash: Text, expires_at: Timestamp, revoked_at: Timestamp),
+    unique: &[("api_tokens_token_hash_key", "token_hash")],
+};
+
+/// Web sessions (hashed).
+pub static SESSIONS: TableDef = TableDef {
+    name: "sessions",
+    entity: "session",
+    columns: cols!(
+        user_id: Uuid,
+        token_hash: Text,
+        csrf_token: Text,
+        last_seen_at: Timestamp,
+        expires_at: Timestamp,
+        ended_at: Timestamp,
+    ),
+    unique: &[("sessions_token_hash_key", "token_hash")],
+};
+
+/// Electronic signatures.
+pub static SIGNATURES: TableDef = TableDef {
+    name: "signatures",
+    entity: "signature",
+    columns: cols!(
+        signer_id: Uuid,
+        signer_name: Text,
+        signer_role: Text,
+        meaning: Text,
+        entity: Text,
+        entity_id: Uuid,
+        entity_version: Int,
+        content_hash: Text,
+        signed_at: Timestamp,
+        comment: Text,
+    ),
+    unique: &[],
+};
+
+/// The trust tables, in dependency order.
+pub static TABLES: &[&TableDef] = &[&USERS, &API_TOKENS, &SESSIONS, &SIGNATURES];
+
+impl Stored for User {
+    const TABLE: &'static TableDef = &USERS;
+    fn references(&self) -> Vec<Reference> {
+        self.organisation_id
+            .map(|id| Reference::organisation("organisation_id", id, self.role.organisation_kinds()))
+            .into_iter()
+            .collect()
+    }
+}
+
+impl Stored for ApiToken {
+    const TABLE: &'static TableDef = &API_TOKENS;
+    fn references(&self) -> Vec<Reference> {
+        vec![Reference::to("user_id", self.user_id, &USERS)]
+    }
+}
+
+impl Stored for Session {
+    const TABLE: &'static TableDef = &SESSIONS;
+    fn references(&self) -> Vec<Reference> {
+        vec![Reference::to("user_id", self.user_id, &USERS)]
+    }
+}
+
+impl Stored for Signature {
+    const TABLE: &'static TableDef = &SIGNATURES;
+    fn references(&self) -> Vec<Reference> {
+        vec![Reference::to("signer_id", self.signer_id, &USERS)]
+    }
+}
