@@ -53,7 +53,10 @@ pub async fn create(store: &Store, seed: u64) -> Result<Vec<DemoUser>, StoreErro
     let orgs = store.all::<Organisation>(vec![]).await?;
     let first = |kind: OrganisationKind| orgs.iter().find(|o| o.data.kind == kind);
     let mut out = Vec::new();
-    for role in Role::ALL {
+    // Two adjudicators: a central adjudication committee needs at least two.
+    let mut people: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, r.to_string())).collect();
+    people.push((Role::Adjudicator, "adjudicator-b".to_string()));
+    for (role, local) in people {
         let org = match role {
             Role::InstitutionStaff | Role::Physician => first(OrganisationKind::MedicalInstitution),
             Role::FacilityStaff | Role::QaManager => first(OrganisationKind::CellProcessingFacility),
@@ -62,15 +65,15 @@ pub async fn create(store: &Store, seed: u64) -> Result<Vec<DemoUser>, StoreErro
             Role::Regulator => first(OrganisationKind::Regulator),
             Role::Adjudicator | Role::Admin => None,
         };
-        let secret = secret_for(seed, role);
+        let secret = secret_for(seed ^ local.len() as u64, role);
         let (user, _) = create_user(
             store,
             &actor,
             NewUser {
-                email: format!("{role}@demo.example")
+                email: format!("{local}@demo.example")
                     .parse()
                     .map_err(|e: String| StoreError::invalid("email", e))?,
-                display_name: format!("Demo {}", role.as_str().replace('_', " "))
+                display_name: format!("Demo {}", local.replace('_', " "))
                     .parse()
                     .map_err(|e: String| StoreError::invalid("display_name", e))?,
                 role,

@@ -21,6 +21,7 @@ use saisei_store::tables::quality::{
 };
 use saisei_store::tables::trust::{API_TOKENS, SESSIONS, SIGNATURES, USERS};
 use saisei_store::tables::*;
+use saisei_store::tables::evaluation;
 use saisei_store::{Filter, Stored, TableDef, Value};
 use uuid::Uuid;
 
@@ -302,6 +303,20 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             }
         }
         Role::MahAnalyst => {
+            let own_product = || Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)]);
+            let own_plan = || Filter::in_select("plan_id", &evaluation::EVALUATION_PLANS, "id", vec![own_product()]);
+            if is(table, &[&evaluation::EVALUATION_PLANS]) {
+                return same(rows(own_product()));
+            } else if is(table, &[&evaluation::EVALUATION_RUNS, &evaluation::ADJUDICATION_TASKS]) {
+                return same(rows(own_plan()));
+            } else if is(table, &[&evaluation::ADJUDICATION_ASSESSMENTS]) {
+                return read_only(rows(Filter::in_select(
+                    "task_id",
+                    &evaluation::ADJUDICATION_TASKS,
+                    "id",
+                    vec![own_plan()],
+                )));
+            }
             if is(table, &[&PRODUCTS]) {
                 Access {
                     read: Scope::All,
@@ -361,6 +376,8 @@ pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiE
     let allowed = match entity {
         // Classifying a description and reading the rule sets discloses no record.
         "classification" | "rule_set" => actor.role != Role::Adjudicator,
+        // The blinded adjudication endpoints; which tasks is decided by the plan's panel.
+        "adjudication" => actor.role == Role::Adjudicator,
         "what_if" | "audit" => matches!(actor.role, Role::Regulator | Role::Admin),
         "deadline" => matches!(actor.role, Role::Regulator | Role::InstitutionStaff | Role::Physician),
         _ => false,

@@ -1,0 +1,48 @@
+//! Saisei's post-marketing evaluation engine: from registry records to a verdict.
+//!
+//! A product under conditional and time-limited approval must show, against registry
+//! controls, that it works (seed 003). This crate takes the records a store workflow
+//! loaded ([`RegistryData`]) and an [`saisei_domain::evaluation::EvaluationPlan`], and:
+//!
+//! 1. builds the analysis cohort — treated patients and eligible controls with baseline
+//!    covariates as of their index date, and a flow count of who was excluded and why
+//!    ([`cohort`]);
+//! 2. derives each endpoint's outcome, using adjudicated decisions where the plan asks
+//!    for central adjudication ([`endpoints`]);
+//! 3. adjusts for confounding as the plan says — propensity-score matching, weighting
+//!    or stratification — and reports balance ([`adjust`]);
+//! 4. estimates hazard ratios, risk differences and mean differences with confidence
+//!    intervals, Kaplan–Meier curves with numbers at risk, sensitivity analyses and
+//!    interim looks, and decides the verdict ([`analysis`]);
+//! 5. relates lot quality attributes to outcomes to propose candidate critical quality
+//!    attributes ([`quality`]);
+//! 6. renders everything as one self-contained HTML page with inline SVG plots
+//!    ([`report`], [`plot`]).
+//!
+//! The numerics come from `saisei-stats`; what that crate lacks (sample size for two
+//! means, weighted differences with sandwich errors, least squares, weighted
+//! Kaplan–Meier, Benjamini–Hochberg, α spending) is written here in [`numerics`].
+//! Like the domain and stats crates it does no I/O: no files, clock, network or
+//! database.
+
+pub mod adjudication;
+pub mod adjust;
+pub mod analysis;
+pub mod cohort;
+pub mod data;
+pub mod endpoints;
+pub mod error;
+pub mod numerics;
+pub mod plot;
+pub mod power;
+pub mod quality;
+pub mod report;
+pub mod results;
+
+pub use analysis::{AnalysisOptions, analyse, check_with_power};
+pub use data::RegistryData;
+pub use error::EvidenceError;
+pub use results::EvaluationResults;
+
+/// The engine's name and version, recorded with every stored run.
+pub const ENGINE: &str = concat!("saisei-evidence ", env!("CARGO_PKG_VERSION"));
