@@ -29,9 +29,10 @@ const FACILITY: &[&str] = &[
     "deviations", "custody-events", "temperature-logs", "temperature-excursions", "dispositions",
 ];
 const OTHER: &[&str] = &["culture-media", "checklist-answers"];
+const EVALUATION: &[&str] = &["evaluation-plans", "evaluation-runs"];
 
 fn all_resources() -> Vec<&'static str> {
-    let mut v: Vec<&str> = REFERENCE.iter().chain(CLINICAL).chain(PLANS).chain(FACILITY).chain(OTHER).copied().collect();
+    let mut v: Vec<&str> = REFERENCE.iter().chain(CLINICAL).chain(PLANS).chain(FACILITY).chain(OTHER).chain(EVALUATION).copied().collect();
     v.sort();
     v.dedup();
     v
@@ -52,7 +53,13 @@ fn expected(role: &str, resource: &str) -> Sees {
         }
         "committee_member" => if r(REFERENCE) { All } else if r(PLANS) { Own } else { Nothing },
         "mah_analyst" => {
-            if r(REFERENCE) { All } else if r(CLINICAL) || r(LOT_CHAIN) || resource == "checklist-answers" { Own } else { Nothing }
+            if r(REFERENCE) {
+                All
+            } else if r(CLINICAL) || r(LOT_CHAIN) || r(EVALUATION) || resource == "checklist-answers" {
+                Own
+            } else {
+                Nothing
+            }
         }
         other => panic!("unknown role {other}"),
     }
@@ -166,7 +173,7 @@ async fn walk_the_matrix(app: TestApp) {
             "institution_staff" | "physician" => &["patients", "treatments", "plans"],
             "facility_staff" | "qa_manager" => &["lots", "units", "qc-results"],
             "committee_member" => &["plans"],
-            "mah_analyst" => &["patients", "lots"],
+            "mah_analyst" => &["patients", "lots", "evaluation-plans"],
             _ => &[],
         };
         for res in own_core {
