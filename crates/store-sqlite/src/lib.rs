@@ -10,8 +10,10 @@ mod convert;
 
 use async_trait::async_trait;
 use convert::{bind, bind_row, decode, decode_meta, format_ts, parse_ts};
-use saisei_domain::audit::{AuditAction, AuditEntry, GENESIS_HASH};
-use saisei_store::backend::{AuditQuery, Backend, Filter, ListQuery, Row, WriteBatch, WriteOp};
+use saisei_domain::audit::{AuditAction, AuditEntry};
+use saisei_store::backend::{
+    AuditQuery, Backend, Filter, ListQuery, Row, Step, WriteBatch, seal_all, steps,
+};
 use saisei_store::{StoreError, TableDef, Value, sql};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
@@ -25,10 +27,22 @@ use uuid::Uuid;
 
 /// The migrations, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "registry", include_str!("../migrations/0001_registry.sql")),
+    (
+        1,
+        "registry",
+        include_str!("../migrations/0001_registry.sql"),
+    ),
     (2, "quality", include_str!("../migrations/0002_quality.sql")),
-    (3, "periodic_reports", include_str!("../migrations/0003_periodic_reports.sql")),
-    (4, "evaluation", include_str!("../migrations/0004_evaluation.sql")),
+    (
+        3,
+        "periodic_reports",
+        include_str!("../migrations/0003_periodic_reports.sql"),
+    ),
+    (
+        4,
+        "evaluation",
+        include_str!("../migrations/0004_evaluation.sql"),
+    ),
     (5, "trust", include_str!("../migrations/0005_trust.sql")),
 ];
 
@@ -66,19 +80,8 @@ impl SqliteBackend {
 
     fn map_write_error(e: sqlx::Error, table: &'static TableDef) -> StoreError {
         if let sqlx::Error::Database(db) = &e {
-            let message = db.message().to_string();
             if db.is_unique_violation() {
-                let field = table
-                    .unique
-                    .iter()
-                    .find(|(_, field)| message.contains(field))
-                    .or(table.unique.first())
-                    .map(|(_, f)| f.to_string())
-                    .unwrap_or_else(|| "id".to_string());
-                return StoreError::Duplicate {
-                    entity: table.entity,
-                    field,
-                };
+                return table.duplicate(db.message());
             }
             if db.is_foreign_key_violation() {
                 return StoreError::invalid(table.entity, "refers to a record that does not exist");
@@ -187,23 +190,9 @@ impl Backend for SqliteBackend {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;
-        let mut i = 0;
-        while i < batch.ops.len() {
-            let op = &batch.ops[i];
-            i += 1;
-            match op {
-                WriteOp::Insert { table, row } => {
-                    // Gather the run of inserts into the same table that follows.
-                    let mut rows = vec![row];
-                    while rows.len() < sql::INSERT_CHUNK {
-                        match batch.ops.get(i) {
-                            Some(WriteOp::Insert { table: t, row: r }) if t.name == table.name => {
-                                rows.push(r);
-                                i += 1;
-                            }
-                            _ => break,
-                        }
-                    }
+        for step in steps(&batch.ops) {
+            match step {
+                Step::Insert { table, rows } => {
                     let text = if rows.len() == 1 {
                         sql::insert(table)
                     } else {
@@ -217,36 +206,45 @@ impl Backend for SqliteBackend {
                         .await
                         .map_err(|e| Self::map_write_error(e, table))?;
                 }
-                WriteOp::Update {
+                Step::Update {
                     table,
                     row,
                     expected_version,
                 } => {
-                    let q = convert::bind_row(
+                    let done = bind_row(
                         sqlx::query(AssertSqlSafe(sql::update(table))),
                         table,
                         row,
                         false,
                     )
                     .bind(row.meta.id.to_string())
-                    .bind(*expected_version);
-                    let done = q
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| Self::map_write_error(e, table))?;
+                    .bind(expected_version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| Self::map_write_error(e, table))?;
                     if done.rows_affected() != 1 {
                         let current = current_version(&mut tx, table, row.meta.id).await?;
-                        return Err(conflict(table, row.meta.id, *expected_version, current));
+                        return Err(StoreError::stale(
+                            table.entity,
+                            row.meta.id,
+                            expected_version,
+                            current,
+                        ));
                     }
                 }
-                WriteOp::Check {
+                Step::Check {
                     table,
                     id,
                     expected_version,
                 } => {
-                    let current = current_version(&mut tx, table, *id).await?;
-                    if current != Some(*expected_version) {
-                        return Err(conflict(table, *id, *expected_version, current));
+                    let current = current_version(&mut tx, table, id).await?;
+                    if current != Some(expected_version) {
+                        return Err(StoreError::stale(
+                            table.entity,
+                            id,
+                            expected_version,
+                            current,
+                        ));
                     }
                 }
             }
@@ -256,15 +254,7 @@ impl Backend for SqliteBackend {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let (mut seq, mut prev) = head.unwrap_or((0, GENESIS_HASH.to_string()));
-            let now = saisei_store::store::now();
-            let mut entries = Vec::with_capacity(batch.audit.len());
-            for draft in batch.audit {
-                let entry = draft.seal(seq, &prev, now);
-                seq = entry.seq;
-                prev = entry.hash.clone();
-                entries.push(entry);
-            }
+            let entries = seal_all(batch.audit, head, saisei_store::store::now());
             for chunk in entries.chunks(sql::INSERT_CHUNK) {
                 let text = if chunk.len() == 1 {
                     sql::AUDIT_INSERT.to_string()
@@ -356,19 +346,4 @@ async fn current_version(
         .await
         .map_err(db_err)?;
     Ok(v.map(|v| v.0))
-}
-
-fn conflict(table: &'static TableDef, id: Uuid, expected: i64, current: Option<i64>) -> StoreError {
-    match current {
-        None => StoreError::NotFound {
-            entity: table.entity,
-            id,
-        },
-        Some(current) => StoreError::Conflict {
-            entity: table.entity,
-            id,
-            expected,
-            current,
-        },
-    }
 }

@@ -229,3 +229,144 @@ pub trait Backend: Send + Sync + 'static {
 
 /// The largest page a backend returns, whatever was asked.
 pub const MAX_PAGE: u32 = 1000;
+
+/// One statement's worth of a batch: a run of inserts into one table (sent as one
+/// multi-row statement), a guarded update, or a check.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// Insert these rows.
+    Insert {
+        /// The table.
+        table: &'static TableDef,
+        /// The rows (at most [`crate::sql::INSERT_CHUNK`]).
+        rows: Vec<&'a Row>,
+    },
+    /// Update a row if it still has `expected_version`.
+    Update {
+        /// The table.
+        table: &'static TableDef,
+        /// The new row.
+        row: &'a Row,
+        /// The version the writer read.
+        expected_version: i64,
+    },
+    /// Require a row to still have `expected_version`.
+    Check {
+        /// The table.
+        table: &'static TableDef,
+        /// The row.
+        id: Uuid,
+        /// The version.
+        expected_version: i64,
+    },
+}
+
+/// Groups a batch's writes into statements, in order: consecutive inserts into the same
+/// table become one multi-row insert. Both backends execute the same plan.
+pub fn steps(ops: &[WriteOp]) -> Vec<Step<'_>> {
+    let mut out: Vec<Step<'_>> = Vec::new();
+    for op in ops {
+        match op {
+            WriteOp::Insert { table, row } => {
+                if let Some(Step::Insert { table: t, rows }) = out.last_mut() {
+                    if t.name == table.name && rows.len() < crate::sql::INSERT_CHUNK {
+                        rows.push(row);
+                        continue;
+                    }
+                }
+                out.push(Step::Insert {
+                    table,
+                    rows: vec![row],
+                });
+            }
+            WriteOp::Update {
+                table,
+                row,
+                expected_version,
+            } => out.push(Step::Update {
+                table,
+                row,
+                expected_version: *expected_version,
+            }),
+            WriteOp::Check {
+                table,
+                id,
+                expected_version,
+            } => out.push(Step::Check {
+                table,
+                id: *id,
+                expected_version: *expected_version,
+            }),
+        }
+    }
+    out
+}
+
+/// Seals audit drafts onto the chain after the entry `(seq, hash)`, in order.
+pub fn seal_all(
+    drafts: Vec<AuditDraft>,
+    head: Option<(i64, String)>,
+    at: time::OffsetDateTime,
+) -> Vec<AuditEntry> {
+    let (mut seq, mut prev) = head.unwrap_or((0, saisei_domain::audit::GENESIS_HASH.to_string()));
+    drafts
+        .into_iter()
+        .map(|d| {
+            let e = d.seal(seq, &prev, at);
+            seq = e.seq;
+            prev = e.hash.clone();
+            e
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::{PATIENTS, PLANS};
+    use saisei_domain::RecordMeta;
+
+    fn row() -> Row {
+        Row {
+            meta: RecordMeta::new(time::OffsetDateTime::UNIX_EPOCH),
+            values: vec![],
+        }
+    }
+
+    #[test]
+    fn runs_of_inserts_are_grouped() {
+        let r = row();
+        let mut ops: Vec<WriteOp> = (0..70)
+            .map(|_| WriteOp::Insert {
+                table: &PATIENTS,
+                row: r.clone(),
+            })
+            .collect();
+        ops.push(WriteOp::Insert {
+            table: &PLANS,
+            row: r.clone(),
+        });
+        ops.push(WriteOp::Check {
+            table: &PLANS,
+            id: Uuid::nil(),
+            expected_version: 1,
+        });
+        ops.push(WriteOp::Insert {
+            table: &PLANS,
+            row: r.clone(),
+        });
+        let s = steps(&ops);
+        let shape: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Step::Insert { table, rows } => format!("{}x{}", table.name, rows.len()),
+                Step::Update { .. } => "update".into(),
+                Step::Check { .. } => "check".into(),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            ["patientsx64", "patientsx6", "plansx1", "check", "plansx1"]
+        );
+    }
+}

@@ -352,7 +352,11 @@ pub async fn pagination_and_filters(store: Store) {
     assert_eq!(females, 13 + 3);
     let ranged = store
         .list::<Plan>(&ListQuery {
-            filters: vec![Filter::new("status", FilterOp::Eq, Value::Text("draft".into()))],
+            filters: vec![Filter::new(
+                "status",
+                FilterOp::Eq,
+                Value::Text("draft".into()),
+            )],
             limit: 5,
             ..Default::default()
         })

@@ -55,6 +55,19 @@ impl From<ValidationErrors> for StoreError {
 }
 
 impl StoreError {
+    /// What a version-guarded write found: the row gone, or at another version.
+    pub fn stale(entity: &'static str, id: Uuid, expected: i64, current: Option<i64>) -> Self {
+        match current {
+            None => StoreError::NotFound { entity, id },
+            Some(current) => StoreError::Conflict {
+                entity,
+                id,
+                expected,
+                current,
+            },
+        }
+    }
+
     /// A single-field rule violation.
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
         StoreError::Invalid(ValidationErrors::one(field, problem))

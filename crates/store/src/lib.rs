@@ -16,7 +16,10 @@ pub mod tables;
 pub mod value;
 pub mod workflow;
 
-pub use backend::{AuditQuery, Backend, Filter, FilterOp, ListQuery, Row, WriteBatch, WriteOp};
+pub use backend::{
+    AuditQuery, Backend, Filter, FilterOp, ListQuery, Row, Step, WriteBatch, WriteOp, seal_all,
+    steps,
+};
 pub use error::StoreError;
 pub use schema::{Col, Reference, Stored, TableDef};
 pub use store::{Batch, Page, Store};

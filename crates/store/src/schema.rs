@@ -37,6 +37,23 @@ impl TableDef {
     pub fn column(&self, name: &str) -> Option<&Col> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// The error for a unique-constraint violation, naming the field a client should be
+    /// told about. `hint` is the constraint name (PostgreSQL) or the database's message
+    /// (SQLite names the columns).
+    pub fn duplicate(&self, hint: &str) -> crate::StoreError {
+        let field = self
+            .unique
+            .iter()
+            .find(|(constraint, field)| hint == *constraint || hint.contains(field))
+            .or(self.unique.first())
+            .map(|(_, f)| f.to_string())
+            .unwrap_or_else(|| "id".to_string());
+        crate::StoreError::Duplicate {
+            entity: self.entity,
+            field,
+        }
+    }
 }
 
 /// A reference from one record to another, checked before every write so that the

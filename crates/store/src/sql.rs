@@ -117,7 +117,12 @@ fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
 }
 
 /// Appends one condition per filter, binding values into `binds` (numbered in order).
-fn conditions(table: &TableDef, filters: &[Filter], binds: &mut Vec<(Value, ColumnType)>, conds: &mut Vec<String>) {
+fn conditions(
+    table: &TableDef,
+    filters: &[Filter],
+    binds: &mut Vec<(Value, ColumnType)>,
+    conds: &mut Vec<String>,
+) {
     for f in filters {
         // Filters are built from TableDef columns (or the `id` metadata column) by the
         // caller. An unknown name is a bug; it matches nothing rather than everything,
@@ -296,14 +301,24 @@ mod tests {
         use crate::tables::PATIENTS;
         let ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
         let q = ListQuery {
-            filters: vec![Filter::one_of("id_unused", []), Filter::one_of("institution_id", ids.map(Value::Uuid))],
+            filters: vec![
+                Filter::one_of("id_unused", []),
+                Filter::one_of("institution_id", ids.map(Value::Uuid)),
+            ],
             limit: 5,
             ..Default::default()
         };
         let (text, binds) = list(&PATIENTS, &q);
         assert!(text.contains("\"institution_id\" IN ($1, $2)"), "{text}");
         assert_eq!(binds.len(), 2);
-        let (text, _) = list(&PATIENTS, &ListQuery { filters: vec![Filter::one_of("sex", [])], limit: 5, ..Default::default() });
+        let (text, _) = list(
+            &PATIENTS,
+            &ListQuery {
+                filters: vec![Filter::one_of("sex", [])],
+                limit: 5,
+                ..Default::default()
+            },
+        );
         assert!(text.contains("1 = 0"), "{text}");
     }
 
@@ -314,7 +329,12 @@ mod tests {
         let q = ListQuery {
             filters: vec![
                 Filter::eq("route", Value::Text("intravenous".into())),
-                Filter::in_select("patient_id", &PATIENTS, "id", vec![Filter::eq("institution_id", Value::Uuid(inst))]),
+                Filter::in_select(
+                    "patient_id",
+                    &PATIENTS,
+                    "id",
+                    vec![Filter::eq("institution_id", Value::Uuid(inst))],
+                ),
             ],
             after: Some(uuid::Uuid::max()),
             limit: 5,
@@ -332,9 +352,15 @@ mod tests {
     #[test]
     fn multi_row_inserts_number_every_row() {
         let s = insert_many(&PLAN_TRANSITIONS, 3);
-        assert!(s.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"), "{s}");
+        assert!(
+            s.ends_with("($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"),
+            "{s}"
+        );
         let a = audit_insert_many(2);
-        assert!(a.ends_with("($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"), "{a}");
+        assert!(
+            a.ends_with("($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"),
+            "{a}"
+        );
     }
 
     #[test]

@@ -71,7 +71,10 @@ pub fn row_json(table: &TableDef, row: &Row) -> Json {
 /// backend as for the value before it was written.
 pub fn content_hash_of<T: Stored>(data: &T) -> Result<String, StoreError> {
     let row = to_row(RecordMeta::new(now()), data)?;
-    Ok(saisei_domain::audit::content_hash(&row_json(T::TABLE, &row)))
+    Ok(saisei_domain::audit::content_hash(&row_json(
+        T::TABLE,
+        &row,
+    )))
 }
 
 /// Converts a row back to an entity, re-checking every value on the way.
@@ -330,7 +333,10 @@ impl Store {
         let mut out = Vec::new();
         for chunk in unique.chunks(500) {
             let mut f = filters.clone();
-            f.push(Filter::one_of(column, chunk.iter().map(|id| crate::Value::Uuid(*id))));
+            f.push(Filter::one_of(
+                column,
+                chunk.iter().map(|id| crate::Value::Uuid(*id)),
+            ));
             out.extend(self.all::<T>(f).await?);
         }
         Ok(out)
@@ -515,12 +521,20 @@ impl Store {
     }
 
     /// One row of any table, untyped (for signatures over any kind of record).
-    pub async fn get_row(&self, table: &'static TableDef, id: Uuid) -> Result<Option<crate::Row>, StoreError> {
+    pub async fn get_row(
+        &self,
+        table: &'static TableDef,
+        id: Uuid,
+    ) -> Result<Option<crate::Row>, StoreError> {
         self.backend.get(table, id).await
     }
 
     /// How many rows of `table` match `filters` (not withdrawn).
-    pub async fn count_where(&self, table: &'static TableDef, filters: &[Filter]) -> Result<u64, StoreError> {
+    pub async fn count_where(
+        &self,
+        table: &'static TableDef,
+        filters: &[Filter],
+    ) -> Result<u64, StoreError> {
         self.backend.count(table, filters, false).await
     }
 

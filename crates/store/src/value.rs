@@ -7,9 +7,9 @@
 
 use crate::error::StoreError;
 use serde_json::{Map, Value as Json};
+use time::format_description::well_known::Iso8601;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
-use time::format_description::well_known::Iso8601;
 use uuid::Uuid;
 
 /// The storage type of a column.
@@ -79,7 +79,9 @@ impl Value {
                 Value::Date(parse_date(s).ok_or_else(|| bad("a YYYY-MM-DD date"))?)
             }
             ColumnType::Timestamp => {
-                let s = v.as_str().ok_or_else(|| bad("an RFC 3339 timestamp string"))?;
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| bad("an RFC 3339 timestamp string"))?;
                 Value::Timestamp(
                     OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad("an RFC 3339 timestamp"))?,
                 )

@@ -72,7 +72,9 @@ impl Stored for User {
     const TABLE: &'static TableDef = &USERS;
     fn references(&self) -> Vec<Reference> {
         self.organisation_id
-            .map(|id| Reference::organisation("organisation_id", id, self.role.organisation_kinds()))
+            .map(|id| {
+                Reference::organisation("organisation_id", id, self.role.organisation_kinds())
+            })
             .into_iter()
             .collect()
     }

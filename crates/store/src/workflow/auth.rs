@@ -11,7 +11,8 @@ use crate::value::Value;
 use saisei_domain::Record;
 use saisei_domain::audit::{AuditAction, AuditActor, AuditDraft};
 use saisei_domain::auth::credentials::{
-    check_totp, hash_password, hashes_equal, new_token, new_totp_secret, token_hash, verify_password,
+    check_totp, hash_password, hashes_equal, new_token, new_totp_secret, token_hash,
+    verify_password,
 };
 use saisei_domain::auth::{ApiToken, Email, Role, Session, Signature, SignatureMeaning, User};
 use saisei_domain::text::{Code, Name, Text};
@@ -105,7 +106,10 @@ pub async fn create_user(
 /// Finds a user by e-mail.
 pub async fn find_user(store: &Store, email: &Email) -> Result<Option<Record<User>>, StoreError> {
     Ok(store
-        .all::<User>(vec![Filter::eq("email", Value::Text(email.as_str().to_string()))])
+        .all::<User>(vec![Filter::eq(
+            "email",
+            Value::Text(email.as_str().to_string()),
+        )])
         .await?
         .into_iter()
         .next())
@@ -137,8 +141,13 @@ pub async fn verify_credentials(
     if let Some(until) = user.data.locked_until.filter(|u| *u > now) {
         return Err(SignInError::Locked(saisei_domain::dates::rfc3339(until)));
     }
-    let step = check_totp(&user.data.totp_secret, code, now.unix_timestamp().max(0) as u64);
-    let replayed = matches!((step, user.data.totp_last_step), (Some(s), Some(last)) if s as i64 <= last);
+    let step = check_totp(
+        &user.data.totp_secret,
+        code,
+        now.unix_timestamp().max(0) as u64,
+    );
+    let replayed =
+        matches!((step, user.data.totp_last_step), (Some(s), Some(last)) if s as i64 <= last);
     let ok = verify_password(password, &user.data.password_hash) && step.is_some() && !replayed;
     let mut data = user.data.clone();
     let mut batch = Batch::new(&actor);
@@ -149,7 +158,10 @@ pub async fn verify_credentials(
         let updated = batch
             .update(user, data, success_action, None)
             .map_err(|_| SignInError::Invalid)?;
-        store.commit(batch).await.map_err(|_| SignInError::Invalid)?;
+        store
+            .commit(batch)
+            .await
+            .map_err(|_| SignInError::Invalid)?;
         Ok(updated)
     } else {
         data.failed_attempts += 1;
@@ -158,17 +170,28 @@ pub async fn verify_credentials(
             data.locked_until = Some(now + policy.lock_for);
             data.failed_attempts = 0;
         }
-        let reason = if replayed { "one-time code reused" } else { "wrong password or code" };
+        let reason = if replayed {
+            "one-time code reused"
+        } else {
+            "wrong password or code"
+        };
         // A failed attempt is recorded even if recording races another request; the
         // refusal stands either way.
         if batch
-            .update(user, data.clone(), AuditAction::SignInFailed, Some(reason.to_string()))
+            .update(
+                user,
+                data.clone(),
+                AuditAction::SignInFailed,
+                Some(reason.to_string()),
+            )
             .is_ok()
         {
             let _ = store.commit(batch).await;
         }
         if locked {
-            Err(SignInError::Locked(saisei_domain::dates::rfc3339(now + policy.lock_for)))
+            Err(SignInError::Locked(saisei_domain::dates::rfc3339(
+                now + policy.lock_for,
+            )))
         } else {
             Err(SignInError::Invalid)
         }
@@ -188,7 +211,18 @@ pub async fn sign_in(
         return Err(SignInError::Invalid);
     };
     match find_user(store, &email).await {
-        Ok(Some(user)) => verify_credentials(store, policy, &user, password, code, now, AuditAction::SignIn).await,
+        Ok(Some(user)) => {
+            verify_credentials(
+                store,
+                policy,
+                &user,
+                password,
+                code,
+                now,
+                AuditAction::SignIn,
+            )
+            .await
+        }
         _ => {
             // Unknown address: audit the attempt without revealing anything.
             let _ = store
@@ -221,7 +255,9 @@ pub async fn issue_token(
             actor,
             ApiToken {
                 user_id: user.meta.id,
-                name: name.parse().map_err(|e: String| StoreError::invalid("name", e))?,
+                name: name
+                    .parse()
+                    .map_err(|e: String| StoreError::invalid("name", e))?,
                 token_hash: hash,
                 expires_at,
                 revoked_at: None,
@@ -246,7 +282,10 @@ pub async fn authenticate_token(
     else {
         return Ok(None);
     };
-    if !hashes_equal(&t.data.token_hash, &hash) || t.data.revoked_at.is_some() || t.data.expires_at <= now {
+    if !hashes_equal(&t.data.token_hash, &hash)
+        || t.data.revoked_at.is_some()
+        || t.data.expires_at <= now
+    {
         return Ok(None);
     }
     let Some(user) = store.find::<User>(t.data.user_id).await? else {
@@ -271,7 +310,12 @@ pub async fn revoke_token(
     let mut data = token.data.clone();
     data.revoked_at = Some(now);
     let mut batch = Batch::new(actor);
-    let r = batch.update(token, data, AuditAction::PermissionChange, Some("token revoked".into()))?;
+    let r = batch.update(
+        token,
+        data,
+        AuditAction::PermissionChange,
+        Some("token revoked".into()),
+    )?;
     store.commit(batch).await?;
     Ok(r)
 }

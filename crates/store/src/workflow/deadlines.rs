@@ -106,7 +106,8 @@ pub async fn deadlines(
         plan_filters.push(Filter::eq("institution_id", Value::Uuid(i)));
     }
     let plans = store.all::<Plan>(plan_filters).await?;
-    let plan_by_id: HashMap<Uuid, &saisei_domain::Record<Plan>> = plans.iter().map(|p| (p.meta.id, p)).collect();
+    let plan_by_id: HashMap<Uuid, &saisei_domain::Record<Plan>> =
+        plans.iter().map(|p| (p.meta.id, p)).collect();
     let mut items: Vec<(Uuid, DeadlineItem)> = Vec::new();
 
     let filed = store.all::<PeriodicReport>(vec![]).await?;
@@ -115,15 +116,22 @@ pub async fn deadlines(
         .map(|r| ((r.data.plan_id, r.data.period_number), r.data.submitted_on))
         .collect();
     for plan in &plans {
-        let Some(filing) = plan.data.filed_on else { continue };
-        let Ok(set) = rules.in_force_on(filing) else { continue };
+        let Some(filing) = plan.data.filed_on else {
+            continue;
+        };
+        let Ok(set) = rules.in_force_on(filing) else {
+            continue;
+        };
         // Reports stop being owed for periods after the plan was withdrawn or ended;
         // the period in which it ended is still owed.
         let until = as_of;
-        let due = periodic_periods_due(set, filing, until).map_err(|e| StoreError::invalid("as_of", e.to_string()))?;
+        let due = periodic_periods_due(set, filing, until)
+            .map_err(|e| StoreError::invalid("as_of", e.to_string()))?;
         for d in due {
             let Some(period) = d.period else { continue };
-            let done = filed_on.get(&(plan.meta.id, i64::from(period.number))).copied();
+            let done = filed_on
+                .get(&(plan.meta.id, i64::from(period.number)))
+                .copied();
             let state = d.status(as_of, done);
             items.push((
                 plan.data.institution_id,
@@ -134,7 +142,10 @@ pub async fn deadlines(
                     plan_number: plan.data.plan_number.to_string(),
                     adverse_event_id: None,
                     period: Some(period.number),
-                    description: format!("periodic report, period {} ({} to {})", period.number, period.start, period.end),
+                    description: format!(
+                        "periodic report, period {} ({} to {})",
+                        period.number, period.start, period.end
+                    ),
                     due_on: d.due_on,
                     status: state.status,
                     days_remaining: state.days_remaining,
@@ -176,14 +187,18 @@ pub async fn deadlines(
             not_under_the_act += 1;
             continue;
         };
-        let Ok(set) = rules.in_force_on(e.data.known_on) else { continue };
+        let Ok(set) = rules.in_force_on(e.data.known_on) else {
+            continue;
+        };
         let facts = AdverseEventFacts {
             death_or_possible_death: e.data.death_or_possible_death(),
             serious: e.data.is_serious(),
             known_on: e.data.known_on,
             cycle_anchor: plan.data.filed_on,
         };
-        let Ok(d) = adverse_event_deadline(set, &facts) else { continue };
+        let Ok(d) = adverse_event_deadline(set, &facts) else {
+            continue;
+        };
         let state = d.status(as_of, e.data.reported_on);
         items.push((
             plan.data.institution_id,
@@ -194,7 +209,10 @@ pub async fn deadlines(
                 plan_number: plan.data.plan_number.to_string(),
                 adverse_event_id: Some(e.meta.id),
                 period: d.period.map(|p| p.number),
-                description: format!("adverse event report: {} (known {})", e.data.verbatim_term, e.data.known_on),
+                description: format!(
+                    "adverse event report: {} (known {})",
+                    e.data.verbatim_term, e.data.known_on
+                ),
                 due_on: d.due_on,
                 status: state.status,
                 days_remaining: state.days_remaining,
@@ -234,7 +252,13 @@ pub async fn deadlines(
     let institutions = grouped
         .into_iter()
         .map(|(id, mut items)| {
-            items.sort_by_key(|i| (i.status != DeadlineStatus::Overdue, i.status == DeadlineStatus::Done, i.due_on));
+            items.sort_by_key(|i| {
+                (
+                    i.status != DeadlineStatus::Overdue,
+                    i.status == DeadlineStatus::Done,
+                    i.due_on,
+                )
+            });
             InstitutionDeadlines {
                 institution_id: id,
                 institution: names.get(&id).cloned().unwrap_or_default(),

@@ -14,18 +14,34 @@ use time::Date;
 use uuid::Uuid;
 
 /// The rule set that governs a plan's reporting: the one in force on its filing date.
-pub fn filing_rules<'a>(rules: &'a RuleBook, plan: &Record<Plan>) -> Result<(&'a RuleSet, Date), StoreError> {
+pub fn filing_rules<'a>(
+    rules: &'a RuleBook,
+    plan: &Record<Plan>,
+) -> Result<(&'a RuleSet, Date), StoreError> {
     let filed_on = plan.data.filed_on.ok_or_else(|| {
-        StoreError::invalid("plan", format!("plan {} has not been filed, so it has no reporting periods", plan.data.plan_number))
+        StoreError::invalid(
+            "plan",
+            format!(
+                "plan {} has not been filed, so it has no reporting periods",
+                plan.data.plan_number
+            ),
+        )
     })?;
-    let set = rules
-        .in_force_on(filed_on)
-        .map_err(|e| StoreError::invalid("plan", format!("no rule set in force on the filing date {filed_on}: {e}")))?;
+    let set = rules.in_force_on(filed_on).map_err(|e| {
+        StoreError::invalid(
+            "plan",
+            format!("no rule set in force on the filing date {filed_on}: {e}"),
+        )
+    })?;
     Ok((set, filed_on))
 }
 
 /// Period `n`'s deadline for a plan.
-pub fn period_deadline(rules: &RuleBook, plan: &Record<Plan>, n: u32) -> Result<Deadline, StoreError> {
+pub fn period_deadline(
+    rules: &RuleBook,
+    plan: &Record<Plan>,
+    n: u32,
+) -> Result<Deadline, StoreError> {
     if n == 0 {
         return Err(StoreError::invalid("period", "periods are numbered from 1"));
     }
@@ -39,11 +55,19 @@ pub async fn find_plan(store: &Store, id_or_number: &str) -> Result<Record<Plan>
         return store.get::<Plan>(id).await;
     }
     store
-        .all::<Plan>(vec![Filter::eq("plan_number", Value::Text(id_or_number.to_string()))])
+        .all::<Plan>(vec![Filter::eq(
+            "plan_number",
+            Value::Text(id_or_number.to_string()),
+        )])
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::invalid("plan", format!("no plan with id or number '{id_or_number}'")))
+        .ok_or_else(|| {
+            StoreError::invalid(
+                "plan",
+                format!("no plan with id or number '{id_or_number}'"),
+            )
+        })
 }
 
 /// Everything a plan's periodic reports are compiled from, loaded once so that several
@@ -74,9 +98,15 @@ impl PlanReportData {
             institution: institution.data.name.to_string(),
             committee: committee.data.name.to_string(),
             patients: store.all_in::<Patient>("id", &patient_ids, vec![]).await?,
-            visits: store.all_in::<Visit>("treatment_id", &treatment_ids, vec![]).await?,
-            observations: store.all_in::<Observation>("patient_id", &patient_ids, vec![]).await?,
-            adverse_events: store.all_in::<AdverseEvent>("patient_id", &patient_ids, vec![]).await?,
+            visits: store
+                .all_in::<Visit>("treatment_id", &treatment_ids, vec![])
+                .await?,
+            observations: store
+                .all_in::<Observation>("patient_id", &patient_ids, vec![])
+                .await?,
+            adverse_events: store
+                .all_in::<AdverseEvent>("patient_id", &patient_ids, vec![])
+                .await?,
             treatments,
         })
     }
@@ -112,7 +142,10 @@ pub async fn compile_periodic_report(
 }
 
 /// The stored form of a compiled report.
-pub fn filed_report(content: &PeriodicReportContent, submitted_on: Date) -> Result<PeriodicReport, StoreError> {
+pub fn filed_report(
+    content: &PeriodicReportContent,
+    submitted_on: Date,
+) -> Result<PeriodicReport, StoreError> {
     let json = serde_json::to_value(content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(PeriodicReport {
         plan_id: content.plan.id,
@@ -148,7 +181,10 @@ pub async fn file_periodic_report(
     store.commit(batch).await.map_err(|e| match e {
         StoreError::Duplicate { .. } => StoreError::Duplicate {
             entity: "periodic_report",
-            field: format!("period {n} of plan {} is already filed", plan.data.plan_number),
+            field: format!(
+                "period {n} of plan {} is already filed",
+                plan.data.plan_number
+            ),
         },
         other => other,
     })?;

@@ -4,7 +4,7 @@ use crate::error::StoreError;
 use crate::store::Store;
 use saisei_domain::registry::Plan;
 use saisei_domain::regulation::{
-    Classification, ClassificationResult, RuleSet, TransitionSummary, classify, Reclassification,
+    Classification, ClassificationResult, Reclassification, RuleSet, TransitionSummary, classify,
 };
 use serde::Serialize;
 use uuid::Uuid;
