@@ -4,13 +4,19 @@
 //! institutions, a processing facility, committees, provision plans of all three risk
 //! classes moved through their lifecycle under the rules in force, a product with
 //! treated patients and registry controls, follow-up visits with measurements, and
-//! adverse events. Everything is written through the store's public façade and
-//! workflows, so the demo also exercises validation, references and the audit chain.
+//! adverse events; the product's manufacturing chain (donor, cell banks, monthly lots
+//! with QC results and release decisions, units with their custody logs, a temperature
+//! excursion) so that adverse events trace back to a lot. Everything is written through
+//! the store's public façade and workflows, so the demo also exercises validation,
+//! references and the audit chain.
 //! Must never be used to fill a production registry.
 
 mod cohort;
+mod evaluation;
+mod quality;
 mod reports;
 mod scaffold;
+pub mod users;
 
 pub use key::demo_key_bytes;
 use rand::SeedableRng;
@@ -68,18 +74,28 @@ pub async fn generate(
 ) -> Result<(), StoreError> {
     let actor = AuditActor::system("demo");
     let scaffold = scaffold::build(store, &actor, rules).await?;
+    let quality = quality::build(store, &actor, key, &scaffold, options.seed).await?;
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut written = 0;
     while written < options.patients {
         let n = BATCH_PATIENTS.min(options.patients - written);
         let mut batch = Batch::new(&actor);
         for i in 0..n {
-            cohort::add_patient(&mut batch, &mut rng, &scaffold, rules, key, written + i)?;
+            cohort::add_patient(
+                &mut batch,
+                &mut rng,
+                &scaffold,
+                &quality,
+                rules,
+                key,
+                written + i,
+            )?;
         }
         store.commit(batch).await?;
         written += n;
         progress(written);
     }
     reports::file_reports(store, &actor, rules, &scaffold, &mut rng).await?;
+    evaluation::add(store, &actor, &scaffold, options.seed).await?;
     Ok(())
 }

@@ -22,6 +22,9 @@
 //!    ([`quarantine_action`]) until a [`Disposition`] lifts the hold or destroys them.
 //! 6. For EV and culture-supernatant products, [`Checklist::status`] says which JSRM
 //!    guidance items are still open.
+//!
+//! [`records`] holds the stored entities (donors, banks, lots, units, custody events…)
+//! that the store's quality workflows combine with the functions above.
 
 #![warn(missing_docs)]
 
@@ -32,6 +35,7 @@ pub mod evaluation;
 pub mod identifiers;
 pub mod measure;
 pub mod qc;
+pub mod records;
 pub mod release;
 pub mod spec;
 pub mod temperature;

@@ -1,0 +1,128 @@
+//! Lot endpoints beyond create/read: evaluation against the specification, and the
+//! status decisions (quarantine, release, reject). A refused release is a 422 whose
+//! `errors` list every blocker, one per unmet rule (the rule id as the field). Each
+//! handler first checks that the lot is within the actor's reach (a lot of another
+//! facility is "not found").
+
+use crate::access::{Action, Actor, authorize, visible};
+use crate::extract::{JsonBody, parse, parse_id};
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use saisei_domain::FieldError;
+use saisei_domain::quality::records::Lot;
+use saisei_domain::quality::{ReleaseBlocker, ReleaseRefusal, RuleOutcome};
+use saisei_store::workflow::quality::lots::{
+    self, LotDecision, LotDecisionError, LotDecisionRequest,
+};
+use serde_json::Value as JsonValue;
+
+/// A refused release as a problem: one field error per blocker.
+pub fn refusal_problem(refusal: &ReleaseRefusal) -> ApiError {
+    let errors = refusal
+        .blockers
+        .iter()
+        .map(|b| match b {
+            ReleaseBlocker::LotNotQuarantined { status } => FieldError::new(
+                "status",
+                format!("the lot is {status}; only a quarantined lot can be released"),
+            ),
+            ReleaseBlocker::RuleNotMet {
+                rule_id,
+                outcome,
+                explanation,
+                ineffective_deviations,
+            } => {
+                let word = match outcome {
+                    RuleOutcome::Fail => "fails",
+                    RuleOutcome::Missing => "is missing",
+                    RuleOutcome::Pass => "passes",
+                };
+                let mut problem = format!("{word}: {explanation}");
+                if ineffective_deviations.is_empty() {
+                    problem.push_str("; no approved deviation covers it");
+                }
+                for d in ineffective_deviations {
+                    problem.push_str(&format!(
+                        "; deviation {} does not count: {}",
+                        d.reference, d.problem
+                    ));
+                }
+                FieldError::new(rule_id.as_str(), problem)
+            }
+        })
+        .collect();
+    ApiError {
+        code: Code::RuleViolation,
+        detail: refusal.to_string(),
+        errors,
+    }
+}
+
+fn decision_json(d: LotDecision) -> Json<JsonValue> {
+    Json(serde_json::json!({ "lot": d.lot, "change": d.change, "units": d.units }))
+}
+
+/// `GET /api/v1/lots/{id}/evaluation`: pass, fail or missing per rule, the deviations and
+/// what would block a release today.
+pub async fn get_evaluation(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Read, "lot")?;
+    let id = parse_id(&id)?;
+    visible::<Lot>(&state, &actor, id).await?;
+    let evaluation = lots::evaluate_lot(&state.store, id).await?;
+    Ok(Json(serde_json::to_value(evaluation).unwrap_or_default()))
+}
+
+/// `POST /api/v1/lots/{id}/quarantine`.
+pub async fn post_quarantine(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Update, "lot")?;
+    let id = parse_id(&id)?;
+    visible::<Lot>(&state, &actor, id).await?;
+    let request: LotDecisionRequest = parse(body)?;
+    let decision = lots::quarantine_lot(&state.store, &actor.audit(), id, request).await?;
+    Ok(decision_json(decision))
+}
+
+/// `POST /api/v1/lots/{id}/release`: refused with every blocker unless each failing or
+/// missing rule is covered by a QA-approved deviation.
+pub async fn post_release(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Update, "lot")?;
+    let id = parse_id(&id)?;
+    visible::<Lot>(&state, &actor, id).await?;
+    let request: LotDecisionRequest = parse(body)?;
+    match lots::release_lot(&state.store, &actor.audit(), id, request).await {
+        Ok(decision) => Ok(decision_json(decision)),
+        Err(LotDecisionError::Refused(refusal)) => Err(refusal_problem(&refusal)),
+        Err(LotDecisionError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `POST /api/v1/lots/{id}/reject`.
+pub async fn post_reject(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    authorize(&actor, Action::Update, "lot")?;
+    let id = parse_id(&id)?;
+    visible::<Lot>(&state, &actor, id).await?;
+    let request: LotDecisionRequest = parse(body)?;
+    let decision = lots::reject_lot(&state.store, &actor.audit(), id, request).await?;
+    Ok(decision_json(decision))
+}

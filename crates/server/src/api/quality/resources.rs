@@ -1,0 +1,234 @@
+//! The quality records as resources: how client input becomes each record, which fields
+//! are fixed at creation, and which workflow stores a new one.
+
+use crate::access::Actor;
+use crate::api::resource::Resource;
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use saisei_domain::Record;
+use saisei_domain::quality::records::*;
+use saisei_store::workflow::quality::{checklist, custody, lots, sources};
+
+/// Tag for every quality resource in the OpenAPI document.
+pub const TAG: &str = "quality";
+
+/// A resource whose records are written only by a workflow endpoint, never created
+/// through its collection path.
+fn workflow_only(path: &str) -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        format!("{path} records are written by their workflow endpoints"),
+    )
+}
+
+impl Resource for Donor {
+    const PATH: &'static str = "donors";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] = &["facility_id"];
+    type Input = NewDonor;
+
+    fn from_input(input: NewDonor, state: &AppState) -> Result<Self, ApiError> {
+        let key = state.pseudonym_key.as_ref().ok_or_else(|| {
+            ApiError::new(
+                Code::NotConfigured,
+                "no pseudonym key is configured (SAISEI_PSEUDONYM_KEY or --key-file): donors cannot be registered",
+            )
+        })?;
+        // A scope of its own, so a donor code and a patient record number that happen to
+        // be equal at one organisation never share a pseudonym.
+        let pseudonym = key.pseudonym(
+            &format!("donor:{}", input.facility_id),
+            input.donor_code.as_str(),
+        );
+        Ok(input.into_donor(pseudonym))
+    }
+}
+
+impl Resource for Collection {
+    const PATH: &'static str = "collections";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] = &["donor_id", "patient_id"];
+    type Input = Collection;
+
+    fn from_input(input: Collection, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+}
+
+impl Resource for CellBank {
+    const PATH: &'static str = "cell-banks";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] =
+        &["bank_code", "tier", "collection_id", "parent_bank_id"];
+    type Input = CellBank;
+
+    fn from_input(input: CellBank, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(sources::register_cell_bank(&state.store, &actor.audit(), data).await?)
+    }
+}
+
+impl Resource for CultureMedium {
+    const PATH: &'static str = "culture-media";
+    const TAG: &'static str = TAG;
+    type Input = CultureMedium;
+
+    fn from_input(input: CultureMedium, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+}
+
+impl Resource for Lot {
+    const PATH: &'static str = "lots";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] = &[
+        "lot_number",
+        "product_id",
+        "specification",
+        "cell_bank_id",
+        "collection_id",
+    ];
+    type Input = Lot;
+
+    fn from_input(input: Lot, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(lots::register_lot(&state.store, &actor.audit(), data).await?)
+    }
+}
+
+impl Resource for LotStatusChange {
+    const PATH: &'static str = "lot-status-changes";
+    const TAG: &'static str = TAG;
+    type Input = LotStatusChange;
+
+    fn from_input(_input: LotStatusChange, _state: &AppState) -> Result<Self, ApiError> {
+        Err(workflow_only("lot-status-changes"))
+    }
+}
+
+impl Resource for ProductUnit {
+    const PATH: &'static str = "units";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] = &["lot_id", "unit_number", "recipient"];
+    type Input = ProductUnit;
+
+    fn from_input(input: ProductUnit, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(custody::register_unit(&state.store, &actor.audit(), data).await?)
+    }
+}
+
+impl Resource for RetainedSample {
+    const PATH: &'static str = "retained-samples";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] = &["lot_id", "sample_code"];
+    type Input = RetainedSample;
+
+    fn from_input(input: RetainedSample, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+}
+
+impl Resource for LotQcResult {
+    const PATH: &'static str = "qc-results";
+    const TAG: &'static str = TAG;
+    type Input = LotQcResult;
+
+    fn from_input(input: LotQcResult, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(lots::record_qc_result(&state.store, &actor.audit(), data).await?)
+    }
+}
+
+impl Resource for LotDeviation {
+    const PATH: &'static str = "deviations";
+    const TAG: &'static str = TAG;
+    type Input = LotDeviation;
+
+    fn from_input(input: LotDeviation, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(lots::record_deviation(&state.store, &actor.audit(), data).await?)
+    }
+}
+
+impl Resource for UnitCustodyEvent {
+    const PATH: &'static str = "custody-events";
+    const TAG: &'static str = TAG;
+    type Input = NewCustodyEvent;
+
+    fn from_input(input: NewCustodyEvent, _state: &AppState) -> Result<Self, ApiError> {
+        // The position is a placeholder: the workflow appends at the log's next one.
+        Ok(UnitCustodyEvent::new(input.unit_id, 0, input.event()))
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        let request = NewCustodyEvent {
+            unit_id: data.unit_id,
+            at: data.at,
+            by: data.by,
+            action: data.action,
+        };
+        Ok(custody::append_custody_event(&state.store, &actor.audit(), request).await?)
+    }
+}
+
+impl Resource for UnitTemperatureLog {
+    const PATH: &'static str = "temperature-logs";
+    const TAG: &'static str = TAG;
+    type Input = UnitTemperatureLog;
+
+    fn from_input(_input: UnitTemperatureLog, _state: &AppState) -> Result<Self, ApiError> {
+        Err(workflow_only("temperature-logs"))
+    }
+}
+
+impl Resource for UnitTemperatureExcursion {
+    const PATH: &'static str = "temperature-excursions";
+    const TAG: &'static str = TAG;
+    type Input = UnitTemperatureExcursion;
+
+    fn from_input(_input: UnitTemperatureExcursion, _state: &AppState) -> Result<Self, ApiError> {
+        Err(workflow_only("temperature-excursions"))
+    }
+}
+
+impl Resource for ExcursionDisposition {
+    const PATH: &'static str = "dispositions";
+    const TAG: &'static str = TAG;
+    type Input = NewDisposition;
+
+    fn from_input(_input: NewDisposition, _state: &AppState) -> Result<Self, ApiError> {
+        Err(workflow_only("dispositions"))
+    }
+}
+
+impl Resource for ProductChecklistAnswer {
+    const PATH: &'static str = "checklist-answers";
+    const TAG: &'static str = TAG;
+    const IMMUTABLE: &'static [&'static str] =
+        &["product_id", "checklist", "checklist_version", "item"];
+    type Input = ProductChecklistAnswer;
+
+    fn from_input(input: ProductChecklistAnswer, _state: &AppState) -> Result<Self, ApiError> {
+        Ok(input)
+    }
+
+    async fn create(state: &AppState, actor: &Actor, data: Self) -> Result<Record<Self>, ApiError> {
+        Ok(checklist::record_checklist_answer(&state.store, &actor.audit(), data).await?)
+    }
+}
