@@ -103,7 +103,7 @@ impl Resource for PlanTransition {
 impl Resource for Treatment {
     const PATH: &'static str = "treatments";
     const TAG: &'static str = "treatments";
-    const IMMUTABLE: &'static [&'static str] = &["patient_id", "schedule_id"];
+    const IMMUTABLE: &'static [&'static str] = &["patient_id", "schedule_id", "unit_id"];
     type Input = Treatment;
 
     fn from_input(input: Treatment, _state: &AppState) -> Result<Self, ApiError> {

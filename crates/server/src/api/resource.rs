@@ -314,6 +314,24 @@ pub async fn update<R: Resource>(
             format!("{} is withdrawn and cannot be changed", R::KIND),
         ));
     }
+    let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default()
+    else {
+        return Err(ApiError::new(Code::Internal, "record is not an object"));
+    };
+    for (k, v) in patch {
+        if R::READ_ONLY.contains(&k.as_str()) || R::IMMUTABLE.contains(&k.as_str()) {
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                k,
+                "cannot be changed through an update",
+            ));
+        }
+        if v.is_null() {
+            merged.remove(&k);
+        } else {
+            merged.insert(k, v);
+        }
+    }
     if reason.is_none() {
         let signed = state
             .store
@@ -336,24 +354,6 @@ pub async fn update<R: Resource>(
                     if signed { "signed" } else { "submitted or locked" }
                 ),
             ));
-        }
-    }
-    let JsonValue::Object(mut merged) = serde_json::to_value(&current.data).unwrap_or_default()
-    else {
-        return Err(ApiError::new(Code::Internal, "record is not an object"));
-    };
-    for (k, v) in patch {
-        if R::READ_ONLY.contains(&k.as_str()) || R::IMMUTABLE.contains(&k.as_str()) {
-            return Err(ApiError::field(
-                Code::ValidationFailed,
-                k,
-                "cannot be changed through an update",
-            ));
-        }
-        if v.is_null() {
-            merged.remove(&k);
-        } else {
-            merged.insert(k, v);
         }
     }
     let data: R = parse(JsonValue::Object(merged))?;

@@ -45,6 +45,7 @@ pub struct TestApp {
     pub admin: TestUser,
     pub store: Store,
     acting: Mutex<String>,
+    acting_user: Mutex<Option<TestUser>>,
 }
 
 /// A response: status, content type and JSON body (Null when not JSON).
@@ -141,6 +142,7 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         admin,
         store,
         acting: Mutex::new(token),
+        acting_user: Mutex::new(None),
     })
 }
 
@@ -148,6 +150,13 @@ impl TestApp {
     /// Makes later requests act as `user`.
     pub fn act_as(&self, user: &TestUser) {
         *self.acting.lock().unwrap() = user.token.clone();
+        *self.acting_user.lock().unwrap() = Some(user.clone());
+    }
+
+    /// The signature block of whoever acts now.
+    pub fn my_signature(&self) -> Value {
+        let user = self.acting_user.lock().unwrap().clone().expect("someone acts");
+        self.signature(&user)
     }
 
     /// Makes later requests act as the admin.

@@ -227,6 +227,9 @@ async fn decide(
     if let Some(r) = reason {
         body["reason"] = json!(r);
     }
+    if what == "release" {
+        body["signature"] = app.my_signature();
+    }
     app.post(&format!("{path}/{what}"), body).await
 }
 
@@ -307,21 +310,36 @@ fn treatment(s: &Setup, unit: &Value, patient: &Value) -> Value {
     })
 }
 
-/// Ships, delivers, thaws and verifies identity for `patient`.
+/// Ships (as the facility), then the treating site records delivery, thawing and the
+/// bedside identity check for `patient` through its own endpoint.
 async fn bring_to_bedside(app: &TestApp, s: &Setup, unit: &Value, patient: &Value) {
     let shipped = ship(app, s, unit, "2025-02-10T09:00:00+09:00").await;
     assert_eq!(shipped.status, StatusCode::CREATED, "{}", shipped.text);
     assert_eq!(shipped.body["events"].as_array().map(Vec::len), Some(2));
-    for (at, action) in [
-        ("2025-02-11T10:00:00+09:00", json!({"type": "delivered"})),
-        ("2025-02-12T09:00:00+09:00", json!({"type": "thawed"})),
-        (
-            "2025-02-12T09:10:00+09:00",
-            json!({"type": "identity_verified", "patient_id": patient["id"]}),
-        ),
-    ] {
-        event(app, s, unit, at, &s.institution, action).await;
+    let acting_doctor = s.doctor.clone();
+    app.act_as(&acting_doctor);
+    let path = format!("/api/v1/units/{}/bedside", id(unit));
+    // Not this patient's unit: not found, nothing recorded.
+    if patient["id"] != s.other_patient["id"] {
+        app.post(
+            &path,
+            json!({"patient_id": s.other_patient["id"], "step": "delivered", "at": "2025-02-11T10:00:00+09:00", "person": "Nurse Ito"}),
+        )
+        .await
+        .assert_problem(404, None);
     }
+    for (at, step) in [
+        ("2025-02-11T10:00:00+09:00", "delivered"),
+        ("2025-02-12T09:00:00+09:00", "thawed"),
+        ("2025-02-12T09:10:00+09:00", "identity_verified"),
+    ] {
+        let r = app
+            .post(&path, json!({"patient_id": patient["id"], "step": step, "at": at, "person": "Nurse Ito"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{step}: {}", r.text);
+        assert_eq!(r.body["event_type"], step);
+    }
+    app.act_as(&s.qa);
 }
 
 async fn release_needs_deviation_then_traces_back(app: TestApp) {
@@ -392,14 +410,26 @@ async fn release_needs_deviation_then_traces_back(app: TestApp) {
     let v = version(&app, &format!("/api/v1/lots/{}", id(&l))).await;
     app.post(
         &format!("/api/v1/lots/{}/release", id(&l)),
-        json!({"on": "2025-02-03", "decided_by": {"person": "PM Ito", "role": "production_manager"}, "version": v}),
+        json!({"on": "2025-02-03", "decided_by": {"person": "PM Ito", "role": "production_manager"}, "version": v, "signature": app.my_signature()}),
     )
     .await
     .assert_problem(422, Some("decided_by.role"));
+    // A release without the QA manager's signature is refused.
+    app.post(
+        &format!("/api/v1/lots/{}/release", id(&l)),
+        json!({"on": "2025-02-03", "decided_by": qa(), "version": v}),
+    )
+    .await
+    .assert_problem(422, Some("signature"));
     let r = decide(&app, &l, "release", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["lot"]["status"], "released");
     assert_eq!(r.body["change"]["covered"][0]["deviation"], "DEV-T-2");
+    assert_eq!(r.body["signature"]["meaning"], "approval");
+    let sigs = app
+        .get(&format!("/api/v1/signatures?entity=lot&entity_id={}", id(&l)))
+        .await;
+    assert_eq!(sigs.body["items"][0]["valid"], true, "{}", sigs.text);
     let l = r.body["lot"].clone();
     // Status moves only through the workflow.
     app.patch(
@@ -1029,7 +1059,7 @@ async fn release_on_stale_evidence_conflicts(app: TestApp) {
     .await;
     app.post(
         &format!("/api/v1/lots/{}/release", id(&l)),
-        json!({"on": "2025-02-03", "decided_by": qa(), "version": read}),
+        json!({"on": "2025-02-03", "decided_by": qa(), "version": read, "signature": app.my_signature()}),
     )
     .await
     .assert_problem(409, Some("version"));

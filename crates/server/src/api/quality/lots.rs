@@ -17,6 +17,10 @@ use saisei_store::workflow::quality::lots::{
     self, LotDecision, LotDecisionError, LotDecisionRequest,
 };
 use serde_json::Value as JsonValue;
+use crate::api::trust::{SignatureInput, sign_into};
+use saisei_domain::auth::{Role, SignatureMeaning};
+use saisei_store::Batch;
+use saisei_store::store::content_hash_of;
 
 /// A refused release as a problem: one field error per blocker.
 pub fn refusal_problem(refusal: &ReleaseRefusal) -> ApiError {
@@ -94,7 +98,8 @@ pub async fn post_quarantine(
 }
 
 /// `POST /api/v1/lots/{id}/release`: refused with every blocker unless each failing or
-/// missing rule is covered by a QA-approved deviation.
+/// missing rule is covered by a QA-approved deviation. The QA manager signs the release
+/// (`"signature": {"password", "code"}` in the body), bound to the lot as released.
 pub async fn post_release(
     State(state): State<AppState>,
     actor: Actor,
@@ -104,12 +109,40 @@ pub async fn post_release(
     authorize(&actor, Action::Update, "lot")?;
     let id = parse_id(&id)?;
     visible::<Lot>(&state, &actor, id).await?;
-    let request: LotDecisionRequest = parse(body)?;
-    match lots::release_lot(&state.store, &actor.audit(), id, request).await {
-        Ok(decision) => Ok(decision_json(decision)),
-        Err(LotDecisionError::Refused(refusal)) => Err(refusal_problem(&refusal)),
-        Err(LotDecisionError::Store(e)) => Err(e.into()),
+    if actor.role != Role::QaManager {
+        return Err(ApiError::new(Code::Forbidden, "a lot is released by a QA manager"));
     }
+    let mut body = body;
+    let signature = body
+        .as_object_mut()
+        .and_then(|o| o.remove("signature"))
+        .ok_or_else(|| {
+            ApiError::field(
+                Code::ValidationFailed,
+                "signature",
+                "releasing a lot needs your electronic signature (password and code)",
+            )
+        })?;
+    let mut signature: SignatureInput = parse(signature).map_err(|mut e| {
+        for f in &mut e.errors {
+            f.field = format!("signature.{}", f.field);
+        }
+        e
+    })?;
+    signature.meaning = Some(SignatureMeaning::Approval);
+    let request: LotDecisionRequest = parse(body)?;
+    let mut batch = Batch::new(&actor.audit());
+    let decision = match lots::prepare_release(&state.store, id, request, &mut batch).await {
+        Ok(d) => d,
+        Err(LotDecisionError::Refused(refusal)) => return Err(refusal_problem(&refusal)),
+        Err(LotDecisionError::Store(e)) => return Err(e.into()),
+    };
+    let hash = content_hash_of(&decision.lot.data)?;
+    let signed = sign_into(&state, &actor, &mut batch, "lot", id, decision.lot.meta.version, hash, signature).await?;
+    state.store.commit(batch).await?;
+    let mut out = decision_json(decision);
+    out.0["signature"] = serde_json::to_value(&signed).unwrap_or_default();
+    Ok(out)
 }
 
 /// `POST /api/v1/lots/{id}/reject`.

@@ -7,6 +7,7 @@
 //! be created and read but never changed or withdrawn through the API: their collection
 //! paths take POST, and their item paths only GET.
 
+mod bedside;
 mod lots;
 mod resources;
 mod specs;
@@ -152,6 +153,21 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
             "/lots/{id}/reject",
             post(lots::post_reject),
             decision("reject_lot", "Reject a lot (final)"),
+        )
+        .schema::<bedside::BedsideRequest>()
+        .route(
+            "/units/{id}/bedside",
+            post(bedside::post_bedside),
+            vec![(
+                HttpMethod::Post,
+                operation(
+                    TAG,
+                    "bedside_step",
+                    "Record a treating site's step with the unit of one of its patients: received, delivered, thawed, identity verified",
+                    Some("BedsideRequest"),
+                    &[("201", "The custody event"), ("404", "Not this patient's unit"), ("422", "The step does not follow")],
+                ),
+            )],
         )
         .route(
             "/units/{id}/allocate",

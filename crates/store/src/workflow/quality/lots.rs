@@ -407,6 +407,20 @@ pub async fn release_lot(
     lot_id: Uuid,
     request: LotDecisionRequest,
 ) -> Result<LotDecision, LotDecisionError> {
+    let mut batch = Batch::new(actor);
+    let decision = prepare_release(store, lot_id, request, &mut batch).await?;
+    store.commit(batch).await?;
+    Ok(decision)
+}
+
+/// Checks a release and stages it in `batch` (the caller commits, e.g. after adding
+/// the QA manager's signature that must accompany it).
+pub async fn prepare_release(
+    store: &Store,
+    lot_id: Uuid,
+    request: LotDecisionRequest,
+    batch: &mut Batch,
+) -> Result<LotDecision, LotDecisionError> {
     let lot = store.get::<Lot>(lot_id).await?;
     check_request(&lot, &request, true)?;
     let evidence = evidence(store, &lot).await?;
@@ -420,9 +434,8 @@ pub async fn release_lot(
             deviation: c.deviation.clone(),
         })
         .collect();
-    let mut batch = Batch::new(actor);
     let (updated, change) = stage_status(
-        &mut batch,
+        batch,
         &lot,
         approval.status(),
         &request,
@@ -431,14 +444,13 @@ pub async fn release_lot(
     )?;
     let units = stage_on_units(
         store,
-        &mut batch,
+        batch,
         &lot,
         &request,
         CustodyAction::Released { hold: None },
         |log| !log.state.is_released() && !log.state.is_rejected() && !log.state.is_recalled(),
     )
     .await?;
-    store.commit(batch).await?;
     Ok(LotDecision {
         lot: updated,
         change,

@@ -1,0 +1,97 @@
+//! The treating site's steps with a unit: receipt, delivery to the ward, thawing and the
+//! bedside identity check. They are recorded by the institution caring for the patient
+//! the unit is for — who otherwise has no reach into the facility's custody logs — so
+//! the check here is the patient: visible to the actor, and the unit's recipient.
+
+use crate::access::{Action, Actor, authorize, visible};
+use crate::extract::{JsonBody, parse, parse_id};
+use crate::problem::{ApiError, Code};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use saisei_domain::Record;
+use saisei_domain::quality::records::{NewCustodyEvent, ProductUnit, UnitCustodyEvent};
+use saisei_domain::quality::{CustodyAction, Party, check_recipient};
+use saisei_domain::registry::Patient;
+use saisei_domain::text::Name;
+use saisei_store::workflow::quality::custody::append_custody_event;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The step taken.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BedsideStep {
+    /// The site received the unit from the courier.
+    Received,
+    /// The unit reached the ward or theatre.
+    Delivered,
+    /// The unit was thawed for use.
+    Thawed,
+    /// The unit's identity was checked against the patient at the bedside.
+    IdentityVerified,
+}
+
+/// Body of `POST /api/v1/units/{id}/bedside`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BedsideRequest {
+    /// The patient the unit is for.
+    pub patient_id: Uuid,
+    /// The step.
+    pub step: BedsideStep,
+    /// When (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who did it.
+    pub person: Name,
+}
+
+/// `POST /api/v1/units/{id}/bedside`.
+pub async fn post_bedside(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Record<UnitCustodyEvent>>), ApiError> {
+    authorize(&actor, Action::Update, "patient")?;
+    let unit_id = parse_id(&id)?;
+    let req: BedsideRequest = parse(body)?;
+    let patient = visible::<Patient>(&state, &actor, req.patient_id).await?;
+    let organisation_id = actor.organisation_id.ok_or_else(|| {
+        ApiError::new(Code::Forbidden, "bedside steps are recorded for an institution")
+    })?;
+    // A unit that is not this patient's is reported as not found: its existence is the
+    // facility's business, not the ward's.
+    let unit = state
+        .store
+        .find::<ProductUnit>(unit_id)
+        .await?
+        .filter(|u| check_recipient(&u.data.recipient, patient.meta.id).is_ok())
+        .ok_or(saisei_store::StoreError::NotFound { entity: "unit", id: unit_id })?;
+    let action = match req.step {
+        BedsideStep::Received => CustodyAction::Received,
+        BedsideStep::Delivered => CustodyAction::Delivered,
+        BedsideStep::Thawed => CustodyAction::Thawed,
+        BedsideStep::IdentityVerified => CustodyAction::IdentityVerified {
+            patient_id: patient.meta.id,
+        },
+    };
+    let record = append_custody_event(
+        &state.store,
+        &actor.audit(),
+        NewCustodyEvent {
+            unit_id: unit.meta.id,
+            at: req.at,
+            by: Party {
+                organisation_id,
+                person: req.person,
+            },
+            action,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
