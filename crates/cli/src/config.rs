@@ -45,14 +45,15 @@ pub fn key_file_beside(url: &str) -> Option<PathBuf> {
 /// Parses key material: 64+ hex digits, or any text of at least 32 bytes.
 pub fn parse_key(text: &str) -> Result<PseudonymKey, CliError> {
     let t = text.trim();
-    let bytes = if t.len() >= 64 && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        (0..t.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
-            .collect()
-    } else {
-        t.as_bytes().to_vec()
-    };
+    let bytes =
+        if t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..t.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
+                .collect()
+        } else {
+            t.as_bytes().to_vec()
+        };
     PseudonymKey::new(bytes).map_err(|e| CliError::input(format!("pseudonym key: {e}")))
 }
 
@@ -90,9 +91,15 @@ mod tests {
         assert!(is_sqlite("x.db"));
         assert!(is_sqlite("sqlite:///tmp/x.db"));
         assert!(!is_sqlite("postgres://h/db"));
-        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), PathBuf::from("/tmp/x.db"));
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db"),
+            PathBuf::from("/tmp/x.db")
+        );
         assert_eq!(sqlite_path("sqlite:x.db?mode=rwc"), PathBuf::from("x.db"));
-        assert_eq!(key_file_beside("/tmp/x.db"), Some(PathBuf::from("/tmp/x.db.key")));
+        assert_eq!(
+            key_file_beside("/tmp/x.db"),
+            Some(PathBuf::from("/tmp/x.db.key"))
+        );
     }
 
     #[test]

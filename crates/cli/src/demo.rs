@@ -34,8 +34,9 @@ fn remove_sqlite_files(path: &Path) -> Result<(), CliError> {
         p.push(suffix);
         let p = Path::new(&p);
         if p.exists() {
-            std::fs::remove_file(p)
-                .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot remove {}: {e}", p.display())))?;
+            std::fs::remove_file(p).map_err(|e| {
+                CliError::Failure(anyhow::anyhow!("cannot remove {}: {e}", p.display()))
+            })?;
         }
     }
     Ok(())
@@ -73,16 +74,19 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     }
     let key = demo_key(args.seed);
     if let Some(key_path) = config::key_file_beside(&db_url) {
-        std::fs::write(&key_path, demo_key_hex(args.seed))
-            .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", key_path.display())))?;
+        std::fs::write(&key_path, demo_key_hex(args.seed)).map_err(|e| {
+            CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", key_path.display()))
+        })?;
     }
     let rules = serve::rules()?;
     let started = Instant::now();
     let bar = ProgressBar::new(args.patients as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} patients ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} patients ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message("generating demo registry");
     saisei_demo::generate(
@@ -113,7 +117,10 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         ("observations", &tables::OBSERVATIONS),
         ("adverse events", &tables::ADVERSE_EVENTS),
     ] {
-        let n = store.count_table(table).await.map_err(|e| CliError::Failure(e.into()))?;
+        let n = store
+            .count_table(table)
+            .await
+            .map_err(|e| CliError::Failure(e.into()))?;
         println!("  {label:<16} {n:>9}");
     }
     if let Some(key_path) = config::key_file_beside(&db_url) {
@@ -133,15 +140,25 @@ fn demo_key_hex(seed: u64) -> String {
 }
 
 /// Creates one demo user per role and prints how to sign in as each.
-async fn print_users(store: &saisei_store::Store, seed: u64, addr: std::net::SocketAddr) -> Result<(), CliError> {
+async fn print_users(
+    store: &saisei_store::Store,
+    seed: u64,
+    addr: std::net::SocketAddr,
+) -> Result<(), CliError> {
     let users = saisei_demo::users::create(store, seed)
         .await
         .map_err(|e| CliError::Failure(anyhow::anyhow!("demo users: {e}")))?;
     let now = time::OffsetDateTime::now_utc();
     println!();
-    println!("Demo users (demo credentials only — never for real data). Sign in at http://{addr}/sign-in");
-    println!("with the e-mail, the password and the 6-digit code from an authenticator app holding the");
-    println!("TOTP secret; or call the API with the bearer token:  curl -H 'Authorization: Bearer <token>' http://{addr}/api/v1/patients");
+    println!(
+        "Demo users (demo credentials only — never for real data). Sign in at http://{addr}/sign-in"
+    );
+    println!(
+        "with the e-mail, the password and the 6-digit code from an authenticator app holding the"
+    );
+    println!(
+        "TOTP secret; or call the API with the bearer token:  curl -H 'Authorization: Bearer <token>' http://{addr}/api/v1/patients"
+    );
     for u in &users {
         let (token, _) = saisei_store::workflow::auth::issue_token(
             store,
@@ -152,16 +169,25 @@ async fn print_users(store: &saisei_store::Store, seed: u64, addr: std::net::Soc
         )
         .await
         .map_err(|e| CliError::Failure(anyhow::anyhow!("demo token: {e}")))?;
-        let code = saisei_domain::auth::credentials::totp_code(&u.totp_secret, now.unix_timestamp().max(0) as u64)
-            .unwrap_or_default();
+        let code = saisei_domain::auth::credentials::totp_code(
+            &u.totp_secret,
+            now.unix_timestamp().max(0) as u64,
+        )
+        .unwrap_or_default();
         println!();
         println!(
             "  {:<32} {}{}",
             u.user.data.email.as_str(),
             u.user.data.role,
-            u.organisation.as_deref().map(|o| format!(" — {o}")).unwrap_or_default()
+            u.organisation
+                .as_deref()
+                .map(|o| format!(" — {o}"))
+                .unwrap_or_default()
         );
-        println!("    password {}   TOTP secret {}   (code now: {code})", u.password, u.totp_secret);
+        println!(
+            "    password {}   TOTP secret {}   (code now: {code})",
+            u.password, u.totp_secret
+        );
         println!("    token    {token}");
     }
     Ok(())

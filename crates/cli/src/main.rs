@@ -122,7 +122,9 @@ fn init_logging() {
         Ok("error") => LevelFilter::ERROR,
         _ => LevelFilter::WARN,
     };
-    let filter = Targets::new().with_default(level).with_target("sqlx", LevelFilter::ERROR);
+    let filter = Targets::new()
+        .with_default(level)
+        .with_target("sqlx", LevelFilter::ERROR);
     let _ = tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(filter)
@@ -142,11 +144,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trace(cmd) => runtime()?.block_on(trace::run(cmd)),
         Command::Evaluate(args) => runtime()?.block_on(evaluate::run(args)),
         Command::Classify(args) => runtime()?.block_on(regulation::classify_cmd(args)),
-        Command::Report(ReportCommand::Periodic(args)) => runtime()?.block_on(regulation::periodic_cmd(args)),
+        Command::Report(ReportCommand::Periodic(args)) => {
+            runtime()?.block_on(regulation::periodic_cmd(args))
+        }
         Command::Deadlines(args) => runtime()?.block_on(regulation::deadlines_cmd(args)),
         Command::User(UserCommand::Add(args)) => runtime()?.block_on(trust::user_add(args)),
-        Command::Token(TokenCommand::Create(args)) => runtime()?.block_on(trust::token_create(args)),
-        Command::Audit(AuditCommand::Verify(args)) => runtime()?.block_on(trust::audit_verify(args)),
+        Command::Token(TokenCommand::Create(args)) => {
+            runtime()?.block_on(trust::token_create(args))
+        }
+        Command::Audit(AuditCommand::Verify(args)) => {
+            runtime()?.block_on(trust::audit_verify(args))
+        }
         Command::Serve { db, addr, key_file } => {
             let db = config::database_url(db.as_deref());
             let addr = serve::parse_addr(&addr)?;

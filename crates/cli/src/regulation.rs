@@ -87,7 +87,8 @@ pub struct DeadlineArgs {
 
 fn date_arg(flag: &str, raw: Option<&str>) -> Result<Date, CliError> {
     match raw {
-        Some(s) => parse_date(s).ok_or_else(|| CliError::input(format!("{flag}: '{s}' is not a YYYY-MM-DD date"))),
+        Some(s) => parse_date(s)
+            .ok_or_else(|| CliError::input(format!("{flag}: '{s}' is not a YYYY-MM-DD date"))),
         None => Ok(today_jst(time::OffsetDateTime::now_utc())),
     }
 }
@@ -105,7 +106,8 @@ fn load_rule_set(book: &'static RuleBook, spec: &str) -> Result<RuleSet, CliErro
             ids.join(", ")
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("--rules {spec}: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("--rules {spec}: {e}")))?;
     RuleSet::from_toml_str(spec, &text).map_err(|e| CliError::input(format!("--rules: {e}")))
 }
 
@@ -121,7 +123,10 @@ fn read_input(input: &str) -> Result<String, CliError> {
 
 fn print_classification(r: &ClassificationResult, json: bool) -> Result<(), CliError> {
     if json {
-        println!("{}", serde_json::to_string_pretty(r).map_err(|e| CliError::Failure(e.into()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(r).map_err(|e| CliError::Failure(e.into()))?
+        );
     } else {
         println!("{}", r.class.describe());
         println!("rule set: {}", r.rule_set);
@@ -139,35 +144,67 @@ pub async fn classify_cmd(args: ClassifyArgs) -> Result<(), CliError> {
         let set = load_rule_set(book, spec)?;
         require_existing(args.db.as_deref())?;
         let store = serve::open(&config::database_url(args.db.as_deref())).await?;
-        let report = what_if(&store, &set).await.map_err(|e| CliError::Failure(e.into()))?;
+        let report = what_if(&store, &set)
+            .await
+            .map_err(|e| CliError::Failure(e.into()))?;
         store.backend().close().await;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.into()))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.into()))?
+            );
             return Ok(());
         }
-        println!("What if {} ({}) applied to the {} plans on file:", report.rule_set, report.title, report.summary.total);
+        println!(
+            "What if {} ({}) applied to the {} plans on file:",
+            report.rule_set, report.title, report.summary.total
+        );
         if report.changes.is_empty() {
             println!("  no plan changes class");
         }
         for c in &report.changes {
-            let why = c.reasons.reasons.first().map(|r| r.text.as_str()).unwrap_or("");
-            println!("  {}  class {} → {}  {}  ({})", c.plan_number, wire(&c.old_class), wire(&c.new_class), c.title, why);
+            let why = c
+                .reasons
+                .reasons
+                .first()
+                .map(|r| r.text.as_str())
+                .unwrap_or("");
+            println!(
+                "  {}  class {} → {}  {}  ({})",
+                c.plan_number,
+                wire(&c.old_class),
+                wire(&c.new_class),
+                c.title,
+                why
+            );
         }
         println!("Summary (old → new: plans):");
         for t in &report.summary.transitions {
             println!("  {} → {}: {}", wire(&t.from), wire(&t.to), t.count);
         }
         if !report.not_described.is_empty() {
-            println!("Plans without a therapy description (not re-classified): {}", report.not_described.join(", "));
+            println!(
+                "Plans without a therapy description (not re-classified): {}",
+                report.not_described.join(", ")
+            );
         }
         return Ok(());
     }
     let input = args.input.as_deref().unwrap_or("-");
     let text = read_input(input)?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::input(format!("--input: not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("--input: not valid JSON: {e}")))?;
     let therapy: TherapyDescription = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        CliError::input(format!("--input: {}: {}", if path == "." { "therapy".to_string() } else { path }, e.into_inner()))
+        CliError::input(format!(
+            "--input: {}: {}",
+            if path == "." {
+                "therapy".to_string()
+            } else {
+                path
+            },
+            e.into_inner()
+        ))
     })?;
     let set = match &args.rules {
         Some(spec) => load_rule_set(book, spec)?,
@@ -191,7 +228,9 @@ fn wire<T: serde::Serialize>(v: &T) -> String {
 fn store_err(e: saisei_store::StoreError) -> CliError {
     match e {
         saisei_store::StoreError::Invalid(v) => CliError::input(v.to_string()),
-        saisei_store::StoreError::NotFound { entity, id } => CliError::input(format!("no {entity} with id {id}")),
+        saisei_store::StoreError::NotFound { entity, id } => {
+            CliError::input(format!("no {entity} with id {id}"))
+        }
         saisei_store::StoreError::Duplicate { field, .. } => CliError::input(field),
         other => CliError::Failure(other.into()),
     }
@@ -203,7 +242,9 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
     require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let plan = find_plan(&store, &args.plan).await.map_err(store_err)?;
-    let content = compile_periodic_report(&store, book, &plan, args.period).await.map_err(store_err)?;
+    let content = compile_periodic_report(&store, book, &plan, args.period)
+        .await
+        .map_err(store_err)?;
     store
         .record_audit(vec![saisei_domain::audit::AuditDraft {
             actor: AuditActor::system("cli"),
@@ -218,19 +259,31 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Failure(e.into()))?;
     if args.submit {
         let on = date_arg("--submitted-on", args.submitted_on.as_deref())?;
-        let record = file_periodic_report(&store, &AuditActor::system("cli"), book, &plan, args.period, on)
-            .await
-            .map_err(store_err)?;
-        eprintln!("filed: period {} of plan {} submitted on {on} (report {})", args.period, plan.data.plan_number, record.meta.id);
+        let record = file_periodic_report(
+            &store,
+            &AuditActor::system("cli"),
+            book,
+            &plan,
+            args.period,
+            on,
+        )
+        .await
+        .map_err(store_err)?;
+        eprintln!(
+            "filed: period {} of plan {} submitted on {on} (report {})",
+            args.period, plan.data.plan_number, record.meta.id
+        );
     }
     store.backend().close().await;
     let text = if args.format == "html" {
-        saisei_server::reports::periodic_report_html(&content).map_err(|e| CliError::Failure(e.into()))?
+        saisei_server::reports::periodic_report_html(&content)
+            .map_err(|e| CliError::Failure(e.into()))?
     } else {
         serde_json::to_string_pretty(&content).map_err(|e| CliError::Failure(e.into()))?
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).map_err(|e| CliError::Failure(anyhow::anyhow!("--out {}: {e}", path.display())))?,
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError::Failure(anyhow::anyhow!("--out {}: {e}", path.display())))?,
         None => println!("{text}"),
     }
     Ok(())
@@ -248,12 +301,23 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
     };
     require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
-    let report = deadlines(&store, book, as_of, &DeadlineQuery { status, institution_id: None })
-        .await
-        .map_err(store_err)?;
+    let report = deadlines(
+        &store,
+        book,
+        as_of,
+        &DeadlineQuery {
+            status,
+            institution_id: None,
+        },
+    )
+    .await
+    .map_err(store_err)?;
     store.backend().close().await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.into()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failure(e.into()))?
+        );
         return Ok(());
     }
     println!(
@@ -273,18 +337,30 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
         println!("\n{}", inst.institution);
         for i in shown {
             let when = match i.status {
-                DeadlineStatus::Done => format!("done {}", i.done_on.map(|d| d.to_string()).unwrap_or_default()),
+                DeadlineStatus::Done => format!(
+                    "done {}",
+                    i.done_on.map(|d| d.to_string()).unwrap_or_default()
+                ),
                 DeadlineStatus::Overdue => format!("OVERDUE by {} days", -i.days_remaining),
                 DeadlineStatus::Due => format!("due in {} days", i.days_remaining),
             };
-            println!("  {:<10} {}  {:<22} {}", i.plan_number, i.due_on, when, i.description);
+            println!(
+                "  {:<10} {}  {:<22} {}",
+                i.plan_number, i.due_on, when, i.description
+            );
         }
     }
     if !show_done && report.totals.done > 0 {
-        println!("\n({} done obligations not listed; --all lists them)", report.totals.done);
+        println!(
+            "\n({} done obligations not listed; --all lists them)",
+            report.totals.done
+        );
     }
     if report.not_under_the_act > 0 {
-        println!("\n{} adverse events are not linked to a plan under the Act (no ASRM deadline).", report.not_under_the_act);
+        println!(
+            "\n{} adverse events are not linked to a plan under the Act (no ASRM deadline).",
+            report.not_under_the_act
+        );
     }
     Ok(())
 }
@@ -293,7 +369,10 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
 pub fn require_existing(db: Option<&str>) -> Result<(), CliError> {
     let url = config::database_url(db);
     if config::is_sqlite(&url) && !config::sqlite_path(&url).exists() {
-        return Err(CliError::input(format!("--db: {} does not exist", config::sqlite_path(&url).display())));
+        return Err(CliError::input(format!(
+            "--db: {} does not exist",
+            config::sqlite_path(&url).display()
+        )));
     }
     Ok(())
 }

@@ -64,15 +64,23 @@ pub struct AuditVerifyArgs {
 fn store_err(e: saisei_store::StoreError) -> CliError {
     match e {
         saisei_store::StoreError::Invalid(v) => CliError::input(v.to_string()),
-        saisei_store::StoreError::Duplicate { entity, field } => CliError::input(format!("{entity}: {field} is already in use")),
+        saisei_store::StoreError::Duplicate { entity, field } => {
+            CliError::input(format!("{entity}: {field} is already in use"))
+        }
         other => CliError::Failure(other.into()),
     }
 }
 
 /// Finds an organisation by id, code or exact name.
-pub async fn find_organisation(store: &Store, key: &str) -> Result<saisei_domain::Record<Organisation>, CliError> {
+pub async fn find_organisation(
+    store: &Store,
+    key: &str,
+) -> Result<saisei_domain::Record<Organisation>, CliError> {
     if let Ok(id) = uuid::Uuid::parse_str(key) {
-        return store.get::<Organisation>(id).await.map_err(|_| CliError::input(format!("--org: no organisation with id {key}")));
+        return store
+            .get::<Organisation>(id)
+            .await
+            .map_err(|_| CliError::input(format!("--org: no organisation with id {key}")));
     }
     for column in ["code", "name"] {
         let found = store
@@ -82,10 +90,16 @@ pub async fn find_organisation(store: &Store, key: &str) -> Result<saisei_domain
         match found.len() {
             0 => continue,
             1 => return Ok(found.into_iter().next().expect("one")),
-            n => return Err(CliError::input(format!("--org: {n} organisations have the {column} '{key}'; give the id"))),
+            n => {
+                return Err(CliError::input(format!(
+                    "--org: {n} organisations have the {column} '{key}'; give the id"
+                )));
+            }
         }
     }
-    Err(CliError::input(format!("--org: no organisation with id, code or name '{key}'")))
+    Err(CliError::input(format!(
+        "--org: no organisation with id, code or name '{key}'"
+    )))
 }
 
 fn random_password() -> String {
@@ -96,8 +110,14 @@ fn random_password() -> String {
 
 /// Runs `saisei user add`.
 pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
-    let role: Role = args.role.parse().map_err(|e: String| CliError::input(format!("--role: {e}")))?;
-    let email: Email = args.email.parse().map_err(|e: String| CliError::input(format!("--email: {e}")))?;
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|e: String| CliError::input(format!("--role: {e}")))?;
+    let email: Email = args
+        .email
+        .parse()
+        .map_err(|e: String| CliError::input(format!("--email: {e}")))?;
     let (password, generated) = match &args.password_file {
         Some(p) => (
             std::fs::read_to_string(p)
@@ -113,18 +133,28 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
     let store = serve::open(&db).await?;
     let organisation_id = match (&args.org, role.needs_organisation()) {
         (Some(key), _) => Some(find_organisation(&store, key).await?.meta.id),
-        (None, true) => return Err(CliError::input(format!("--org: a {role} acts for an organisation"))),
+        (None, true) => {
+            return Err(CliError::input(format!(
+                "--org: a {role} acts for an organisation"
+            )));
+        }
         (None, false) => None,
     };
     let name = args.name.clone().unwrap_or_else(|| email.to_string());
     // A generated password is printed once; only its hash is stored.
-    let password_shown = if generated { password.clone() } else { String::new() };
+    let password_shown = if generated {
+        password.clone()
+    } else {
+        String::new()
+    };
     let (user, secret) = create_user(
         &store,
         &AuditActor::system("cli"),
         NewUser {
             email: email.clone(),
-            display_name: name.parse().map_err(|e: String| CliError::input(format!("--name: {e}")))?,
+            display_name: name
+                .parse()
+                .map_err(|e: String| CliError::input(format!("--name: {e}")))?,
             role,
             organisation_id,
             password,
@@ -148,7 +178,10 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
     if !(1..=3650).contains(&args.expires) {
         return Err(CliError::input("--expires: must be 1 to 3650 days"));
     }
-    let email: Email = args.user.parse().map_err(|e: String| CliError::input(format!("--user: {e}")))?;
+    let email: Email = args
+        .user
+        .parse()
+        .map_err(|e: String| CliError::input(format!("--user: {e}")))?;
     crate::regulation::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let user: saisei_domain::Record<User> = find_user(&store, &email)
@@ -156,9 +189,15 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
         .map_err(store_err)?
         .ok_or_else(|| CliError::input(format!("--user: no user {email}")))?;
     let expires_at = time::OffsetDateTime::now_utc() + Duration::days(args.expires);
-    let (token, record) = issue_token(&store, &AuditActor::system("cli"), &user, &args.name, expires_at)
-        .await
-        .map_err(store_err)?;
+    let (token, record) = issue_token(
+        &store,
+        &AuditActor::system("cli"),
+        &user,
+        &args.name,
+        expires_at,
+    )
+    .await
+    .map_err(store_err)?;
     store.backend().close().await;
     eprintln!(
         "token {} for {email} ({}), expires {}; it is shown once:",
@@ -179,13 +218,20 @@ pub async fn audit_verify(args: AuditVerifyArgs) -> Result<(), CliError> {
     let mut after = 0;
     loop {
         let page = store
-            .audit(&AuditQuery { after_seq: after, limit: 1000, ..Default::default() })
+            .audit(&AuditQuery {
+                after_seq: after,
+                limit: 1000,
+                ..Default::default()
+            })
             .await
             .map_err(|e| CliError::Failure(e.into()))?;
         for e in &page {
             if let Err(broken) = v.check(e) {
                 store.backend().close().await;
-                println!("broken: {broken} ({} entries before it verified)", v.verified());
+                println!(
+                    "broken: {broken} ({} entries before it verified)",
+                    v.verified()
+                );
                 std::process::exit(1);
             }
         }

@@ -220,7 +220,16 @@ pub fn add_patient(
         Role::Plan(i) => scaffold.plans[*i].record.data.filed_on,
         _ => None,
     };
-    add_adverse_events(batch, rng, rules, filed_on, pid, treatment_id, index, treated)?;
+    add_adverse_events(
+        batch,
+        rng,
+        rules,
+        filed_on,
+        pid,
+        treatment_id,
+        index,
+        treated,
+    )?;
     Ok(())
 }
 
@@ -423,9 +432,12 @@ fn add_adverse_events(
     // time, some late, a few not at all; events with an approved product (no plan) are
     // reported under the PMD Act when serious.
     let facts = AdverseEventFacts {
-        death_or_possible_death: seriousness
-            .iter()
-            .any(|c| matches!(c, SeriousnessCriterion::Death | SeriousnessCriterion::LifeThreatening)),
+        death_or_possible_death: seriousness.iter().any(|c| {
+            matches!(
+                c,
+                SeriousnessCriterion::Death | SeriousnessCriterion::LifeThreatening
+            )
+        }),
         serious: !seriousness.is_empty(),
         known_on: known,
         cycle_anchor: plan_filed_on,
@@ -437,8 +449,16 @@ fn add_adverse_events(
         Some(d) => {
             let roll: f64 = rng.random_range(0.0..1.0);
             let day = if roll < 0.88 {
-                let earliest = if facts.serious { known } else { d.period.map(|p| p.end).unwrap_or(known) };
-                day_between(rng, earliest + Duration::days(1), d.due_on.max(earliest + Duration::days(1)))
+                let earliest = if facts.serious {
+                    known
+                } else {
+                    d.period.map(|p| p.end).unwrap_or(known)
+                };
+                day_between(
+                    rng,
+                    earliest + Duration::days(1),
+                    d.due_on.max(earliest + Duration::days(1)),
+                )
             } else if roll < 0.96 {
                 d.due_on + Duration::days(rng.random_range(1..30))
             } else {

@@ -783,22 +783,7 @@ pub async fn build(
         .institutions
         .get(1)
         .ok_or_else(|| invalid("the scaffold has no second institution"))?;
-    // The product is made from one banked donor; say so on its record.
-    let mut product_data = scaffold.product.data.clone();
-    product_data.description = Some(
-        "Allogeneic umbilical-cord MSC from a banked donor (MCB-UC01), for knee osteoarthritis; conditional and time-limited approval"
-            .parse()
-            .map_err(|e: String| invalid(e))?,
-    );
-    let product = store
-        .update(
-            actor,
-            scaffold.product.id(),
-            scaffold.product.meta.version,
-            product_data,
-            Some("Manufacturing chain recorded: allogeneic, from cell bank MCB-UC01".into()),
-        )
-        .await?;
+    let product = scaffold.product.clone();
     let src = source(store, actor, key, &facility, hospital).await?;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5155_414c_4954_5900);
     let mut months = 0;

@@ -513,7 +513,7 @@ pub async fn build(
         "FA5190001",
     )
     .await?;
-    let committees = vec![
+    let committees = [
         org(
             store,
             actor,
@@ -622,7 +622,7 @@ pub async fn build(
     let product = store
         .create(actor, parse::<Product>(json!({
             "name": "Regenecel-K (demo)", "modality": "msc", "mah_id": mah.id(),
-            "description": "Autologous cultured adipose-derived MSC for knee osteoarthritis; conditional and time-limited approval",
+            "description": "Allogeneic umbilical-cord MSC from a banked donor (MCB-UC01), for knee osteoarthritis; conditional and time-limited approval",
             "approval": {
                 "kind": "conditional_time_limited", "approved_on": "2021-09-24", "term_years": 7, "number": "30300FZX00001000",
                 "conditions": [

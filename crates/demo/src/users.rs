@@ -29,7 +29,8 @@ pub fn demo_password(role: Role) -> String {
 }
 
 fn secret_for(seed: u64, role: Role) -> String {
-    let mut rng = StdRng::seed_from_u64(seed ^ (role as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        StdRng::seed_from_u64(seed ^ (role as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let bytes: [u8; 20] = rng.random();
     // RFC 4648 base32, the form authenticator apps take.
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -59,7 +60,9 @@ pub async fn create(store: &Store, seed: u64) -> Result<Vec<DemoUser>, StoreErro
     for (role, local) in people {
         let org = match role {
             Role::InstitutionStaff | Role::Physician => first(OrganisationKind::MedicalInstitution),
-            Role::FacilityStaff | Role::QaManager => first(OrganisationKind::CellProcessingFacility),
+            Role::FacilityStaff | Role::QaManager => {
+                first(OrganisationKind::CellProcessingFacility)
+            }
             Role::CommitteeMember => first(OrganisationKind::SpeciallyCertifiedCommittee),
             Role::MahAnalyst => first(OrganisationKind::MarketingAuthorisationHolder),
             Role::Regulator => first(OrganisationKind::Regulator),
@@ -104,6 +107,9 @@ mod tests {
         assert_ne!(a, secret_for(42, Role::Admin));
         assert_eq!(a.len(), 32);
         let code = saisei_domain::auth::credentials::totp_code(&a, 59).unwrap();
-        assert_eq!(saisei_domain::auth::credentials::check_totp(&a, &code, 59), Some(1));
+        assert_eq!(
+            saisei_domain::auth::credentials::check_totp(&a, &code, 59),
+            Some(1)
+        );
     }
 }

@@ -354,7 +354,10 @@ mod tests {
         c.remove(1);
         assert_eq!(
             verify_chain(&c),
-            Err(ChainError::Sequence { expected: 2, found: 3 })
+            Err(ChainError::Sequence {
+                expected: 2,
+                found: 3
+            })
         );
     }
 

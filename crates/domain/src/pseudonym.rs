@@ -68,7 +68,9 @@ impl utoipa::PartialSchema for Pseudonym {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some("^[0-9a-f]{64}$"))
-            .description(Some("HMAC-SHA256 pseudonym of an identifier kept outside Saisei"))
+            .description(Some(
+                "HMAC-SHA256 pseudonym of an identifier kept outside Saisei",
+            ))
             .into()
     }
 }
@@ -105,8 +107,8 @@ impl PseudonymKey {
     /// The pseudonym of `identifier` within `scope` (e.g. the institution's id), so the
     /// same record number at two institutions gives two different pseudonyms.
     pub fn pseudonym(&self, scope: &str, identifier: &str) -> Pseudonym {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
-            .expect("HMAC accepts keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length");
         mac.update(scope.as_bytes());
         // A unit separator keeps ("ab","c") and ("a","bc") apart.
         mac.update(&[0x1f]);
@@ -148,10 +150,7 @@ mod tests {
     #[test]
     fn different_keys_differ() {
         let other = PseudonymKey::new(vec![8u8; 32]).unwrap();
-        assert_ne!(
-            key().pseudonym("s", "x"),
-            other.pseudonym("s", "x")
-        );
+        assert_ne!(key().pseudonym("s", "x"), other.pseudonym("s", "x"));
     }
 
     #[test]

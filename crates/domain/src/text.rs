@@ -26,7 +26,10 @@ fn check(value: &str, max: usize, min: usize, multiline: bool) -> Result<String,
         .chars()
         .find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t' || *c == '\r')))
     {
-        return Err(format!("must not contain control character U+{:04X}", c as u32));
+        return Err(format!(
+            "must not contain control character U+{:04X}",
+            c as u32
+        ));
     }
     Ok(trimmed.to_string())
 }

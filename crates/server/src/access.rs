@@ -11,17 +11,17 @@ use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use saisei_domain::Record;
 use saisei_domain::audit::AuditActor;
 use saisei_domain::auth::Role;
-use saisei_domain::Record;
+use saisei_store::tables::evaluation;
 use saisei_store::tables::quality::{
     CELL_BANKS, COLLECTIONS, CULTURE_MEDIA, CUSTODY_EVENTS, DEVIATIONS, DISPOSITIONS, DONORS,
-    LOTS, LOT_STATUS_CHANGES, QC_RESULTS, RETAINED_SAMPLES, TEMPERATURE_EXCURSIONS,
+    LOT_STATUS_CHANGES, LOTS, QC_RESULTS, RETAINED_SAMPLES, TEMPERATURE_EXCURSIONS,
     TEMPERATURE_LOGS, UNITS,
 };
 use saisei_store::tables::trust::{API_TOKENS, SESSIONS, SIGNATURES, USERS};
 use saisei_store::tables::*;
-use saisei_store::tables::evaluation;
 use saisei_store::{Filter, Stored, TableDef, Value};
 use uuid::Uuid;
 
@@ -108,7 +108,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
 impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Actor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<Actor>().cloned())
     }
 }
@@ -154,7 +157,12 @@ fn mah_patient(column: &'static str, org: Uuid) -> Filter {
         column,
         &ENROLLMENTS,
         "patient_id",
-        vec![Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])],
+        vec![Filter::in_select(
+            "product_id",
+            &PRODUCTS,
+            "id",
+            vec![eq("mah_id", org)],
+        )],
     )
 }
 
@@ -175,7 +183,12 @@ fn mah_lot(column: &'static str, org: Uuid) -> Filter {
         column,
         &LOTS,
         "id",
-        vec![Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])],
+        vec![Filter::in_select(
+            "product_id",
+            &PRODUCTS,
+            "id",
+            vec![eq("mah_id", org)],
+        )],
     )
 }
 
@@ -211,9 +224,20 @@ const PATIENT_CHILDREN: &[&TableDef] = &[
     &ADVERSE_EVENTS,
 ];
 /// Configuration every signed-in role (but adjudicators) may read.
-const REFERENCE: &[&TableDef] = &[&ORGANISATIONS, &PRACTITIONERS, &PRODUCTS, &FOLLOW_UP_SCHEDULES];
+const REFERENCE: &[&TableDef] = &[
+    &ORGANISATIONS,
+    &PRACTITIONERS,
+    &PRODUCTS,
+    &FOLLOW_UP_SCHEDULES,
+];
 /// Quality tables that point at their lot with `lot_id`.
-const LOT_CHILDREN: &[&TableDef] = &[&LOT_STATUS_CHANGES, &UNITS, &RETAINED_SAMPLES, &QC_RESULTS, &DEVIATIONS];
+const LOT_CHILDREN: &[&TableDef] = &[
+    &LOT_STATUS_CHANGES,
+    &UNITS,
+    &RETAINED_SAMPLES,
+    &QC_RESULTS,
+    &DEVIATIONS,
+];
 /// Quality tables that point at their unit with `unit_id`.
 const UNIT_CHILDREN: &[&TableDef] = &[&CUSTODY_EVENTS, &TEMPERATURE_LOGS, &TEMPERATURE_EXCURSIONS];
 /// Credentials: only through the sign-in and user endpoints.
@@ -303,11 +327,25 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             }
         }
         Role::MahAnalyst => {
-            let own_product = || Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)]);
-            let own_plan = || Filter::in_select("plan_id", &evaluation::EVALUATION_PLANS, "id", vec![own_product()]);
+            let own_product =
+                || Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)]);
+            let own_plan = || {
+                Filter::in_select(
+                    "plan_id",
+                    &evaluation::EVALUATION_PLANS,
+                    "id",
+                    vec![own_product()],
+                )
+            };
             if is(table, &[&evaluation::EVALUATION_PLANS]) {
                 return same(rows(own_product()));
-            } else if is(table, &[&evaluation::EVALUATION_RUNS, &evaluation::ADJUDICATION_TASKS]) {
+            } else if is(
+                table,
+                &[
+                    &evaluation::EVALUATION_RUNS,
+                    &evaluation::ADJUDICATION_TASKS,
+                ],
+            ) {
                 return same(rows(own_plan()));
             } else if is(table, &[&evaluation::ADJUDICATION_ASSESSMENTS]) {
                 return read_only(rows(Filter::in_select(
@@ -333,7 +371,12 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             } else if is(table, LOT_CHILDREN) {
                 read_only(rows(mah_lot("lot_id", org)))
             } else if table.name == "checklist_answers" {
-                same(rows(Filter::in_select("product_id", &PRODUCTS, "id", vec![eq("mah_id", org)])))
+                same(rows(Filter::in_select(
+                    "product_id",
+                    &PRODUCTS,
+                    "id",
+                    vec![eq("mah_id", org)],
+                )))
             } else {
                 NONE
             }
@@ -350,7 +393,9 @@ fn forbidden(actor: &Actor, what: &str) -> ApiError {
 
 /// The table holding records of `kind`, if it is one.
 fn table_of(kind: &str) -> Option<&'static TableDef> {
-    saisei_store::tables::all().into_iter().find(|t| t.entity == kind)
+    saisei_store::tables::all()
+        .into_iter()
+        .find(|t| t.entity == kind)
 }
 
 /// Decides whether `actor` may do `action` on records of kind `entity`, before any row
@@ -368,7 +413,10 @@ pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiE
         let a = access(actor, table);
         let scope = if action.writes() { &a.write } else { &a.read };
         return if *scope == Scope::None {
-            Err(forbidden(actor, &format!("{} {}", verb(action), table.name)))
+            Err(forbidden(
+                actor,
+                &format!("{} {}", verb(action), table.name),
+            ))
         } else {
             Ok(())
         };
@@ -379,7 +427,10 @@ pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiE
         // The blinded adjudication endpoints; which tasks is decided by the plan's panel.
         "adjudication" => actor.role == Role::Adjudicator,
         "what_if" | "audit" => matches!(actor.role, Role::Regulator | Role::Admin),
-        "deadline" => matches!(actor.role, Role::Regulator | Role::InstitutionStaff | Role::Physician),
+        "deadline" => matches!(
+            actor.role,
+            Role::Regulator | Role::InstitutionStaff | Role::Physician
+        ),
         _ => false,
     };
     if allowed {
@@ -410,19 +461,32 @@ pub fn read_filters<T: Stored>(actor: &Actor) -> Result<Vec<Filter>, ApiError> {
 
 /// Reads one record if `actor` may see it; a record outside their reach is reported as
 /// not found.
-pub async fn visible<T: Stored>(state: &AppState, actor: &Actor, id: Uuid) -> Result<Record<T>, ApiError> {
+pub async fn visible<T: Stored>(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Record<T>, ApiError> {
     let filters = read_filters::<T>(actor)?;
     let record = state.store.get::<T>(id).await?;
     if filters.is_empty() || state.store.satisfies(id, &record.data, &filters).await? {
         Ok(record)
     } else {
-        Err(saisei_store::StoreError::NotFound { entity: T::KIND, id }.into())
+        Err(saisei_store::StoreError::NotFound {
+            entity: T::KIND,
+            id,
+        }
+        .into())
     }
 }
 
 /// Checks that `actor` may write `data` (as record `id`): the role may write the table
 /// and the record falls within its organisation's reach.
-pub async fn check_write<T: Stored>(state: &AppState, actor: &Actor, id: Uuid, data: &T) -> Result<(), ApiError> {
+pub async fn check_write<T: Stored>(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    data: &T,
+) -> Result<(), ApiError> {
     match access(actor, T::TABLE).write {
         Scope::None => Err(forbidden(actor, &format!("write {}", T::TABLE.name))),
         Scope::All => Ok(()),
@@ -432,7 +496,11 @@ pub async fn check_write<T: Stored>(state: &AppState, actor: &Actor, id: Uuid, d
             } else {
                 Err(ApiError::new(
                     Code::Forbidden,
-                    format!("this {} is outside what a {} of your organisation may write", T::KIND, actor.role),
+                    format!(
+                        "this {} is outside what a {} of your organisation may write",
+                        T::KIND,
+                        actor.role
+                    ),
                 ))
             }
         }

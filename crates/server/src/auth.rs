@@ -18,7 +18,11 @@ use saisei_store::workflow::auth::{authenticate_session, authenticate_token};
 pub const SESSION_COOKIE: &str = "saisei_session";
 
 /// API paths anyone may call.
-const PUBLIC_API: &[&str] = &["/api/v1/health", "/api/v1/openapi.json", "/api/v1/auth/sign-in"];
+const PUBLIC_API: &[&str] = &[
+    "/api/v1/health",
+    "/api/v1/openapi.json",
+    "/api/v1/auth/sign-in",
+];
 
 /// A cookie's value from the request headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -48,24 +52,33 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Act
     let now = state.clock.now();
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let value = auth.to_str().unwrap_or("");
-        let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-            return Err(ApiError::new(Code::Unauthenticated, "the Authorization header must be 'Bearer <token>'"));
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Err(ApiError::new(
+                Code::Unauthenticated,
+                "the Authorization header must be 'Bearer <token>'",
+            ));
         };
         return match authenticate_token(&state.store, token.trim(), now).await? {
             Some((user, t)) => Ok(Some(actor(&user, Via::Token(t.meta.id)))),
-            None => Err(ApiError::new(Code::Unauthenticated, "the token is unknown, expired or revoked")),
+            None => Err(ApiError::new(
+                Code::Unauthenticated,
+                "the token is unknown, expired or revoked",
+            )),
         };
     }
-    if let Some(c) = cookie(headers, SESSION_COOKIE) {
-        if let Some((user, s)) = authenticate_session(&state.store, &state.auth, &c, now).await? {
-            return Ok(Some(actor(
-                &user,
-                Via::Session {
-                    id: s.meta.id,
-                    csrf: s.data.csrf_token.clone(),
-                },
-            )));
-        }
+    if let Some(c) = cookie(headers, SESSION_COOKIE)
+        && let Some((user, s)) = authenticate_session(&state.store, &state.auth, &c, now).await?
+    {
+        return Ok(Some(actor(
+            &user,
+            Via::Session {
+                id: s.meta.id,
+                csrf: s.data.csrf_token.clone(),
+            },
+        )));
     }
     Ok(None)
 }
@@ -85,20 +98,21 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(_) => None,
     };
     if let Some(a) = &actor {
-        if api && is_unsafe(req.method()) {
-            if let Via::Session { csrf, .. } = &a.via {
-                let sent = req
-                    .headers()
-                    .get("x-csrf-token")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                if !saisei_domain::auth::credentials::hashes_equal(sent, csrf) {
-                    return ApiError::new(
-                        Code::Forbidden,
-                        "requests made with a session cookie must send its X-CSRF-Token header",
-                    )
-                    .into_response();
-                }
+        if api
+            && is_unsafe(req.method())
+            && let Via::Session { csrf, .. } = &a.via
+        {
+            let sent = req
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !saisei_domain::auth::credentials::hashes_equal(sent, csrf) {
+                return ApiError::new(
+                    Code::Forbidden,
+                    "requests made with a session cookie must send its X-CSRF-Token header",
+                )
+                .into_response();
             }
         }
         req.extensions_mut().insert(a.clone());

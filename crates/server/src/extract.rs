@@ -76,26 +76,26 @@ fn field_of(path: &str, message: &str) -> (String, String) {
         path.to_string()
     };
     for marker in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(marker) {
-            if let Some(name) = rest.split('`').next() {
-                let last = base.rsplit('.').next().unwrap_or("");
-                let field = if base.is_empty() {
-                    name.to_string()
-                } else if last == name {
-                    base.clone()
-                } else {
-                    format!("{base}.{name}")
-                };
-                let problem = if marker.starts_with("unknown") {
-                    format!(
-                        "unknown field{}",
-                        rest.split_once('`').map(|(_, r)| r).unwrap_or("")
-                    )
-                } else {
-                    "is required".to_string()
-                };
-                return (field, problem);
-            }
+        if let Some(rest) = message.strip_prefix(marker)
+            && let Some(name) = rest.split('`').next()
+        {
+            let last = base.rsplit('.').next().unwrap_or("");
+            let field = if base.is_empty() {
+                name.to_string()
+            } else if last == name {
+                base.clone()
+            } else {
+                format!("{base}.{name}")
+            };
+            let problem = if marker.starts_with("unknown") {
+                format!(
+                    "unknown field{}",
+                    rest.split_once('`').map(|(_, r)| r).unwrap_or("")
+                )
+            } else {
+                "is required".to_string()
+            };
+            return (field, problem);
         }
     }
     let field = if base.is_empty() {

@@ -32,12 +32,18 @@ pub fn app(state: AppState) -> Router {
     let (api, _doc) = api::router();
     Router::new()
         .route("/", get(pages::overview))
-        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in_submit))
+        .route(
+            "/sign-in",
+            get(pages::sign_in_form).post(pages::sign_in_submit),
+        )
         .route("/sign-out", axum::routing::post(pages::sign_out))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

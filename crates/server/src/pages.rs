@@ -80,7 +80,10 @@ fn cookie_header(name: &str, value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// `GET /`: the overview, or a redirect to sign in.
-pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(actor) = resolve(&state, &headers).await.ok().flatten() else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
@@ -108,7 +111,12 @@ pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Resu
     Ok(Html(page.render().map_err(internal)?).into_response())
 }
 
-fn sign_in_page(csrf: &str, email: &str, error: Option<String>, status: StatusCode) -> Result<Response, ApiError> {
+fn sign_in_page(
+    csrf: &str,
+    email: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let page = SignInPage {
         csrf: csrf.to_string(),
         email: email.to_string(),
@@ -144,11 +152,24 @@ pub async fn sign_in_submit(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
     let expected = cookie(&headers, SIGN_IN_CSRF).unwrap_or_default();
-    if expected.is_empty() || !saisei_domain::auth::credentials::hashes_equal(&expected, &form.csrf) {
-        return Err(ApiError::new(Code::Forbidden, "the form has expired: reload the sign-in page"));
+    if expected.is_empty() || !saisei_domain::auth::credentials::hashes_equal(&expected, &form.csrf)
+    {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "the form has expired: reload the sign-in page",
+        ));
     }
     let now = state.clock.now();
-    let user = match sign_in(&state.store, &state.auth, &form.email, &form.password, &form.code, now).await {
+    let user = match sign_in(
+        &state.store,
+        &state.auth,
+        &form.email,
+        &form.password,
+        &form.code,
+        now,
+    )
+    .await
+    {
         Ok(u) => u,
         Err(e) => {
             let (fresh, _) = saisei_domain::auth::credentials::new_token();
@@ -159,9 +180,10 @@ pub async fn sign_in_submit(
     let (token, _csrf, _session) = start_session(&state.store, &state.auth, &user, now).await?;
     let mut response = Redirect::to("/").into_response();
     let max_age = state.auth.session_max.whole_seconds();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, cookie_header(SESSION_COOKIE, &token, max_age));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(SESSION_COOKIE, &token, max_age),
+    );
     response
         .headers_mut()
         .append(header::SET_COOKIE, cookie_header(SIGN_IN_CSRF, "", 0));
@@ -180,15 +202,21 @@ pub async fn sign_out(
     actor: Option<Actor>,
     Form(form): Form<SignOutForm>,
 ) -> Result<Response, ApiError> {
-    if let Some(actor) = actor {
-        if let Via::Session { id, csrf } = &actor.via {
-            if !saisei_domain::auth::credentials::hashes_equal(csrf, &form.csrf) {
-                return Err(ApiError::new(Code::Forbidden, "the form has expired: reload the page"));
-            }
-            let user = state.store.get::<saisei_domain::auth::User>(actor.user_id).await?;
-            let session = state.store.get::<saisei_domain::auth::Session>(*id).await?;
-            end_session(&state.store, &user, &session, state.clock.now()).await?;
+    if let Some(actor) = actor
+        && let Via::Session { id, csrf } = &actor.via
+    {
+        if !saisei_domain::auth::credentials::hashes_equal(csrf, &form.csrf) {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "the form has expired: reload the page",
+            ));
         }
+        let user = state
+            .store
+            .get::<saisei_domain::auth::User>(actor.user_id)
+            .await?;
+        let session = state.store.get::<saisei_domain::auth::Session>(*id).await?;
+        end_session(&state.store, &user, &session, state.clock.now()).await?;
     }
     let mut response = Redirect::to("/sign-in").into_response();
     response

@@ -53,7 +53,11 @@ pub fn periodic_report_html(r: &PeriodicReportContent) -> Result<String, askama:
         r,
         class: wire(&r.plan.risk_class),
         status: wire(&r.plan.status).replace('_', " "),
-        filed_on: r.plan.filed_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        filed_on: r
+            .plan
+            .filed_on
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "—".into()),
         sex: rows(&r.by_sex),
         ages: rows(&r.by_age_band),
         seriousness: rows(&r.adverse_events.by_seriousness),
@@ -67,10 +71,17 @@ pub fn periodic_report_html(r: &PeriodicReportContent) -> Result<String, askama:
                     e.patient.clone(),
                     e.term.clone(),
                     e.grade.map(|g| g.to_string()).unwrap_or_else(|| "—".into()),
-                    e.seriousness.iter().map(wire).collect::<Vec<_>>().join(", ").replace('_', " "),
+                    e.seriousness
+                        .iter()
+                        .map(wire)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .replace('_', " "),
                     e.known_on.to_string(),
                     wire(&e.outcome).replace('_', " "),
-                    e.reported_on.map(|d| d.to_string()).unwrap_or_else(|| "not reported".into()),
+                    e.reported_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "not reported".into()),
                 ]
             })
             .collect(),

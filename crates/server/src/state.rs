@@ -52,7 +52,11 @@ pub struct AppState {
 
 impl AppState {
     /// State over a store, with the embedded rule sets.
-    pub fn new(store: Store, pseudonym_key: Option<PseudonymKey>, rules: &'static RuleBook) -> Self {
+    pub fn new(
+        store: Store,
+        pseudonym_key: Option<PseudonymKey>,
+        rules: &'static RuleBook,
+    ) -> Self {
         AppState {
             store,
             pseudonym_key: pseudonym_key.map(Arc::new),

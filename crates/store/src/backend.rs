@@ -268,11 +268,12 @@ pub fn steps(ops: &[WriteOp]) -> Vec<Step<'_>> {
     for op in ops {
         match op {
             WriteOp::Insert { table, row } => {
-                if let Some(Step::Insert { table: t, rows }) = out.last_mut() {
-                    if t.name == table.name && rows.len() < crate::sql::INSERT_CHUNK {
-                        rows.push(row);
-                        continue;
-                    }
+                if let Some(Step::Insert { table: t, rows }) = out.last_mut()
+                    && t.name == table.name
+                    && rows.len() < crate::sql::INSERT_CHUNK
+                {
+                    rows.push(row);
+                    continue;
                 }
                 out.push(Step::Insert {
                     table,

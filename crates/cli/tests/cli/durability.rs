@@ -17,12 +17,20 @@ fn saisei() -> Command {
 
 fn run(args: &[&str]) -> String {
     let out = saisei().args(args).output().expect("run saisei");
-    assert!(out.status.success(), "saisei {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "saisei {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(db: &str, port: u16) -> Child {
@@ -37,10 +45,10 @@ fn start(db: &str, port: u16) -> Child {
 async fn wait_healthy(client: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/api/v1/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = client.get(format!("{base}/api/v1/health")).send().await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -51,9 +59,35 @@ async fn crash_and_recover(db: String, dir: &Path) {
     run(&["migrate", "--db", &db]);
     let password = dir.join("password");
     std::fs::write(&password, "crash-test-password").unwrap();
-    run(&["user", "add", "--db", &db, "--email", "admin@crash.example", "--role", "admin", "--password-file", password.to_str().unwrap()]);
-    let token = run(&["token", "create", "--db", &db, "--user", "admin@crash.example"]).lines().last().unwrap().trim().to_string();
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    run(&[
+        "user",
+        "add",
+        "--db",
+        &db,
+        "--email",
+        "admin@crash.example",
+        "--role",
+        "admin",
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    let token = run(&[
+        "token",
+        "create",
+        "--db",
+        &db,
+        "--user",
+        "admin@crash.example",
+    ])
+    .lines()
+    .last()
+    .unwrap()
+    .trim()
+    .to_string();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut attempted = 0usize;
     for round in 0..ROUNDS {
@@ -81,8 +115,14 @@ async fn crash_and_recover(db: String, dir: &Path) {
                         .send()
                         .await;
                     match r {
-                        Ok(resp) if resp.status().is_success() => acknowledged.lock().unwrap().push(name),
-                        Ok(resp) => assert!(!resp.status().is_server_error(), "5xx during load: {}", resp.status()),
+                        Ok(resp) if resp.status().is_success() => {
+                            acknowledged.lock().unwrap().push(name)
+                        }
+                        Ok(resp) => assert!(
+                            !resp.status().is_server_error(),
+                            "5xx during load: {}",
+                            resp.status()
+                        ),
                         // The server died mid-request: not acknowledged.
                         Err(_) => {}
                     }
@@ -110,7 +150,15 @@ async fn crash_and_recover(db: String, dir: &Path) {
             Some(c) => format!("{base}/api/v1/organisations?limit=1000&cursor={c}"),
             None => format!("{base}/api/v1/organisations?limit=1000"),
         };
-        let page: serde_json::Value = client.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let page: serde_json::Value = client
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for item in page["items"].as_array().unwrap() {
             present.insert(item["name"].as_str().unwrap().to_string());
         }
@@ -122,14 +170,25 @@ async fn crash_and_recover(db: String, dir: &Path) {
     server.kill().unwrap();
     server.wait().unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
-    let missing: Vec<&String> = acknowledged.iter().filter(|n| !present.contains(*n)).collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|n| !present.contains(*n))
+        .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-    assert!(acknowledged.len() > 20, "the load generator got too few writes through ({})", acknowledged.len());
+    assert!(
+        acknowledged.len() > 20,
+        "the load generator got too few writes through ({})",
+        acknowledged.len()
+    );
     let verify = run(&["audit", "verify", "--db", &db]);
     assert!(verify.starts_with("ok "), "{verify}");
     eprintln!(
         "durability ({}): {ROUNDS} SIGKILLs, {attempted} writes attempted, {} acknowledged, {} present, audit: {}",
-        if db.starts_with("postgres") { "postgres" } else { "sqlite" },
+        if db.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        },
         acknowledged.len(),
         acknowledged.iter().filter(|n| present.contains(*n)).count(),
         verify.trim()

@@ -104,7 +104,9 @@ pub fn totp_uri(secret_base32: &str, account: &str) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect::<String>()
@@ -156,7 +158,11 @@ mod tests {
         let secret = Secret::from(b"12345678901234567890".to_vec()).to_base32();
         assert_eq!(totp_code(&secret, 59).unwrap(), "287082");
         assert_eq!(check_totp(&secret, "287082", 59), Some(1));
-        assert_eq!(check_totp(&secret, "287082", 59 + 30), Some(1), "one step of skew");
+        assert_eq!(
+            check_totp(&secret, "287082", 59 + 30),
+            Some(1),
+            "one step of skew"
+        );
         assert_eq!(check_totp(&secret, "287082", 59 + 90), None);
         assert_eq!(check_totp(&secret, "28708a", 59), None);
     }
@@ -169,6 +175,9 @@ mod tests {
         assert!(!hashes_equal(&token_hash("ssk_x"), &h));
         let (t2, _) = new_token();
         assert_ne!(t, t2);
-        assert!(totp_uri(&new_totp_secret(), "a@b.example").starts_with("otpauth://totp/Saisei:a%40b.example?secret="));
+        assert!(
+            totp_uri(&new_totp_secret(), "a@b.example")
+                .starts_with("otpauth://totp/Saisei:a%40b.example?secret=")
+        );
     }
 }

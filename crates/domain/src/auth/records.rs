@@ -29,12 +29,17 @@ impl TryFrom<String> for Email {
         let ok = e.len() <= 254
             && e.matches('@').count() == 1
             && e.split('@').all(|part| !part.is_empty())
-            && e.split('@').nth(1).is_some_and(|d| d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+            && e.split('@')
+                .nth(1)
+                .is_some_and(|d| d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
             && !e.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             Ok(Email(e))
         } else {
-            Err(format!("'{}' is not an e-mail address", s.chars().take(60).collect::<String>()))
+            Err(format!(
+                "'{}' is not an e-mail address",
+                s.chars().take(60).collect::<String>()
+            ))
         }
     }
 }
@@ -62,7 +67,9 @@ impl utoipa::PartialSchema for Email {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Email)))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Email,
+            )))
             .into()
     }
 }
@@ -153,10 +160,14 @@ impl Validate for User {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         match (self.role.needs_organisation(), self.organisation_id) {
-            (true, None) => errors.push("organisation_id", format!("a {} acts for an organisation", self.role)),
-            (false, Some(_)) if self.role == Role::Admin => {
-                errors.push("organisation_id", "an admin acts for the registry, not an organisation")
-            }
+            (true, None) => errors.push(
+                "organisation_id",
+                format!("a {} acts for an organisation", self.role),
+            ),
+            (false, Some(_)) if self.role == Role::Admin => errors.push(
+                "organisation_id",
+                "an admin acts for the registry, not an organisation",
+            ),
             _ => {}
         }
         if !self.password_hash.starts_with("$argon2") {
@@ -187,7 +198,7 @@ impl Entity for User {
             "organisation_id": self.organisation_id,
             "active": self.active,
             "failed_attempts": self.failed_attempts,
-            "locked_until": self.locked_until.map(|t| crate::dates::rfc3339(t)),
+            "locked_until": self.locked_until.map(crate::dates::rfc3339),
         })
     }
 }
@@ -331,8 +342,21 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::try_from(" Dr.Sato@Clinic.example ".to_string()).unwrap().as_str(), "dr.sato@clinic.example");
-        for bad in ["", "a", "a@b", "@b.example", "a@@b.example", "a b@c.example", "a@.example"] {
+        assert_eq!(
+            Email::try_from(" Dr.Sato@Clinic.example ".to_string())
+                .unwrap()
+                .as_str(),
+            "dr.sato@clinic.example"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.example",
+            "a@@b.example",
+            "a b@c.example",
+            "a@.example",
+        ] {
             assert!(Email::try_from(bad.to_string()).is_err(), "{bad}");
         }
     }

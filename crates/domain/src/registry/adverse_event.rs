@@ -49,7 +49,19 @@ impl utoipa::PartialSchema for CtcaeGrade {
 impl utoipa::ToSchema for CtcaeGrade {}
 
 /// Why an event is serious (ICH E2A criteria, as the Act's reporting rules use them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SeriousnessCriterion {
     /// Resulted in death.
@@ -165,7 +177,13 @@ impl Validate for AdverseEvent {
         let mut errors = ValidationErrors::default();
         crate::dates::check_plausible("onset_on", self.onset_on, &mut errors);
         crate::dates::check_plausible("known_on", self.known_on, &mut errors);
-        crate::dates::check_order("known_on", "onset_on", self.onset_on, self.known_on, &mut errors);
+        crate::dates::check_order(
+            "known_on",
+            "onset_on",
+            self.onset_on,
+            self.known_on,
+            &mut errors,
+        );
         if let Some(r) = self.resolved_on {
             crate::dates::check_plausible("resolved_on", r, &mut errors);
             crate::dates::check_order("resolved_on", "onset_on", self.onset_on, r, &mut errors);
@@ -188,7 +206,10 @@ impl Validate for AdverseEvent {
             errors.push("seriousness", "a fatal outcome is a death: include `death`");
         }
         if death && self.outcome != AeOutcome::Fatal {
-            errors.push("outcome", "an event with the `death` criterion has outcome `fatal`");
+            errors.push(
+                "outcome",
+                "an event with the `death` criterion has outcome `fatal`",
+            );
         }
         errors.into_result()
     }

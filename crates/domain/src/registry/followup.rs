@@ -243,7 +243,10 @@ impl Validate for Visit {
             errors.push("window_closes_on", "must not be before due_on");
         }
         if self.done_on.is_some() && self.not_done_reason.is_some() {
-            errors.push("not_done_reason", "a visit that was done has no not-done reason");
+            errors.push(
+                "not_done_reason",
+                "a visit that was done has no not-done reason",
+            );
         }
         errors.into_result()
     }

@@ -39,7 +39,9 @@ impl Validate for Observation {
         let mut errors = ValidationErrors::default();
         crate::dates::check_plausible("observed_on", self.observed_on, &mut errors);
         match (&self.value_number, &self.value_text) {
-            (Some(_), Some(_)) => errors.push("value_number", "give value_number or value_text, not both"),
+            (Some(_), Some(_)) => {
+                errors.push("value_number", "give value_number or value_text, not both")
+            }
             (None, None) => errors.push("value_number", "give value_number or value_text"),
             (Some(v), None) if !v.is_finite() => errors.push("value_number", "must be finite"),
             _ => {}

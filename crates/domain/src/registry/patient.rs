@@ -207,7 +207,10 @@ impl Validate for Enrollment {
         match self.arm {
             Arm::Treated => {
                 if self.plan_id.is_none() && self.product_id.is_none() {
-                    errors.push("plan_id", "a treated enrolment names a plan_id or a product_id");
+                    errors.push(
+                        "plan_id",
+                        "a treated enrolment names a plan_id or a product_id",
+                    );
                 }
                 if self.control_source.is_some() {
                     errors.push("control_source", "only controls have a control_source");
@@ -287,7 +290,9 @@ mod tests {
     #[test]
     fn birth_year_month_parses_strictly() {
         assert_eq!(
-            BirthYearMonth::try_from("1961-04".to_string()).unwrap().to_string(),
+            BirthYearMonth::try_from("1961-04".to_string())
+                .unwrap()
+                .to_string(),
             "1961-04"
         );
         for bad in ["1961-4", "1961-13", "1899-01", "61-04", "1961/04", ""] {

@@ -199,6 +199,9 @@ fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
+/// One measure's unit and each patient's dated values.
+type MeasureSeries = (Option<String>, HashMap<Uuid, Vec<(Date, f64)>>);
+
 /// Compiles the report for the period the deadline names.
 pub fn compile(input: &ReportInput<'_>) -> Option<PeriodicReportContent> {
     let period = input.deadline.period?;
@@ -230,7 +233,9 @@ pub fn compile(input: &ReportInput<'_>) -> Option<PeriodicReportContent> {
         if let Some(p) = patients.get(pid) {
             *by_sex.entry(wire(&p.data.sex)).or_insert(0) += 1;
             let on = first_treatment.get(pid).copied().unwrap_or(period.start);
-            *by_age_band.entry(age_band(p.data.birth_year_month.age_on(on))).or_insert(0) += 1;
+            *by_age_band
+                .entry(age_band(p.data.birth_year_month.age_on(on)))
+                .or_insert(0) += 1;
         } else {
             *by_sex.entry(wire(&Sex::Unknown)).or_insert(0) += 1;
         }
@@ -275,7 +280,9 @@ pub fn compile(input: &ReportInput<'_>) -> Option<PeriodicReportContent> {
     let mut fu = FollowUpSummary::default();
     for v in input.visits.iter().filter(|v| {
         period.contains(v.data.window_closes_on)
-            && v.data.treatment_id.is_some_and(|t| plan_treatments.contains(&t))
+            && v.data
+                .treatment_id
+                .is_some_and(|t| plan_treatments.contains(&t))
     }) {
         fu.due += 1;
         match v.data.status(period.end) {
@@ -286,18 +293,23 @@ pub fn compile(input: &ReportInput<'_>) -> Option<PeriodicReportContent> {
     fu.completeness = (fu.due > 0).then(|| fu.done as f64 / fu.due as f64);
 
     // Per measure: each patient's first value and latest value up to the period end.
-    let mut series: BTreeMap<&str, (Option<String>, HashMap<Uuid, Vec<(Date, f64)>>)> =
-        BTreeMap::new();
-    for o in input.observations.iter().filter(|o| {
-        o.data.observed_on <= period.end && cumulative.contains(&o.data.patient_id)
-    }) {
+    let mut series: BTreeMap<&str, MeasureSeries> = BTreeMap::new();
+    for o in input
+        .observations
+        .iter()
+        .filter(|o| o.data.observed_on <= period.end && cumulative.contains(&o.data.patient_id))
+    {
         let Some(v) = o.data.value_number else {
             continue;
         };
         let entry = series
             .entry(o.data.code.as_str())
             .or_insert_with(|| (o.data.unit.as_ref().map(|u| u.to_string()), HashMap::new()));
-        entry.1.entry(o.data.patient_id).or_default().push((o.data.observed_on, v));
+        entry
+            .1
+            .entry(o.data.patient_id)
+            .or_default()
+            .push((o.data.observed_on, v));
     }
     let efficacy = series
         .into_iter()
@@ -400,7 +412,10 @@ impl Validate for PeriodicReport {
         if self.submitted_on < self.period_end {
             errors.push(
                 "submitted_on",
-                format!("a report cannot be submitted before its period ends ({})", self.period_end),
+                format!(
+                    "a report cannot be submitted before its period ends ({})",
+                    self.period_end
+                ),
             );
         }
         errors.into_result()

@@ -186,7 +186,10 @@ impl Validate for PlanTransition {
             PlanStatus::Suspended | PlanStatus::Withdrawn | PlanStatus::Draft
         );
         if needs_reason && self.reason.is_none() {
-            errors.push("reason", format!("a move to {} needs a reason", self.to_status));
+            errors.push(
+                "reason",
+                format!("a move to {} needs a reason", self.to_status),
+            );
         }
         errors.into_result()
     }

@@ -3,8 +3,8 @@
 use crate::entity::Entity;
 use crate::error::{Validate, ValidationErrors};
 use crate::text::{Code, Name, Text};
-use time::Date;
 use serde::{Deserialize, Serialize};
+use time::Date;
 use uuid::Uuid;
 
 /// What a product is made of, in the words the seeds use.
@@ -74,9 +74,10 @@ impl Approval {
     /// term), for a conditional and time-limited approval.
     pub fn reapplication_due(&self) -> Option<Date> {
         match (self.kind, self.term_years) {
-            (ApprovalKind::ConditionalTimeLimited, Some(years)) => {
-                Some(crate::dates::add_months(self.approved_on, i32::from(years) * 12))
-            }
+            (ApprovalKind::ConditionalTimeLimited, Some(years)) => Some(crate::dates::add_months(
+                self.approved_on,
+                i32::from(years) * 12,
+            )),
             _ => None,
         }
     }
@@ -111,10 +112,11 @@ impl Validate for Product {
                     "approval.term_years",
                     "a conditional and time-limited approval has a term",
                 ),
-                (ApprovalKind::ConditionalTimeLimited, Some(t)) if !(1..=7).contains(&t) => errors.push(
-                    "approval.term_years",
-                    "the term of a conditional and time-limited approval is 1 to 7 years",
-                ),
+                (ApprovalKind::ConditionalTimeLimited, Some(t)) if !(1..=7).contains(&t) => errors
+                    .push(
+                        "approval.term_years",
+                        "the term of a conditional and time-limited approval is 1 to 7 years",
+                    ),
                 (ApprovalKind::Full | ApprovalKind::Investigational, Some(_)) => errors.push(
                     "approval.term_years",
                     "only a conditional and time-limited approval has a term",
@@ -139,8 +141,9 @@ mod tests {
     use serde_json::json;
 
     fn product(approval: serde_json::Value) -> Result<Product, String> {
-        let p: Product = serde_json::from_value(json!({"name": "P", "modality": "msc", "approval": approval}))
-            .map_err(|e| e.to_string())?;
+        let p: Product =
+            serde_json::from_value(json!({"name": "P", "modality": "msc", "approval": approval}))
+                .map_err(|e| e.to_string())?;
         p.validate().map_err(|e| e.to_string())?;
         Ok(p)
     }
@@ -153,7 +156,12 @@ mod tests {
             Some(time::macros::date!(2028 - 03 - 31))
         );
         assert!(product(json!({"kind": "conditional_time_limited", "approved_on": "2021-03-31", "term_years": 8})).is_err());
-        assert!(product(json!({"kind": "conditional_time_limited", "approved_on": "2021-03-31"})).is_err());
-        assert!(product(json!({"kind": "full", "approved_on": "2021-03-31", "term_years": 3})).is_err());
+        assert!(
+            product(json!({"kind": "conditional_time_limited", "approved_on": "2021-03-31"}))
+                .is_err()
+        );
+        assert!(
+            product(json!({"kind": "full", "approved_on": "2021-03-31", "term_years": 3})).is_err()
+        );
     }
 }

@@ -30,7 +30,7 @@ use saisei_domain::{Entity, Record};
 use saisei_evidence::{AnalysisOptions, EvaluationResults};
 use saisei_store::value::parse_date;
 use saisei_store::workflow::evaluation::{
-    Submission, create_tasks, load_data, record_run, submit_assessment, treated_patients,
+    Submission, create_tasks, load_data, record_run, stage_assessment, treated_patients,
 };
 use saisei_store::{Filter, Value};
 use serde::{Deserialize, Serialize};
@@ -643,6 +643,8 @@ pub struct AssessmentRequest {
     /// The reasoning.
     #[serde(default)]
     pub comment: Option<Text>,
+    /// The adjudicator's electronic signature (password and code) over the assessment.
+    pub signature: crate::api::trust::SignatureInput,
 }
 
 async fn post_assessment(
@@ -654,9 +656,9 @@ async fn post_assessment(
     authorize(&actor, Action::Create, "adjudication")?;
     let req: AssessmentRequest = parse(body)?;
     let (task, plan, me) = my_task(&state, &actor, parse_id(&id)?).await?;
-    let (task, _) = submit_assessment(
+    let mut batch = saisei_store::Batch::new(&actor.audit());
+    let (task, assessment) = stage_assessment(
         &state.store,
-        &actor.audit(),
         task.meta.id,
         Submission {
             adjudicator: me.clone(),
@@ -664,8 +666,24 @@ async fn post_assessment(
             decision: req.decision,
             comment: req.comment,
         },
+        &mut batch,
     )
     .await?;
+    let mut signature = req.signature;
+    signature.meaning = Some(saisei_domain::auth::SignatureMeaning::Assessment);
+    let hash = saisei_store::store::content_hash_of(&assessment.data)?;
+    crate::api::trust::sign_into(
+        &state,
+        &actor,
+        &mut batch,
+        "adjudication_assessment",
+        assessment.meta.id,
+        1,
+        hash,
+        signature,
+    )
+    .await?;
+    state.store.commit(batch).await?;
     let assessments = state
         .store
         .all::<AdjudicationAssessment>(vec![Filter::eq("task_id", Value::Uuid(task.meta.id))])

@@ -134,12 +134,24 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     b.doc.operation(
         "/api/v1/health",
         HttpMethod::Get,
-        operation("system", "health", "Liveness and database reachability", None, &[("200", "Healthy"), ("503", "The database does not answer")]),
+        operation(
+            "system",
+            "health",
+            "Liveness and database reachability",
+            None,
+            &[("200", "Healthy"), ("503", "The database does not answer")],
+        ),
     );
     b.doc.operation(
         "/api/v1/openapi.json",
         HttpMethod::Get,
-        operation("system", "openapi", "This document", None, &[("200", "The OpenAPI 3.1 document")]),
+        operation(
+            "system",
+            "openapi",
+            "This document",
+            None,
+            &[("200", "The OpenAPI 3.1 document")],
+        ),
     );
     let doc = b.doc.build();
     let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());

@@ -1,23 +1,23 @@
 //! The registry core's resources and the workflows behind their writes.
 
 use super::resource::Resource;
-use super::{ApiBuilder, operation};
-use axum::routing::post;
-use utoipa::openapi::path::HttpMethod;
-use crate::access::{Action, Actor, authorize, visible};
 use super::trust::{SignatureInput, sign_into};
-use saisei_domain::auth::{Role, SignatureMeaning};
+use super::{ApiBuilder, operation};
+use crate::access::{Action, Actor, authorize, visible};
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::post;
 use saisei_domain::Record;
+use saisei_domain::auth::{Role, SignatureMeaning};
 use saisei_domain::dates::today_jst;
 use saisei_domain::registry::*;
 use saisei_store::workflow::{TransitionRequest, record_treatment, transition_plan};
 use serde_json::{Map, Value as JsonValue};
+use utoipa::openapi::path::HttpMethod;
 
 macro_rules! plain_resource {
     ($ty:ty, $path:literal, $tag:literal, [$($immutable:literal),*]) => {
@@ -161,7 +161,9 @@ fn check_mover(actor: &Actor, plan: &Record<Plan>, to: PlanStatus) -> Result<(),
         Role::Physician => {
             org == Some(plan.data.institution_id)
                 && matches!(to, Submitted | Withdrawn | Active | Suspended | Ended)
-                || (org == Some(plan.data.institution_id) && to == Draft && plan.data.status == Submitted)
+                || (org == Some(plan.data.institution_id)
+                    && to == Draft
+                    && plan.data.status == Submitted)
         }
         Role::CommitteeMember => {
             org == Some(plan.data.committee_id) && matches!(to, UnderReview | Accepted | Draft)
@@ -203,7 +205,8 @@ pub async fn post_transition(
     };
     let (plan, transition, signature) = match meaning {
         None => {
-            let (p, t) = transition_plan(&state.store, &actor.audit(), state.rules, id, request).await?;
+            let (p, t) =
+                transition_plan(&state.store, &actor.audit(), state.rules, id, request).await?;
             (p, t, None)
         }
         Some(meaning) => {
@@ -211,7 +214,10 @@ pub async fn post_transition(
                 ApiError::field(
                     Code::ValidationFailed,
                     "signature",
-                    format!("moving a plan to {} needs your electronic signature (password and code)", body.to),
+                    format!(
+                        "moving a plan to {} needs your electronic signature (password and code)",
+                        body.to
+                    ),
                 )
             })?;
             input.meaning = Some(meaning);
@@ -228,7 +234,17 @@ pub async fn post_transition(
             )
             .await?;
             let hash = saisei_store::store::content_hash_of(&p.data)?;
-            let sig = sign_into(&state, &actor, &mut batch, "plan", p.meta.id, p.meta.version, hash, input).await?;
+            let sig = sign_into(
+                &state,
+                &actor,
+                &mut batch,
+                "plan",
+                p.meta.id,
+                p.meta.version,
+                hash,
+                input,
+            )
+            .await?;
             state.store.commit(batch).await?;
             (p, t, Some(sig))
         }

@@ -2,12 +2,9 @@
 //! reports and deadlines.
 
 use super::resource::Resource;
+use super::trust::{SignatureInput, sign_into};
 use super::{ApiBuilder, operation};
 use crate::access::{Action, Actor, authorize, visible};
-use super::trust::{SignatureInput, sign_into};
-use saisei_domain::auth::{Role, SignatureMeaning};
-use saisei_store::Batch;
-use saisei_store::store::content_hash_of;
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -16,11 +13,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use saisei_domain::auth::{Role, SignatureMeaning};
 use saisei_domain::registry::{PeriodicReport, Plan};
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
     periodic_periods_due,
 };
+use saisei_store::Batch;
+use saisei_store::store::content_hash_of;
 use saisei_store::value::parse_date;
 use saisei_store::workflow::deadlines::{DeadlineQuery, DeadlineReport, deadlines};
 use saisei_store::workflow::reports::{compile_periodic_report, filed_report, filing_rules};
@@ -89,9 +89,17 @@ async fn post_classify(
     Ok(Json(classify(set, &req.therapy)))
 }
 
-async fn list_rule_sets(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+async fn list_rule_sets(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "rule_set")?;
-    let items: Vec<RuleSetSummary> = state.rules.rule_sets().iter().map(|r| r.summary()).collect();
+    let items: Vec<RuleSetSummary> = state
+        .rules
+        .rule_sets()
+        .iter()
+        .map(|r| r.summary())
+        .collect();
     Ok(Json(json!({ "items": items, "next_cursor": null })))
 }
 
@@ -130,7 +138,11 @@ async fn get_what_if(
 ) -> Result<Json<WhatIfReport>, ApiError> {
     authorize(&actor, Action::Read, "what_if")?;
     let Query(q) = query.map_err(|e| {
-        ApiError::field(Code::BadParameter, "rule_set", format!("give ?rule_set=ID: {e}"))
+        ApiError::field(
+            Code::BadParameter,
+            "rule_set",
+            format!("give ?rule_set=ID: {e}"),
+        )
     })?;
     let set = choose_rule_set(&state, Some(&q.rule_set), None)?;
     Ok(Json(what_if(&state.store, set).await?))
@@ -152,7 +164,13 @@ fn plan_period(raw: &str) -> Result<u32, ApiError> {
     raw.parse::<u32>()
         .ok()
         .filter(|n| (1..=200).contains(n))
-        .ok_or_else(|| ApiError::field(Code::BadParameter, "period", "must be a whole number from 1"))
+        .ok_or_else(|| {
+            ApiError::field(
+                Code::BadParameter,
+                "period",
+                "must be a whole number from 1",
+            )
+        })
 }
 
 async fn list_plan_reports(
@@ -177,7 +195,9 @@ async fn list_plan_reports(
         .iter()
         .filter_map(|d| {
             let p = d.period?;
-            let report = filed.iter().find(|r| r.data.period_number == i64::from(p.number));
+            let report = filed
+                .iter()
+                .find(|r| r.data.period_number == i64::from(p.number));
             let state = d.status(today, report.map(|r| r.data.submitted_on));
             Some(json!({
                 "period": p.number, "start": p.start, "end": p.end, "due_on": d.due_on,
@@ -205,7 +225,8 @@ async fn get_plan_report(
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&actor, Action::Export, "periodic_report")?;
-    let Query(q) = query.map_err(|e| ApiError::field(Code::BadParameter, "format", e.to_string()))?;
+    let Query(q) =
+        query.map_err(|e| ApiError::field(Code::BadParameter, "format", e.to_string()))?;
     let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
     let n = plan_period(&n)?;
     let content = compile_periodic_report(&state.store, state.rules, &plan, n).await?;
@@ -273,12 +294,25 @@ async fn submit_plan_report(
     let hash = content_hash_of(&record.data)?;
     let mut input = req.signature;
     input.meaning = Some(SignatureMeaning::Responsibility);
-    let signature = sign_into(&state, &actor, &mut batch, "periodic_report", record.meta.id, 1, hash, input).await?;
+    let signature = sign_into(
+        &state,
+        &actor,
+        &mut batch,
+        "periodic_report",
+        record.meta.id,
+        1,
+        hash,
+        input,
+    )
+    .await?;
     state.store.commit(batch).await.map_err(|e| match e {
         saisei_store::StoreError::Duplicate { .. } => ApiError::field(
             Code::Duplicate,
             "period",
-            format!("period {n} of plan {} is already filed", plan.data.plan_number),
+            format!(
+                "period {n} of plan {} is already filed",
+                plan.data.plan_number
+            ),
         ),
         other => other.into(),
     })?;
@@ -305,9 +339,16 @@ async fn get_deadlines(
     query: Result<Query<DeadlineParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<DeadlineReport>, ApiError> {
     authorize(&actor, Action::Read, "deadline")?;
-    let Query(p) = query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
+    let Query(p) =
+        query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
     let as_of = match p.as_of.as_deref() {
-        Some(s) => parse_date(s).ok_or_else(|| ApiError::field(Code::BadParameter, "as_of", format!("'{s}' is not a YYYY-MM-DD date")))?,
+        Some(s) => parse_date(s).ok_or_else(|| {
+            ApiError::field(
+                Code::BadParameter,
+                "as_of",
+                format!("'{s}' is not a YYYY-MM-DD date"),
+            )
+        })?,
         None => state.clock.today_jst(),
     };
     let status = match p.status.as_deref() {
@@ -316,24 +357,40 @@ async fn get_deadlines(
         Some("overdue") => Some(DeadlineStatus::Overdue),
         Some("done") => Some(DeadlineStatus::Done),
         Some(other) => {
-            return Err(ApiError::field(Code::BadParameter, "status", format!("'{other}' is not due, overdue or done")));
+            return Err(ApiError::field(
+                Code::BadParameter,
+                "status",
+                format!("'{other}' is not due, overdue or done"),
+            ));
         }
     };
-    let mut institution_id = p.institution_id.as_deref().map(parse_id).transpose().map_err(|_| {
-        ApiError::field(Code::BadParameter, "institution_id", "is not a UUID")
-    })?;
+    let mut institution_id = p
+        .institution_id
+        .as_deref()
+        .map(parse_id)
+        .transpose()
+        .map_err(|_| ApiError::field(Code::BadParameter, "institution_id", "is not a UUID"))?;
     // Institution staff and physicians see their own institution's obligations only.
     if matches!(actor.role, Role::InstitutionStaff | Role::Physician) {
         if institution_id.is_some_and(|i| Some(i) != actor.organisation_id) {
-            return Err(ApiError::new(Code::Forbidden, "you may only see your own institution's deadlines"));
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "you may only see your own institution's deadlines",
+            ));
         }
         institution_id = actor.organisation_id;
     }
-    let q = DeadlineQuery { status, institution_id };
+    let q = DeadlineQuery {
+        status,
+        institution_id,
+    };
     Ok(Json(deadlines(&state.store, state.rules, as_of, &q).await?))
 }
 
-async fn get_retention(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+async fn get_retention(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "rule_set")?;
     let today = state.clock.today_jst();
     let set = choose_rule_set(&state, None, Some(today))?;

@@ -351,7 +351,11 @@ pub async fn update<R: Resource>(
                 format!(
                     "this {} is {}: changing it needs a reason",
                     R::KIND,
-                    if signed { "signed" } else { "submitted or locked" }
+                    if signed {
+                        "signed"
+                    } else {
+                        "submitted or locked"
+                    }
                 ),
             ));
         }

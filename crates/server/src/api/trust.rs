@@ -9,11 +9,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
+use saisei_domain::Record;
 use saisei_domain::audit::{AuditAction, AuditEntry, ChainVerifier};
 use saisei_domain::auth::credentials::totp_uri;
 use saisei_domain::auth::{Email, Role, Signature, SignatureMeaning, User, UserView};
 use saisei_domain::text::{Name, Text};
-use saisei_domain::Record;
 use saisei_store::workflow::auth::{
     NewUser, SignInError, SigningRequest, add_signature, create_user, issue_token, revoke_token,
     sign_in, verify_credentials,
@@ -45,12 +45,22 @@ pub struct SignInRequest {
     pub code: String,
 }
 
-async fn post_sign_in(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Json<JsonValue>, ApiError> {
+async fn post_sign_in(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
     let req: SignInRequest = parse(body)?;
     let now = state.clock.now();
-    let user = sign_in(&state.store, &state.auth, &req.email, &req.password, &req.code, now)
-        .await
-        .map_err(sign_in_problem)?;
+    let user = sign_in(
+        &state.store,
+        &state.auth,
+        &req.email,
+        &req.password,
+        &req.code,
+        now,
+    )
+    .await
+    .map_err(sign_in_problem)?;
     let expires_at = now + state.auth.sign_in_token_ttl;
     let actor = saisei_domain::audit::AuditActor {
         actor: user.meta.id.to_string(),
@@ -66,11 +76,17 @@ async fn post_sign_in(State(state): State<AppState>, JsonBody(body): JsonBody) -
     })))
 }
 
-async fn post_sign_out(State(state): State<AppState>, actor: Actor) -> Result<StatusCode, ApiError> {
+async fn post_sign_out(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<StatusCode, ApiError> {
     let now = state.clock.now();
     match &actor.via {
         Via::Token(id) => {
-            let token = state.store.get::<saisei_domain::auth::ApiToken>(*id).await?;
+            let token = state
+                .store
+                .get::<saisei_domain::auth::ApiToken>(*id)
+                .await?;
             revoke_token(&state.store, &actor.audit(), &token, now).await?;
         }
         Via::Session { id, .. } => {
@@ -135,7 +151,10 @@ async fn post_user(
     ))
 }
 
-async fn list_users(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+async fn list_users(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "user")?;
     let users = state.store.all::<User>(vec![]).await?;
     let items: Vec<UserView> = users.iter().map(UserView::of).collect();
@@ -204,7 +223,12 @@ async fn patch_user(
         data.failed_attempts = 0;
     }
     let mut batch = Batch::new(&actor.audit());
-    let updated = batch.update(&current, data, AuditAction::PermissionChange, Some(req.reason.to_string()))?;
+    let updated = batch.update(
+        &current,
+        data,
+        AuditAction::PermissionChange,
+        Some(req.reason.to_string()),
+    )?;
     state.store.commit(batch).await?;
     Ok(Json(UserView::of(&updated)))
 }
@@ -231,25 +255,52 @@ async fn post_token(
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     let req: CreateToken = parse(body)?;
     if !(1..=365).contains(&req.expires_in_days) {
-        return Err(ApiError::field(Code::ValidationFailed, "expires_in_days", "must be 1 to 365"));
+        return Err(ApiError::field(
+            Code::ValidationFailed,
+            "expires_in_days",
+            "must be 1 to 365",
+        ));
     }
     let now = state.clock.now();
     let user = state.store.get::<User>(actor.user_id).await?;
-    let user = verify_credentials(&state.store, &state.auth, &user, &req.password, &req.code, now, AuditAction::SignIn)
-        .await
-        .map_err(sign_in_problem)?;
+    let user = verify_credentials(
+        &state.store,
+        &state.auth,
+        &user,
+        &req.password,
+        &req.code,
+        now,
+        AuditAction::SignIn,
+    )
+    .await
+    .map_err(sign_in_problem)?;
     let expires_at = now + Duration::days(req.expires_in_days);
-    let (token, record) = issue_token(&state.store, &actor.audit(), &user, req.name.as_str(), expires_at).await?;
+    let (token, record) = issue_token(
+        &state.store,
+        &actor.audit(),
+        &user,
+        req.name.as_str(),
+        expires_at,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": token, "token_id": record.meta.id, "expires_at": saisei_domain::dates::rfc3339(expires_at) })),
+        Json(
+            json!({ "token": token, "token_id": record.meta.id, "expires_at": saisei_domain::dates::rfc3339(expires_at) }),
+        ),
     ))
 }
 
-async fn list_tokens(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<JsonValue>, ApiError> {
     let tokens = state
         .store
-        .all::<saisei_domain::auth::ApiToken>(vec![Filter::eq("user_id", Value::Uuid(actor.user_id))])
+        .all::<saisei_domain::auth::ApiToken>(vec![Filter::eq(
+            "user_id",
+            Value::Uuid(actor.user_id),
+        )])
         .await?;
     let items: Vec<JsonValue> = tokens
         .iter()
@@ -273,7 +324,11 @@ async fn post_revoke_token(
     let id = parse_id(&id)?;
     let token = state.store.get::<saisei_domain::auth::ApiToken>(id).await?;
     if token.data.user_id != actor.user_id && actor.role != Role::Admin {
-        return Err(saisei_store::StoreError::NotFound { entity: "api_token", id }.into());
+        return Err(saisei_store::StoreError::NotFound {
+            entity: "api_token",
+            id,
+        }
+        .into());
     }
     revoke_token(&state.store, &actor.audit(), &token, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -299,15 +354,23 @@ async fn get_audit(
     query: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "audit")?;
-    let Query(p) = query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
+    let Query(p) =
+        query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(Code::BadParameter, "limit", "must be 1 to 1000"));
+        return Err(ApiError::field(
+            Code::BadParameter,
+            "limit",
+            "must be 1 to 1000",
+        ));
     }
     let entity_id = p
         .entity_id
         .as_deref()
-        .map(|s| Uuid::parse_str(s).map_err(|_| ApiError::field(Code::BadParameter, "entity_id", "is not a UUID")))
+        .map(|s| {
+            Uuid::parse_str(s)
+                .map_err(|_| ApiError::field(Code::BadParameter, "entity_id", "is not a UUID"))
+        })
         .transpose()?;
     let entries: Vec<AuditEntry> = state
         .store
@@ -318,22 +381,33 @@ async fn get_audit(
             entity_id,
         })
         .await?;
-    let next = (entries.len() as u32 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
+    let next = (entries.len() as u32 == limit)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
     Ok(Json(json!({ "items": entries, "next_cursor": next })))
 }
 
-async fn get_audit_verify(State(state): State<AppState>, actor: Actor) -> Result<Json<JsonValue>, ApiError> {
+async fn get_audit_verify(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "audit")?;
     let mut v = ChainVerifier::default();
     let mut after = 0;
     loop {
         let page = state
             .store
-            .audit(&AuditQuery { after_seq: after, limit: 1000, ..Default::default() })
+            .audit(&AuditQuery {
+                after_seq: after,
+                limit: 1000,
+                ..Default::default()
+            })
             .await?;
         for e in &page {
             if let Err(broken) = v.check(e) {
-                return Ok(Json(json!({ "ok": false, "entries": v.verified(), "first_broken": e.seq, "problem": broken.to_string() })));
+                return Ok(Json(
+                    json!({ "ok": false, "entries": v.verified(), "first_broken": e.seq, "problem": broken.to_string() }),
+                ));
             }
         }
         match page.last() {
@@ -387,15 +461,30 @@ pub async fn sign_into(
 ) -> Result<Record<Signature>, ApiError> {
     let now = state.clock.now();
     if input.meaning.is_none() {
-        return Err(ApiError::field(Code::ValidationFailed, "signature.meaning", "say what the signature means"));
+        return Err(ApiError::field(
+            Code::ValidationFailed,
+            "signature.meaning",
+            "say what the signature means",
+        ));
     }
     let user = state.store.get::<User>(actor.user_id).await?;
     if !user.data.role.can_sign() {
-        return Err(ApiError::new(Code::Forbidden, format!("a {} cannot apply electronic signatures", user.data.role)));
+        return Err(ApiError::new(
+            Code::Forbidden,
+            format!("a {} cannot apply electronic signatures", user.data.role),
+        ));
     }
-    let user = verify_credentials(&state.store, &state.auth, &user, &input.password, &input.code, now, AuditAction::Sign)
-        .await
-        .map_err(sign_in_problem)?;
+    let user = verify_credentials(
+        &state.store,
+        &state.auth,
+        &user,
+        &input.password,
+        &input.code,
+        now,
+        AuditAction::Sign,
+    )
+    .await
+    .map_err(sign_in_problem)?;
     Ok(add_signature(
         batch,
         &user,
@@ -405,7 +494,11 @@ pub async fn sign_into(
             entity_version,
             content_hash,
             meaning: input.meaning.ok_or_else(|| {
-                ApiError::field(Code::ValidationFailed, "signature.meaning", "say what the signature means")
+                ApiError::field(
+                    Code::ValidationFailed,
+                    "signature.meaning",
+                    "say what the signature means",
+                )
             })?,
             comment: input.comment,
         },
@@ -422,22 +515,46 @@ async fn post_signature(
     let table = saisei_store::tables::all()
         .into_iter()
         .find(|t| t.entity == req.entity)
-        .ok_or_else(|| ApiError::field(Code::ValidationFailed, "entity", format!("'{}' is not a kind of record", req.entity)))?;
+        .ok_or_else(|| {
+            ApiError::field(
+                Code::ValidationFailed,
+                "entity",
+                format!("'{}' is not a kind of record", req.entity),
+            )
+        })?;
     authorize(&actor, Action::Read, table.entity)?;
-    let row = state
-        .store
-        .get_row(table, req.entity_id)
-        .await?
-        .ok_or(saisei_store::StoreError::NotFound { entity: table.entity, id: req.entity_id })?;
-    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read {
-        if !state.store.row_satisfies(table, req.entity_id, &row.values, &f).await? {
-            return Err(saisei_store::StoreError::NotFound { entity: table.entity, id: req.entity_id }.into());
+    let row = state.store.get_row(table, req.entity_id).await?.ok_or(
+        saisei_store::StoreError::NotFound {
+            entity: table.entity,
+            id: req.entity_id,
+        },
+    )?;
+    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read
+        && !state
+            .store
+            .row_satisfies(table, req.entity_id, &row.values, &f)
+            .await?
+    {
+        return Err(saisei_store::StoreError::NotFound {
+            entity: table.entity,
+            id: req.entity_id,
         }
+        .into());
     }
     let hash = saisei_domain::audit::content_hash(&saisei_store::store::row_json(table, &row));
     let mut batch = Batch::new(&actor.audit());
     batch.check_row(table, req.entity_id, row.meta.version);
-    let sig = sign_into(&state, &actor, &mut batch, table.entity, req.entity_id, row.meta.version, hash, req.signature).await?;
+    let sig = sign_into(
+        &state,
+        &actor,
+        &mut batch,
+        table.entity,
+        req.entity_id,
+        row.meta.version,
+        hash,
+        req.signature,
+    )
+    .await?;
     state.store.commit(batch).await?;
     Ok((StatusCode::CREATED, Json(json!(sig))))
 }
@@ -455,22 +572,38 @@ async fn list_signatures(
     actor: Actor,
     query: Result<Query<SignatureParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let Query(p) = query.map_err(|e| ApiError::new(Code::BadParameter, format!("give entity and entity_id: {e}")))?;
+    let Query(p) = query.map_err(|e| {
+        ApiError::new(
+            Code::BadParameter,
+            format!("give entity and entity_id: {e}"),
+        )
+    })?;
     let entity_id = parse_id(&p.entity_id)?;
     let table = saisei_store::tables::all()
         .into_iter()
         .find(|t| t.entity == p.entity)
         .ok_or_else(|| ApiError::field(Code::BadParameter, "entity", "is not a kind of record"))?;
     authorize(&actor, Action::Read, table.entity)?;
-    let row = state
-        .store
-        .get_row(table, entity_id)
-        .await?
-        .ok_or(saisei_store::StoreError::NotFound { entity: table.entity, id: entity_id })?;
-    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read {
-        if !state.store.row_satisfies(table, entity_id, &row.values, &f).await? {
-            return Err(saisei_store::StoreError::NotFound { entity: table.entity, id: entity_id }.into());
+    let row =
+        state
+            .store
+            .get_row(table, entity_id)
+            .await?
+            .ok_or(saisei_store::StoreError::NotFound {
+                entity: table.entity,
+                id: entity_id,
+            })?;
+    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read
+        && !state
+            .store
+            .row_satisfies(table, entity_id, &row.values, &f)
+            .await?
+    {
+        return Err(saisei_store::StoreError::NotFound {
+            entity: table.entity,
+            id: entity_id,
         }
+        .into());
     }
     let current = saisei_domain::audit::content_hash(&saisei_store::store::row_json(table, &row));
     // Everyone who may read the record sees its signatures.
@@ -487,7 +620,9 @@ async fn list_signatures(
             v
         })
         .collect();
-    Ok(Json(json!({ "items": items, "current_content_hash": current, "next_cursor": null })))
+    Ok(Json(
+        json!({ "items": items, "current_content_hash": current, "next_cursor": null }),
+    ))
 }
 
 /// Mounts the trust endpoints.

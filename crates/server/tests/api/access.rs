@@ -20,19 +20,58 @@ enum Sees {
 }
 use Sees::*;
 
-const REFERENCE: &[&str] = &["organisations", "practitioners", "products", "follow-up-schedules"];
-const CLINICAL: &[&str] = &["patients", "enrollments", "consents", "treatments", "visits", "observations", "adverse-events"];
+const REFERENCE: &[&str] = &[
+    "organisations",
+    "practitioners",
+    "products",
+    "follow-up-schedules",
+];
+const CLINICAL: &[&str] = &[
+    "patients",
+    "enrollments",
+    "consents",
+    "treatments",
+    "visits",
+    "observations",
+    "adverse-events",
+];
 const PLANS: &[&str] = &["plans", "plan-transitions", "periodic-reports"];
-const LOT_CHAIN: &[&str] = &["lots", "lot-status-changes", "units", "retained-samples", "qc-results", "deviations"];
+const LOT_CHAIN: &[&str] = &[
+    "lots",
+    "lot-status-changes",
+    "units",
+    "retained-samples",
+    "qc-results",
+    "deviations",
+];
 const FACILITY: &[&str] = &[
-    "donors", "collections", "cell-banks", "lots", "lot-status-changes", "units", "retained-samples", "qc-results",
-    "deviations", "custody-events", "temperature-logs", "temperature-excursions", "dispositions",
+    "donors",
+    "collections",
+    "cell-banks",
+    "lots",
+    "lot-status-changes",
+    "units",
+    "retained-samples",
+    "qc-results",
+    "deviations",
+    "custody-events",
+    "temperature-logs",
+    "temperature-excursions",
+    "dispositions",
 ];
 const OTHER: &[&str] = &["culture-media", "checklist-answers"];
 const EVALUATION: &[&str] = &["evaluation-plans", "evaluation-runs"];
 
 fn all_resources() -> Vec<&'static str> {
-    let mut v: Vec<&str> = REFERENCE.iter().chain(CLINICAL).chain(PLANS).chain(FACILITY).chain(OTHER).chain(EVALUATION).copied().collect();
+    let mut v: Vec<&str> = REFERENCE
+        .iter()
+        .chain(CLINICAL)
+        .chain(PLANS)
+        .chain(FACILITY)
+        .chain(OTHER)
+        .chain(EVALUATION)
+        .copied()
+        .collect();
     v.sort();
     v.dedup();
     v
@@ -44,18 +83,48 @@ fn expected(role: &str, resource: &str) -> Sees {
     match role {
         "regulator" => All,
         "adjudicator" => Nothing,
-        "admin" => if r(REFERENCE) || resource == "culture-media" { All } else { Nothing },
+        "admin" => {
+            if r(REFERENCE) || resource == "culture-media" {
+                All
+            } else {
+                Nothing
+            }
+        }
         "institution_staff" | "physician" => {
-            if r(REFERENCE) { All } else if r(CLINICAL) || r(PLANS) || resource == "collections" || resource == "units" { Own } else { Nothing }
+            if r(REFERENCE) {
+                All
+            } else if r(CLINICAL) || r(PLANS) || resource == "collections" || resource == "units" {
+                Own
+            } else {
+                Nothing
+            }
         }
         "facility_staff" | "qa_manager" => {
-            if r(REFERENCE) || resource == "culture-media" { All } else if r(FACILITY) { Own } else { Nothing }
+            if r(REFERENCE) || resource == "culture-media" {
+                All
+            } else if r(FACILITY) {
+                Own
+            } else {
+                Nothing
+            }
         }
-        "committee_member" => if r(REFERENCE) { All } else if r(PLANS) { Own } else { Nothing },
+        "committee_member" => {
+            if r(REFERENCE) {
+                All
+            } else if r(PLANS) {
+                Own
+            } else {
+                Nothing
+            }
+        }
         "mah_analyst" => {
             if r(REFERENCE) {
                 All
-            } else if r(CLINICAL) || r(LOT_CHAIN) || r(EVALUATION) || resource == "checklist-answers" {
+            } else if r(CLINICAL)
+                || r(LOT_CHAIN)
+                || r(EVALUATION)
+                || resource == "checklist-answers"
+            {
                 Own
             } else {
                 Nothing
@@ -71,7 +140,11 @@ async fn list(app: &TestApp, user: &TestUser, resource: &str) -> (StatusCode, Ve
     assert!(!r.status.is_server_error(), "{resource}: {}", r.text);
     let ids = r.body["items"]
         .as_array()
-        .map(|a| a.iter().filter_map(|i| i["id"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     (r.status, ids)
 }
@@ -81,20 +154,29 @@ async fn walk_the_matrix(app: TestApp) {
         &app.store,
         saisei_domain::regulation::RuleBook::embedded().unwrap(),
         &crate::helpers::test_key(),
-        saisei_demo::DemoOptions { patients: 60, seed: 7 },
+        saisei_demo::DemoOptions {
+            patients: 60,
+            seed: 7,
+        },
         |_| {},
     )
     .await
     .unwrap();
     app.act_as_admin();
-    let orgs = app.get("/api/v1/organisations?limit=1000").await.body["items"].as_array().unwrap().clone();
+    let orgs = app.get("/api/v1/organisations?limit=1000").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
     let first = |kind: &str| orgs.iter().find(|o| o["kind"] == kind).cloned().unwrap();
     let insider_org: HashMap<&str, Option<Value>> = HashMap::from([
         ("institution_staff", Some(first("medical_institution"))),
         ("physician", Some(first("medical_institution"))),
         ("facility_staff", Some(first("cell_processing_facility"))),
         ("qa_manager", Some(first("cell_processing_facility"))),
-        ("committee_member", Some(first("specially_certified_committee"))),
+        (
+            "committee_member",
+            Some(first("specially_certified_committee")),
+        ),
         ("mah_analyst", Some(first("marketing_authorisation_holder"))),
         ("regulator", Some(first("regulator"))),
         ("adjudicator", None),
@@ -113,7 +195,9 @@ async fn walk_the_matrix(app: TestApp) {
         let o = app.organisation(&format!("Outsider {role}"), kind).await;
         outsider_org.insert(role, o);
     }
-    let regulator = app.user("regulator", insider_org["regulator"].as_ref()).await;
+    let regulator = app
+        .user("regulator", insider_org["regulator"].as_ref())
+        .await;
     let resources = all_resources();
     // Everything there is, as the regulator sees it.
     let mut everything: HashMap<&str, Vec<String>> = HashMap::new();
@@ -122,7 +206,15 @@ async fn walk_the_matrix(app: TestApp) {
         assert_eq!(status, StatusCode::OK, "regulator lists {res}");
         everything.insert(res, ids);
     }
-    for core in ["patients", "treatments", "adverse-events", "plans", "lots", "units", "qc-results"] {
+    for core in [
+        "patients",
+        "treatments",
+        "adverse-events",
+        "plans",
+        "lots",
+        "units",
+        "qc-results",
+    ] {
         assert!(!everything[core].is_empty(), "the demo has {core}");
     }
     let mut checks = 0usize;
@@ -152,17 +244,34 @@ async fn walk_the_matrix(app: TestApp) {
             checks += 1;
             match sees {
                 Nothing => assert_eq!(status, StatusCode::FORBIDDEN, "outsider {role} lists {res}"),
-                All => assert_eq!(ids.len(), everything[res].len(), "outsider {role} sees all {res}"),
+                All => assert_eq!(
+                    ids.len(),
+                    everything[res].len(),
+                    "outsider {role} sees all {res}"
+                ),
                 Own => {
                     assert_eq!(status, StatusCode::OK, "outsider {role} lists {res}");
-                    assert!(ids.is_empty(), "LEAK: a {role} of another organisation lists {res}: {ids:?}");
+                    assert!(
+                        ids.is_empty(),
+                        "LEAK: a {role} of another organisation lists {res}: {ids:?}"
+                    );
                     // Reads and writes of the first few records, one by one.
                     for id in everything[res].iter().take(3) {
                         app.act_as(outsider);
                         let r = app.get(&format!("/api/v1/{res}/{id}")).await;
-                        assert!(matches!(r.status.as_u16(), 403 | 404), "LEAK: outsider {role} reads {res}/{id}: {}", r.text);
-                        let w = app.patch(&format!("/api/v1/{res}/{id}"), json!({"version": 1})).await;
-                        assert!(matches!(w.status.as_u16(), 403 | 404 | 405), "outsider {role} writes {res}/{id}: {}", w.text);
+                        assert!(
+                            matches!(r.status.as_u16(), 403 | 404),
+                            "LEAK: outsider {role} reads {res}/{id}: {}",
+                            r.text
+                        );
+                        let w = app
+                            .patch(&format!("/api/v1/{res}/{id}"), json!({"version": 1}))
+                            .await;
+                        assert!(
+                            matches!(w.status.as_u16(), 403..=405),
+                            "outsider {role} writes {res}/{id}: {}",
+                            w.text
+                        );
                         checks += 2;
                     }
                 }
@@ -181,6 +290,10 @@ async fn walk_the_matrix(app: TestApp) {
             assert!(!ids.is_empty(), "{role} sees its own {res}");
         }
     }
-    eprintln!("access matrix: {} roles × {} resources, {checks} checks, no leak", insider_org.len(), resources.len());
+    eprintln!(
+        "access matrix: {} roles × {} resources, {checks} checks, no leak",
+        insider_org.len(),
+        resources.len()
+    );
 }
 on_both!(matrix, walk_the_matrix);

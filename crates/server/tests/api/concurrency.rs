@@ -17,14 +17,18 @@ async fn no_lost_updates(app: TestApp) {
         let mut v = Vec::new();
         for i in 0..4 {
             let o = app
-                .create("/api/v1/organisations", json!({"name": format!("Counter {i}"), "kind": "regulator", "code": "0"}))
+                .create(
+                    "/api/v1/organisations",
+                    json!({"name": format!("Counter {i}"), "kind": "regulator", "code": "0"}),
+                )
                 .await;
             v.push(o["id"].as_str().unwrap().to_string());
         }
         v
     };
     let app = Arc::new(app);
-    let successes: Arc<Vec<AtomicUsize>> = Arc::new((0..records.len()).map(|_| AtomicUsize::new(0)).collect());
+    let successes: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..records.len()).map(|_| AtomicUsize::new(0)).collect());
     let conflicts = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -44,7 +48,12 @@ async fn no_lost_updates(app: TestApp) {
                 assert_eq!(current.status, StatusCode::OK, "{}", current.text);
                 let n: u64 = current.body["code"].as_str().unwrap().parse().unwrap();
                 let version = current.body["version"].as_i64().unwrap();
-                let r = app.patch(&path, json!({"version": version, "code": (n + 1).to_string()})).await;
+                let r = app
+                    .patch(
+                        &path,
+                        json!({"version": version, "code": (n + 1).to_string()}),
+                    )
+                    .await;
                 match r.status.as_u16() {
                     200 => {
                         successes[which].fetch_add(1, Ordering::SeqCst);
@@ -67,7 +76,10 @@ async fn no_lost_updates(app: TestApp) {
         let r = app.get(&format!("/api/v1/organisations/{id}")).await;
         let n: usize = r.body["code"].as_str().unwrap().parse().unwrap();
         let ok = successes[i].load(Ordering::SeqCst);
-        assert_eq!(n, ok, "record {i}: every acknowledged update is in the value (no lost update)");
+        assert_eq!(
+            n, ok,
+            "record {i}: every acknowledged update is in the value (no lost update)"
+        );
         assert_eq!(r.body["version"].as_u64().unwrap() as usize, ok + 1);
         total += ok;
     }

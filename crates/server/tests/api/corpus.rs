@@ -69,7 +69,9 @@ async fn counts(app: &TestApp) -> Vec<u64> {
 
 async fn hostile_corpus_changes_nothing(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
-    let other = app.organisation("Other Clinic", "medical_institution").await;
+    let other = app
+        .organisation("Other Clinic", "medical_institution")
+        .await;
     let stranger = app.user("physician", Some(&other)).await;
     app.act_as(&stranger);
     let foreign_patient = app
@@ -77,7 +79,15 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
         .await;
     app.act_as(&b.doctor);
     let before = counts(&app).await;
-    let audit_before = app.store.audit(&saisei_store::AuditQuery { limit: 100_000, ..Default::default() }).await.unwrap().len();
+    let audit_before = app
+        .store
+        .audit(&saisei_store::AuditQuery {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
     let ops = operations(&app).await;
     let mut tried = 0usize;
     let mut server_errors = Vec::new();
@@ -85,11 +95,24 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
         if r.status.is_server_error() {
             errors.push(format!("{what}: {} {}", r.status, r.text));
         }
-        assert!(r.status.is_client_error(), "{what}: expected 4xx, got {} {}", r.status, r.text);
-        assert_eq!(r.content_type, "application/problem+json", "{what}: {}", r.text);
+        assert!(
+            r.status.is_client_error(),
+            "{what}: expected 4xx, got {} {}",
+            r.status,
+            r.text
+        );
+        assert_eq!(
+            r.content_type, "application/problem+json",
+            "{what}: {}",
+            r.text
+        );
         assert!(r.body["code"].is_string(), "{what}: {}", r.text);
     };
-    let fill = |path: &str, id: &str| path.replace("{id}", id).replace("{n}", "1").replace("{lot}", id);
+    let fill = |path: &str, id: &str| {
+        path.replace("{id}", id)
+            .replace("{n}", "1")
+            .replace("{lot}", id)
+    };
     for (method, path) in &ops {
         if path.ends_with("/sign-in") || path.ends_with("/sign-out") {
             continue;
@@ -98,28 +121,79 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
         let concrete = fill(path, &uuid::Uuid::now_v7().to_string());
         if method != "get" {
             for body in BROKEN_JSON {
-                let r = app.raw(m.clone(), &concrete, "application/json", body.as_bytes().to_vec()).await;
-                check(&r, &format!("{method} {path} broken json {body:?}"), &mut server_errors);
+                let r = app
+                    .raw(
+                        m.clone(),
+                        &concrete,
+                        "application/json",
+                        body.as_bytes().to_vec(),
+                    )
+                    .await;
+                check(
+                    &r,
+                    &format!("{method} {path} broken json {body:?}"),
+                    &mut server_errors,
+                );
                 tried += 1;
             }
-            for ct in ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data"] {
+            for ct in [
+                "text/plain",
+                "application/xml",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ] {
                 let r = app.raw(m.clone(), &concrete, ct, b"a=1".to_vec()).await;
                 check(&r, &format!("{method} {path} as {ct}"), &mut server_errors);
                 tried += 1;
             }
-            let r = app.raw(m.clone(), &concrete, "application/json", vec![b'['; 2 * 1024 * 1024]).await;
+            let r = app
+                .raw(
+                    m.clone(),
+                    &concrete,
+                    "application/json",
+                    vec![b'['; 2 * 1024 * 1024],
+                )
+                .await;
             check(&r, &format!("{method} {path} huge"), &mut server_errors);
             tried += 1;
             // Each hostile value alone, in a body that also lacks required fields.
             for v in hostile_values() {
-                for field in ["name", "patient_id", "version", "to", "therapy", "email", "lot_number", "status"] {
-                    let r = app.request(m.clone(), &concrete, Some(json!({ field: v.clone(), "unknown_field": 1 }))).await;
-                    check(&r, &format!("{method} {path} {field}={v}"), &mut server_errors);
+                for field in [
+                    "name",
+                    "patient_id",
+                    "version",
+                    "to",
+                    "therapy",
+                    "email",
+                    "lot_number",
+                    "status",
+                ] {
+                    let r = app
+                        .request(
+                            m.clone(),
+                            &concrete,
+                            Some(json!({ field: v.clone(), "unknown_field": 1 })),
+                        )
+                        .await;
+                    check(
+                        &r,
+                        &format!("{method} {path} {field}={v}"),
+                        &mut server_errors,
+                    );
                     tried += 1;
                 }
             }
         } else {
-            for q in ["?limit=0", "?limit=-1", "?limit=99999", "?cursor=../../etc", "?x=1", "?id=%27%20OR%201%3D1--", "?include_withdrawn=maybe", "?limit=1;DROP%20TABLE%20x"] {
+            for q in [
+                "?limit=0",
+                "?limit=-1",
+                "?limit=99999",
+                "?cursor=../../etc",
+                "?x=1",
+                "?id=%27%20OR%201%3D1--",
+                "?include_withdrawn=maybe",
+                "?limit=1;DROP%20TABLE%20x",
+            ] {
                 let r = app.get(&format!("{concrete}{q}")).await;
                 tried += 1;
                 // Endpoints without parameters ignore a query string (a read, nothing
@@ -131,16 +205,48 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
             }
         }
         // Without credentials.
-        let r = app.anonymous(m.clone(), &concrete, if method == "get" { None } else { Some(json!({})) }).await;
+        let r = app
+            .anonymous(
+                m.clone(),
+                &concrete,
+                if method == "get" {
+                    None
+                } else {
+                    Some(json!({}))
+                },
+            )
+            .await;
         if !(path.ends_with("/health") || path.ends_with("/openapi.json")) {
-            assert_eq!(r.status.as_u16(), 401, "{method} {path} without a token: {}", r.text);
-            check(&r, &format!("{method} {path} anonymous"), &mut server_errors);
+            assert_eq!(
+                r.status.as_u16(),
+                401,
+                "{method} {path} without a token: {}",
+                r.text
+            );
+            check(
+                &r,
+                &format!("{method} {path} anonymous"),
+                &mut server_errors,
+            );
         }
         tried += 1;
     }
     // Path traversal and odd ids on item paths.
-    for id in ["..%2F..%2Fetc%2Fpasswd", "%00", "1%20OR%201%3D1", "%E2%80%AE", "null", "-1"] {
-        for resource in ["patients", "plans", "adverse-events", "treatments", "organisations"] {
+    for id in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "%00",
+        "1%20OR%201%3D1",
+        "%E2%80%AE",
+        "null",
+        "-1",
+    ] {
+        for resource in [
+            "patients",
+            "plans",
+            "adverse-events",
+            "treatments",
+            "organisations",
+        ] {
             let r = app.get(&format!("/api/v1/{resource}/{id}")).await;
             check(&r, &format!("GET {resource}/{id}"), &mut server_errors);
             tried += 1;
@@ -150,7 +256,12 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
     let fid = foreign_patient["id"].as_str().unwrap();
     let r = app.get(&format!("/api/v1/patients/{fid}")).await;
     check(&r, "foreign patient", &mut server_errors);
-    let r = app.patch(&format!("/api/v1/patients/{fid}"), json!({"version": 1, "sex": "female"})).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/patients/{fid}"),
+            json!({"version": 1, "sex": "female"}),
+        )
+        .await;
     check(&r, "foreign patient update", &mut server_errors);
     let r = app
         .post("/api/v1/treatments", json!({"patient_id": fid, "plan_id": b.plan["id"], "administered_on": "2024-01-01", "dose": 1, "dose_unit": "cells", "route": "intravenous"}))
@@ -159,9 +270,21 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
     tried += 3;
 
     assert!(server_errors.is_empty(), "5xx answers: {server_errors:#?}");
-    assert_eq!(app.get("/api/v1/health").await.status.as_u16(), 200, "the server is still up");
+    assert_eq!(
+        app.get("/api/v1/health").await.status.as_u16(),
+        200,
+        "the server is still up"
+    );
     assert_eq!(counts(&app).await, before, "nothing was stored");
-    let audit_after = app.store.audit(&saisei_store::AuditQuery { limit: 100_000, ..Default::default() }).await.unwrap().len();
+    let audit_after = app
+        .store
+        .audit(&saisei_store::AuditQuery {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
     assert_eq!(audit_after, audit_before, "nothing was audited as a change");
     assert!(tried >= 1000, "only {tried} requests");
     eprintln!("corpus: {tried} hostile requests, 0 answered 5xx, nothing stored");

@@ -291,7 +291,7 @@ async fn adjudication_is_blinded_and_agreement_is_kappa(app: TestApp) {
     assert_eq!(none.body["items"], json!([]));
     app.post(
         &format!("/api/v1/adjudication/tasks/{}/assessments", tasks[0]),
-        json!({"decision": "confirmed"}),
+        json!({"decision": "confirmed", "signature": app.my_signature()}),
     )
     .await
     .assert_problem(404, None);
@@ -306,7 +306,7 @@ async fn adjudication_is_blinded_and_agreement_is_kappa(app: TestApp) {
         let r = app
             .post(
                 &format!("/api/v1/adjudication/tasks/{t}/assessments"),
-                json!({"decision": decide(first[k]), "comment": "on the data shown"}),
+                json!({"decision": decide(first[k]), "comment": "on the data shown", "signature": app.my_signature()}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -326,7 +326,7 @@ async fn adjudication_is_blinded_and_agreement_is_kappa(app: TestApp) {
         let r = app
             .post(
                 &format!("/api/v1/adjudication/tasks/{t}/assessments"),
-                json!({"decision": decide(second[k])}),
+                json!({"decision": decide(second[k]), "signature": app.my_signature()}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -346,28 +346,35 @@ async fn adjudication_is_blinded_and_agreement_is_kappa(app: TestApp) {
     app.act_as(&a);
     app.post(
         &format!("/api/v1/adjudication/tasks/{}/assessments", tasks[1]),
-        json!({"decision": "rejected"}),
+        json!({"decision": "rejected", "signature": app.my_signature()}),
     )
     .await
     .assert_problem(422, Some("round"));
     app.post(
         &format!("/api/v1/adjudication/tasks/{}/assessments", tasks[0]),
-        json!({"decision": "rejected", "round": "consensus"}),
+        json!({"decision": "rejected", "round": "consensus", "signature": app.my_signature()}),
     )
     .await
     .assert_problem(422, Some("task"));
     app.post(
         &format!("/api/v1/adjudication/tasks/{}/assessments", tasks[3]),
-        json!({"decision": "maybe"}),
+        json!({"decision": "maybe", "signature": app.my_signature()}),
     )
     .await
     .assert_problem(422, Some("decision"));
     let c = app
-        .post(&format!("/api/v1/adjudication/tasks/{}/assessments", tasks[1]), json!({"decision": "confirmed", "round": "consensus", "comment": "agreed after discussion"}))
+        .post(&format!("/api/v1/adjudication/tasks/{}/assessments", tasks[1]), json!({"decision": "confirmed", "round": "consensus", "comment": "agreed after discussion", "signature": app.my_signature()}))
         .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
     assert_eq!(c.body["state"], "decided");
     assert_eq!(c.body["decision"], "confirmed");
+    // Without a signature an assessment is refused.
+    app.post(
+        &format!("/api/v1/adjudication/tasks/{}/assessments", tasks[2]),
+        json!({"decision": "rejected", "round": "consensus"}),
+    )
+    .await
+    .assert_problem(422, Some("signature"));
 
     // The coordinator sees the states and the agreement.
     app.act_as(&analyst);

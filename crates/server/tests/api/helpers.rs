@@ -30,7 +30,6 @@ pub enum Db {
 /// A signed-in user.
 #[derive(Clone, Debug)]
 pub struct TestUser {
-    pub id: String,
     pub email: String,
     pub password: String,
     pub totp_secret: String,
@@ -61,8 +60,16 @@ impl Reply {
     #[track_caller]
     pub fn assert_problem(&self, status: u16, field: Option<&str>) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
-        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.text);
-        assert!(self.body["code"].is_string(), "problem has a code: {}", self.text);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.text
+        );
+        assert!(
+            self.body["code"].is_string(),
+            "problem has a code: {}",
+            self.text
+        );
         assert!(self.body["detail"].is_string());
         if let Some(f) = field {
             let fields: Vec<&str> = self.body["errors"]
@@ -86,7 +93,11 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         Db::Sqlite => {
             let dir = std::env::temp_dir().join(format!("saisei-api-{}", uuid::Uuid::now_v7()));
             std::fs::create_dir_all(&dir).unwrap();
-            Arc::new(SqliteBackend::connect(dir.join("api.db").to_str().unwrap()).await.unwrap())
+            Arc::new(
+                SqliteBackend::connect(dir.join("api.db").to_str().unwrap())
+                    .await
+                    .unwrap(),
+            )
         }
         Db::Postgres => {
             let url = std::env::var("SAISEI_TEST_POSTGRES_URL").ok()?;
@@ -123,13 +134,16 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
     )
     .await
     .unwrap();
-    let state = AppState::new(store.clone(), Some(test_key()), RuleBook::embedded().unwrap());
+    let state = AppState::new(
+        store.clone(),
+        Some(test_key()),
+        RuleBook::embedded().unwrap(),
+    );
     let clock = state.clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(saisei_server::serve_on(state, listener));
     let admin = TestUser {
-        id: admin.meta.id.to_string(),
         email: "admin@test.example".into(),
         password: PASSWORD.into(),
         totp_secret: secret,
@@ -155,7 +169,12 @@ impl TestApp {
 
     /// The signature block of whoever acts now.
     pub fn my_signature(&self) -> Value {
-        let user = self.acting_user.lock().unwrap().clone().expect("someone acts");
+        let user = self
+            .acting_user
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("someone acts");
         self.signature(&user)
     }
 
@@ -182,7 +201,10 @@ impl TestApp {
     pub async fn user(&self, role: &str, org: Option<&Value>) -> TestUser {
         let acting = self.acting.lock().unwrap().clone();
         self.act_as_admin();
-        let email = format!("{role}-{}@test.example", &uuid::Uuid::now_v7().simple().to_string()[24..]);
+        let email = format!(
+            "{role}-{}@test.example",
+            &uuid::Uuid::now_v7().simple().to_string()[24..]
+        );
         let mut body = json!({"email": email, "display_name": format!("Test {role}"), "role": role, "password": PASSWORD});
         if let Some(o) = org {
             body["organisation_id"] = o["id"].clone();
@@ -191,7 +213,6 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "create user: {}", r.text);
         let secret = r.body["totp_secret"].as_str().unwrap().to_string();
         let mut user = TestUser {
-            id: r.body["user"]["id"].as_str().unwrap().to_string(),
             email: email.clone(),
             password: PASSWORD.into(),
             totp_secret: secret,
@@ -199,7 +220,10 @@ impl TestApp {
         };
         let code = self.code(&user);
         let s = self
-            .post("/api/v1/auth/sign-in", json!({"email": email, "password": PASSWORD, "code": code}))
+            .post(
+                "/api/v1/auth/sign-in",
+                json!({"email": email, "password": PASSWORD, "code": code}),
+            )
             .await;
         assert_eq!(s.status, StatusCode::OK, "sign in: {}", s.text);
         user.token = s.body["token"].as_str().unwrap().to_string();
@@ -228,7 +252,13 @@ impl TestApp {
         Self::reply(req.send().await.expect("request sent")).await
     }
 
-    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let token = self.acting.lock().unwrap().clone();
         let req = self
             .client
@@ -249,7 +279,12 @@ impl TestApp {
             .to_string();
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, content_type, body, text }
+        Reply {
+            status,
+            content_type,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -275,7 +310,9 @@ impl TestApp {
     pub async fn organisation(&self, name: &str, kind: &str) -> Value {
         let acting = self.acting.lock().unwrap().clone();
         self.act_as_admin();
-        let o = self.create("/api/v1/organisations", json!({"name": name, "kind": kind})).await;
+        let o = self
+            .create("/api/v1/organisations", json!({"name": name, "kind": kind}))
+            .await;
         *self.acting.lock().unwrap() = acting;
         o
     }
@@ -285,8 +322,18 @@ impl TestApp {
     /// as the physician.
     pub async fn basics(&self, class: &str, committee_kind: &str) -> Basics {
         self.act_as_admin();
-        let institution = self.create("/api/v1/organisations", json!({"name": "Test Clinic", "kind": "medical_institution"})).await;
-        let committee = self.create("/api/v1/organisations", json!({"name": "Committee", "kind": committee_kind})).await;
+        let institution = self
+            .create(
+                "/api/v1/organisations",
+                json!({"name": "Test Clinic", "kind": "medical_institution"}),
+            )
+            .await;
+        let committee = self
+            .create(
+                "/api/v1/organisations",
+                json!({"name": "Committee", "kind": committee_kind}),
+            )
+            .await;
         let physician = self
             .create(
                 "/api/v1/practitioners",
@@ -308,7 +355,14 @@ impl TestApp {
                 }),
             )
             .await;
-        Basics { institution, committee, physician, plan, doctor, member }
+        Basics {
+            institution,
+            committee,
+            physician,
+            plan,
+            doctor,
+            member,
+        }
     }
 
     /// Moves a plan as the right person: the physician submits (signing) and activates,
@@ -322,7 +376,13 @@ impl TestApp {
             body["signature"] = self.signature(user);
         }
         let r = self
-            .post(&format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()), body)
+            .post(
+                &format!(
+                    "/api/v1/plans/{}/transitions",
+                    b.plan["id"].as_str().unwrap()
+                ),
+                body,
+            )
             .await;
         self.act_as(&b.doctor);
         r
@@ -353,7 +413,9 @@ macro_rules! on_both {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await.unwrap();
+                let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite)
+                    .await
+                    .unwrap();
                 ($body)(app).await;
             }
             #[tokio::test]

@@ -58,18 +58,26 @@ async fn class_2_plan_goes_live(app: TestApp) {
         .await
         .assert_problem(422, Some("to_status"));
     // Only the institution's physicians and the plan's committee move it.
-    let outsider = app.organisation("Other Clinic", "medical_institution").await;
+    let outsider = app
+        .organisation("Other Clinic", "medical_institution")
+        .await;
     let stranger = app.user("physician", Some(&outsider)).await;
     app.act_as(&stranger);
     app.post(
-        &format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/plans/{}/transitions",
+            b.plan["id"].as_str().unwrap()
+        ),
         json!({"to": "suspended", "on": "2024-05-01", "version": v + 1, "reason": "x"}),
     )
     .await
     .assert_problem(404, None);
     app.act_as(&b.member);
     app.post(
-        &format!("/api/v1/plans/{}/transitions", b.plan["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/plans/{}/transitions",
+            b.plan["id"].as_str().unwrap()
+        ),
         json!({"to": "suspended", "on": "2024-05-01", "version": v + 1, "reason": "x"}),
     )
     .await
@@ -78,7 +86,10 @@ async fn class_2_plan_goes_live(app: TestApp) {
     // Submitting without a signature is refused.
     let fresh = app.basics("2", "specially_certified_committee").await;
     app.post(
-        &format!("/api/v1/plans/{}/transitions", fresh.plan["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/plans/{}/transitions",
+            fresh.plan["id"].as_str().unwrap()
+        ),
         json!({"to": "submitted", "on": "2024-01-10", "version": 1}),
     )
     .await
@@ -86,7 +97,10 @@ async fn class_2_plan_goes_live(app: TestApp) {
     let mut wrong = app.signature(&fresh.doctor);
     wrong["password"] = json!("not the password at all");
     app.post(
-        &format!("/api/v1/plans/{}/transitions", fresh.plan["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/plans/{}/transitions",
+            fresh.plan["id"].as_str().unwrap()
+        ),
         json!({"to": "submitted", "on": "2024-01-10", "version": 1, "signature": wrong}),
     )
     .await

@@ -334,7 +334,10 @@ async fn bring_to_bedside(app: &TestApp, s: &Setup, unit: &Value, patient: &Valu
         ("2025-02-12T09:10:00+09:00", "identity_verified"),
     ] {
         let r = app
-            .post(&path, json!({"patient_id": patient["id"], "step": step, "at": at, "person": "Nurse Ito"}))
+            .post(
+                &path,
+                json!({"patient_id": patient["id"], "step": step, "at": at, "person": "Nurse Ito"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{step}: {}", r.text);
         assert_eq!(r.body["event_type"], step);
@@ -427,7 +430,10 @@ async fn release_needs_deviation_then_traces_back(app: TestApp) {
     assert_eq!(r.body["change"]["covered"][0]["deviation"], "DEV-T-2");
     assert_eq!(r.body["signature"]["meaning"], "approval");
     let sigs = app
-        .get(&format!("/api/v1/signatures?entity=lot&entity_id={}", id(&l)))
+        .get(&format!(
+            "/api/v1/signatures?entity=lot&entity_id={}",
+            id(&l)
+        ))
         .await;
     assert_eq!(sigs.body["items"][0]["valid"], true, "{}", sigs.text);
     let l = r.body["lot"].clone();

@@ -12,33 +12,67 @@ fn msc() -> Value {
 }
 
 async fn classify_by_date_and_rule_set(app: TestApp) {
-    let r = app.post("/api/v1/classify", json!({"therapy": msc(), "date": "2019-01-01"})).await;
+    let r = app
+        .post(
+            "/api/v1/classify",
+            json!({"therapy": msc(), "date": "2019-01-01"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["class"], "2");
     assert_eq!(r.body["rule_set"], "asrm-2014");
-    assert!(r.body["reasons"][0]["rule"].as_str().unwrap().starts_with("asrm-2014/"));
+    assert!(
+        r.body["reasons"][0]["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("asrm-2014/")
+    );
     let ev = json!({"material": "ev", "purpose": "treatment",
                     "source": {"cell_source": "allogeneic", "cell_kind": "somatic_stem", "gene_introduced": false, "genome_edited": false, "cultured": true}});
     let today = app.post("/api/v1/classify", json!({"therapy": ev})).await;
     assert_eq!(today.body["class"], "outside", "{}", today.text);
     let proposed = app
-        .post("/api/v1/classify", json!({"therapy": ev, "rule_set": "proposal-ev-supernatant"}))
+        .post(
+            "/api/v1/classify",
+            json!({"therapy": ev, "rule_set": "proposal-ev-supernatant"}),
+        )
         .await;
     assert_eq!(proposed.body["class"], "1", "{}", proposed.text);
-    app.post("/api/v1/classify", json!({"therapy": msc(), "date": "2010-01-01"}))
-        .await
-        .assert_problem(422, Some("date"));
-    app.post("/api/v1/classify", json!({"therapy": msc(), "rule_set": "nope"}))
-        .await
-        .assert_problem(422, Some("rule_set"));
+    app.post(
+        "/api/v1/classify",
+        json!({"therapy": msc(), "date": "2010-01-01"}),
+    )
+    .await
+    .assert_problem(422, Some("date"));
+    app.post(
+        "/api/v1/classify",
+        json!({"therapy": msc(), "rule_set": "nope"}),
+    )
+    .await
+    .assert_problem(422, Some("rule_set"));
     let mut bad = msc();
     bad["colour"] = json!("red");
-    app.post("/api/v1/classify", json!({"therapy": bad})).await.assert_problem(422, None);
+    app.post("/api/v1/classify", json!({"therapy": bad}))
+        .await
+        .assert_problem(422, None);
     let sets = app.get("/api/v1/rule-sets").await;
-    let ids: Vec<&str> = sets.body["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"asrm-2014") && ids.contains(&"proposal-ev-supernatant"), "{ids:?}");
-    assert_eq!(app.get("/api/v1/rule-sets/asrm-2025").await.status, StatusCode::OK);
-    app.get("/api/v1/rule-sets/asrm-1999").await.assert_problem(404, None);
+    let ids: Vec<&str> = sets.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"asrm-2014") && ids.contains(&"proposal-ev-supernatant"),
+        "{ids:?}"
+    );
+    assert_eq!(
+        app.get("/api/v1/rule-sets/asrm-2025").await.status,
+        StatusCode::OK
+    );
+    app.get("/api/v1/rule-sets/asrm-1999")
+        .await
+        .assert_problem(404, None);
 }
 on_both!(classify, classify_by_date_and_rule_set);
 
@@ -49,10 +83,14 @@ async fn what_if_lists_changes(app: TestApp) {
     let therapy = json!({"material": "cells", "cell_source": "autologous", "cell_kind": "somatic",
         "gene_introduced": false, "genome_edited": true, "cultured": true,
         "homologous_use": true, "purpose": "treatment", "procedure": null});
-    let r = app.patch(&path, json!({"version": 1, "therapy": therapy})).await;
+    let r = app
+        .patch(&path, json!({"version": 1, "therapy": therapy}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // What-if is the regulator's tool.
-    app.get("/api/v1/what-if?rule_set=asrm-2025").await.assert_problem(403, None);
+    app.get("/api/v1/what-if?rule_set=asrm-2025")
+        .await
+        .assert_problem(403, None);
     let mhlw = app.organisation("MHLW", "regulator").await;
     let regulator = app.user("regulator", Some(&mhlw)).await;
     app.act_as(&regulator);
@@ -63,15 +101,28 @@ async fn what_if_lists_changes(app: TestApp) {
     assert_eq!(w.body["changes"][0]["new_class"], "1");
     assert_eq!(w.body["summary"]["changed"], 1);
     let none = app.get("/api/v1/what-if?rule_set=asrm-2014").await;
-    assert_eq!(none.body["summary"]["changed"], 1, "2014 has no genome-editing rule, but: {}", none.text);
-    app.get("/api/v1/what-if").await.assert_problem(400, Some("rule_set"));
-    app.post("/api/v1/what-if", json!({"rule_set_toml": "id = 3"})).await.assert_problem(422, Some("rule_set_toml"));
+    assert_eq!(
+        none.body["summary"]["changed"], 1,
+        "2014 has no genome-editing rule, but: {}",
+        none.text
+    );
+    app.get("/api/v1/what-if")
+        .await
+        .assert_problem(400, Some("rule_set"));
+    app.post("/api/v1/what-if", json!({"rule_set_toml": "id = 3"}))
+        .await
+        .assert_problem(422, Some("rule_set_toml"));
 }
 on_both!(what_if, what_if_lists_changes);
 
 async fn activate(app: &TestApp, b: &Basics, filed: &str) {
     let mut v = 1;
-    for (to, on) in [("submitted", "2023-01-05"), ("under_review", "2023-01-10"), ("accepted", filed), ("active", filed)] {
+    for (to, on) in [
+        ("submitted", "2023-01-05"),
+        ("under_review", "2023-01-10"),
+        ("accepted", filed),
+        ("active", filed),
+    ] {
         let r = app.move_plan(b, to, on, v).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         v = r.body["plan"]["version"].as_i64().unwrap();
@@ -83,7 +134,9 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
     activate(&app, &b, "2023-02-01").await;
     let plan_id = b.plan["id"].as_str().unwrap();
     // Nobody treated yet: the report is still due and says so.
-    let empty = app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/1")).await;
+    let empty = app
+        .get(&format!("/api/v1/plans/{plan_id}/periodic-reports/1"))
+        .await;
     assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
     assert_eq!(empty.body["period_start"], "2023-02-01");
     assert_eq!(empty.body["period_end"], "2024-01-31");
@@ -101,17 +154,42 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
         .create("/api/v1/adverse-events", json!({"patient_id": p["id"], "treatment_id": t["id"], "verbatim_term": "septic arthritis",
             "grade": 3, "seriousness": ["hospitalisation"], "causality": "probable", "onset_on": "2023-03-04", "known_on": "2023-03-05", "outcome": "recovered"}))
         .await;
-    let r = app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/1")).await;
+    let r = app
+        .get(&format!("/api/v1/plans/{plan_id}/periodic-reports/1"))
+        .await;
     assert_eq!(r.body["patients_treated"], 1);
     assert_eq!(r.body["adverse_events"]["serious"], 1);
-    assert_eq!(r.body["adverse_events"]["by_seriousness"]["hospitalisation"], 1);
+    assert_eq!(
+        r.body["adverse_events"]["by_seriousness"]["hospitalisation"],
+        1
+    );
     assert_eq!(r.body["by_age_band"]["60-74"], 1);
-    let html = app.client.get(format!("{}/api/v1/plans/{plan_id}/periodic-reports/1?format=html", app.base)).bearer_auth(&b.doctor.token).send().await.unwrap();
-    assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = app
+        .client
+        .get(format!(
+            "{}/api/v1/plans/{plan_id}/periodic-reports/1?format=html",
+            app.base
+        ))
+        .bearer_auth(&b.doctor.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = html.text().await.unwrap();
     assert!(html.contains("septic arthritis") && html.contains("2024-04-30"));
-    app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/1?format=pdf")).await.assert_problem(400, Some("format"));
-    app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/0")).await.assert_problem(400, Some("period"));
+    app.get(&format!(
+        "/api/v1/plans/{plan_id}/periodic-reports/1?format=pdf"
+    ))
+    .await
+    .assert_problem(400, Some("format"));
+    app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/0"))
+        .await
+        .assert_problem(400, Some("period"));
 
     // Deadlines on 2024-05-01: the period 1 report and the AE report are overdue.
     let d = app.get("/api/v1/deadlines?as_of=2024-05-01").await;
@@ -123,30 +201,58 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
     assert_eq!(ae_item["category"], "ae_serious");
     // File both.
     let r = app
-        .patch(&format!("/api/v1/adverse-events/{}", ae["id"].as_str().unwrap()), json!({"version": 1, "reported_on": "2023-03-15"}))
+        .patch(
+            &format!("/api/v1/adverse-events/{}", ae["id"].as_str().unwrap()),
+            json!({"version": 1, "reported_on": "2023-03-15"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-01-15", "signature": app.signature(&b.doctor)}))
-        .await
-        .assert_problem(422, Some("submitted_on"));
+    app.post(
+        &format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"),
+        json!({"submitted_on": "2024-01-15", "signature": app.signature(&b.doctor)}),
+    )
+    .await
+    .assert_problem(422, Some("submitted_on"));
     let filed = app
-        .post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-10", "signature": app.signature(&b.doctor)}))
+        .post(
+            &format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"),
+            json!({"submitted_on": "2024-05-10", "signature": app.signature(&b.doctor)}),
+        )
         .await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
     assert_eq!(filed.body["content"]["patients_treated"], 1);
     assert_eq!(filed.body["content_hash"].as_str().unwrap().len(), 64);
-    app.post(&format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"), json!({"submitted_on": "2024-05-11", "signature": app.signature(&b.doctor)}))
-        .await
-        .assert_problem(409, None);
+    app.post(
+        &format!("/api/v1/plans/{plan_id}/periodic-reports/1/submit"),
+        json!({"submitted_on": "2024-05-11", "signature": app.signature(&b.doctor)}),
+    )
+    .await
+    .assert_problem(409, None);
     let d = app.get("/api/v1/deadlines?as_of=2024-06-01").await;
     assert_eq!(d.body["totals"]["overdue"], 0, "{}", d.text);
     assert_eq!(d.body["totals"]["done"], 2);
-    assert_eq!(d.body["totals"]["done_late"], 1, "the periodic report was 10 days late");
-    let only_done = app.get("/api/v1/deadlines?as_of=2024-06-01&status=overdue").await;
-    assert!(only_done.body["institutions"].as_array().unwrap().is_empty());
-    app.get("/api/v1/deadlines?as_of=2024-13-01").await.assert_problem(400, Some("as_of"));
-    app.get("/api/v1/deadlines?status=late").await.assert_problem(400, Some("status"));
-    let periods = app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports")).await;
+    assert_eq!(
+        d.body["totals"]["done_late"], 1,
+        "the periodic report was 10 days late"
+    );
+    let only_done = app
+        .get("/api/v1/deadlines?as_of=2024-06-01&status=overdue")
+        .await;
+    assert!(
+        only_done.body["institutions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.get("/api/v1/deadlines?as_of=2024-13-01")
+        .await
+        .assert_problem(400, Some("as_of"));
+    app.get("/api/v1/deadlines?status=late")
+        .await
+        .assert_problem(400, Some("status"));
+    let periods = app
+        .get(&format!("/api/v1/plans/{plan_id}/periodic-reports"))
+        .await;
     assert_eq!(periods.body["items"][0]["status"], "done");
     assert_eq!(app.count("/api/v1/periodic-reports").await, 1);
 }
@@ -154,8 +260,11 @@ on_both!(periodic_reports, periodic_reports_compile_and_file);
 
 async fn unfiled_plan_has_no_periods(app: TestApp) {
     let b = app.basics("3", "certified_committee").await;
-    app.get(&format!("/api/v1/plans/{}/periodic-reports/1", b.plan["id"].as_str().unwrap()))
-        .await
-        .assert_problem(422, Some("plan"));
+    app.get(&format!(
+        "/api/v1/plans/{}/periodic-reports/1",
+        b.plan["id"].as_str().unwrap()
+    ))
+    .await
+    .assert_problem(422, Some("plan"));
 }
 on_both!(unfiled_plan, unfiled_plan_has_no_periods);

@@ -14,8 +14,16 @@ on_both!(health, health_reports_database);
 
 async fn overview_counts_records(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
-    let anonymous = app.client.get(format!("{}/", app.base)).send().await.unwrap();
-    assert!(anonymous.url().path().ends_with("/sign-in"), "redirected to sign in");
+    let anonymous = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        anonymous.url().path().ends_with("/sign-in"),
+        "redirected to sign in"
+    );
     let r = app
         .client
         .get(format!("{}/", app.base))
@@ -24,11 +32,19 @@ async fn overview_counts_records(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("/api/v1/openapi.json"));
     assert!(html.contains("Provision plans"));
-    assert!(html.contains(">2</td>"), "two organisations counted: {html}");
+    assert!(
+        html.contains(">2</td>"),
+        "two organisations counted: {html}"
+    );
     assert!(html.contains(&b.doctor.email));
 }
 on_both!(overview, overview_counts_records);

@@ -158,6 +158,20 @@ pub async fn submit_assessment(
     task_id: Uuid,
     s: Submission,
 ) -> Result<(Record<AdjudicationTask>, Record<AdjudicationAssessment>), StoreError> {
+    let mut batch = Batch::new(actor);
+    let result = stage_assessment(store, task_id, s, &mut batch).await?;
+    store.commit(batch).await?;
+    Ok(result)
+}
+
+/// Checks an assessment and stages it, with the task's next state, in `batch` (the
+/// caller commits, e.g. after adding the adjudicator's signature).
+pub async fn stage_assessment(
+    store: &Store,
+    task_id: Uuid,
+    s: Submission,
+    batch: &mut Batch,
+) -> Result<(Record<AdjudicationTask>, Record<AdjudicationAssessment>), StoreError> {
     let task = store.get::<AdjudicationTask>(task_id).await?;
     let plan = store.get::<EvaluationPlan>(task.data.plan_id).await?;
     let panel = &plan.data.blinding.adjudicators;
@@ -203,7 +217,6 @@ pub async fn submit_assessment(
             field: "adjudicator".into(),
         });
     }
-    let mut batch = Batch::new(actor);
     batch.check(&plan);
     let assessment = batch.insert(AdjudicationAssessment {
         task_id,
@@ -227,7 +240,6 @@ pub async fn submit_assessment(
         AuditAction::Update,
         Some("adjudication assessment recorded".into()),
     )?;
-    store.commit(batch).await?;
     Ok((updated, assessment))
 }
 

@@ -61,7 +61,10 @@ pub async fn post_bedside(
     let req: BedsideRequest = parse(body)?;
     let patient = visible::<Patient>(&state, &actor, req.patient_id).await?;
     let organisation_id = actor.organisation_id.ok_or_else(|| {
-        ApiError::new(Code::Forbidden, "bedside steps are recorded for an institution")
+        ApiError::new(
+            Code::Forbidden,
+            "bedside steps are recorded for an institution",
+        )
     })?;
     // A unit that is not this patient's is reported as not found: its existence is the
     // facility's business, not the ward's.
@@ -70,7 +73,10 @@ pub async fn post_bedside(
         .find::<ProductUnit>(unit_id)
         .await?
         .filter(|u| check_recipient(&u.data.recipient, patient.meta.id).is_ok())
-        .ok_or(saisei_store::StoreError::NotFound { entity: "unit", id: unit_id })?;
+        .ok_or(saisei_store::StoreError::NotFound {
+            entity: "unit",
+            id: unit_id,
+        })?;
     let action = match req.step {
         BedsideStep::Received => CustodyAction::Received,
         BedsideStep::Delivered => CustodyAction::Delivered,

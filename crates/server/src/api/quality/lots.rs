@@ -5,22 +5,22 @@
 //! facility is "not found").
 
 use crate::access::{Action, Actor, authorize, visible};
+use crate::api::trust::{SignatureInput, sign_into};
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use saisei_domain::FieldError;
+use saisei_domain::auth::{Role, SignatureMeaning};
 use saisei_domain::quality::records::Lot;
 use saisei_domain::quality::{ReleaseBlocker, ReleaseRefusal, RuleOutcome};
+use saisei_store::Batch;
+use saisei_store::store::content_hash_of;
 use saisei_store::workflow::quality::lots::{
     self, LotDecision, LotDecisionError, LotDecisionRequest,
 };
 use serde_json::Value as JsonValue;
-use crate::api::trust::{SignatureInput, sign_into};
-use saisei_domain::auth::{Role, SignatureMeaning};
-use saisei_store::Batch;
-use saisei_store::store::content_hash_of;
 
 /// A refused release as a problem: one field error per blocker.
 pub fn refusal_problem(refusal: &ReleaseRefusal) -> ApiError {
@@ -110,7 +110,10 @@ pub async fn post_release(
     let id = parse_id(&id)?;
     visible::<Lot>(&state, &actor, id).await?;
     if actor.role != Role::QaManager {
-        return Err(ApiError::new(Code::Forbidden, "a lot is released by a QA manager"));
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "a lot is released by a QA manager",
+        ));
     }
     let mut body = body;
     let signature = body
@@ -138,7 +141,17 @@ pub async fn post_release(
         Err(LotDecisionError::Store(e)) => return Err(e.into()),
     };
     let hash = content_hash_of(&decision.lot.data)?;
-    let signed = sign_into(&state, &actor, &mut batch, "lot", id, decision.lot.meta.version, hash, signature).await?;
+    let signed = sign_into(
+        &state,
+        &actor,
+        &mut batch,
+        "lot",
+        id,
+        decision.lot.meta.version,
+        hash,
+        signature,
+    )
+    .await?;
     state.store.commit(batch).await?;
     let mut out = decision_json(decision);
     out.0["signature"] = serde_json::to_value(&signed).unwrap_or_default();
