@@ -73,8 +73,13 @@ pub async fn generate(
     mut progress: impl FnMut(usize),
 ) -> Result<(), StoreError> {
     let actor = AuditActor::system("demo");
+    let started = std::time::Instant::now();
     let scaffold = scaffold::build(store, &actor, rules).await?;
     let quality = quality::build(store, &actor, key, &scaffold, options.seed).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "demo: scaffold and manufacturing"
+    );
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut written = 0;
     while written < options.patients {
@@ -95,7 +100,16 @@ pub async fn generate(
         written += n;
         progress(written);
     }
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo: patients");
     reports::file_reports(store, &actor, rules, &scaffold, &mut rng).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "demo: periodic reports"
+    );
     evaluation::add(store, &actor, &scaffold, options.seed).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "demo: evaluation"
+    );
     Ok(())
 }

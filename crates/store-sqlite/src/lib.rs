@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use convert::{bind, bind_row, decode, decode_meta, format_ts, parse_ts};
 use saisei_domain::audit::{AuditAction, AuditEntry};
 use saisei_store::backend::{
-    AuditQuery, Backend, Filter, ListQuery, Row, Step, WriteBatch, seal_all, steps,
+    AuditQuery, Backend, Filter, ListQuery, Row, Step, WriteBatch, seal_all, steps_by_table,
 };
 use saisei_store::{StoreError, TableDef, Value, sql};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -91,11 +91,37 @@ impl SqliteBackend {
     }
 }
 
+/// SQLite statement text from the shared `$n` form: every placeholder becomes an
+/// anonymous `?`. Binding a named or numbered parameter makes SQLite search a list of
+/// names for each one, which turns a 1,000-parameter multi-row insert quadratic; `?`s
+/// bind by position. The shared builders number placeholders in order of appearance,
+/// which is what positional binding needs.
+fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A query over shared statement text.
+fn query(sql: &str) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(AssertSqlSafe(positional(sql)))
+}
+
 fn query_with(
     sql: String,
     binds: &[(Value, saisei_store::ColumnType)],
 ) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut q = query(&sql);
     for (v, ty) in binds {
         q = bind(q, v, *ty);
     }
@@ -190,7 +216,13 @@ impl Backend for SqliteBackend {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;
-        for step in steps(&batch.ops) {
+        // Foreign keys are checked at commit, so a batch's inserts can be gathered by
+        // table into multi-row statements whatever order the batch added them in.
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for step in steps_by_table(&batch.ops) {
             match step {
                 Step::Insert { table, rows } => {
                     let text = if rows.len() == 1 {
@@ -198,7 +230,7 @@ impl Backend for SqliteBackend {
                     } else {
                         sql::insert_many(table, rows.len())
                     };
-                    let mut q = sqlx::query(AssertSqlSafe(text));
+                    let mut q = query(&text);
                     for r in rows {
                         q = bind_row(q, table, r, true);
                     }
@@ -211,17 +243,12 @@ impl Backend for SqliteBackend {
                     row,
                     expected_version,
                 } => {
-                    let done = bind_row(
-                        sqlx::query(AssertSqlSafe(sql::update(table))),
-                        table,
-                        row,
-                        false,
-                    )
-                    .bind(row.meta.id.to_string())
-                    .bind(expected_version)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| Self::map_write_error(e, table))?;
+                    let done = bind_row(query(&sql::update(table)), table, row, false)
+                        .bind(row.meta.id.to_string())
+                        .bind(expected_version)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| Self::map_write_error(e, table))?;
                     if done.rows_affected() != 1 {
                         let current = current_version(&mut tx, table, row.meta.id).await?;
                         return Err(StoreError::stale(
@@ -250,10 +277,11 @@ impl Backend for SqliteBackend {
             }
         }
         if !batch.audit.is_empty() {
-            let head: Option<(i64, String)> = sqlx::query_as(sql::AUDIT_HEAD)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let head: Option<(i64, String)> =
+                sqlx::query_as(AssertSqlSafe(positional(sql::AUDIT_HEAD)))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             let entries = seal_all(batch.audit, head, saisei_store::store::now());
             for chunk in entries.chunks(sql::INSERT_CHUNK) {
                 let text = if chunk.len() == 1 {
@@ -261,7 +289,7 @@ impl Backend for SqliteBackend {
                 } else {
                     sql::audit_insert_many(chunk.len())
                 };
-                let mut q = sqlx::query(AssertSqlSafe(text));
+                let mut q = query(&text);
                 for entry in chunk {
                     q = q
                         .bind(entry.seq)
@@ -281,11 +309,16 @@ impl Backend for SqliteBackend {
                 q.execute(&mut *tx).await.map_err(db_err)?;
             }
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::invalid("reference", "a record refers to one that does not exist")
+            }
+            _ => db_err(e),
+        })
     }
 
     async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError> {
-        let r = sqlx::query(AssertSqlSafe(sql::get(table)))
+        let r = query(&sql::get(table))
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
@@ -340,10 +373,27 @@ async fn current_version(
     table: &'static TableDef,
     id: Uuid,
 ) -> Result<Option<i64>, StoreError> {
-    let v: Option<(i64,)> = sqlx::query_as(AssertSqlSafe(sql::version(table)))
+    let v: Option<(i64,)> = sqlx::query_as(AssertSqlSafe(positional(&sql::version(table))))
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
         .await
         .map_err(db_err)?;
     Ok(v.map(|v| v.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positional;
+
+    #[test]
+    fn placeholders_become_positional() {
+        assert_eq!(
+            positional("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $10)"),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            positional("SELECT \"$x\" FROM t WHERE a = $1"),
+            "SELECT \"$x\" FROM t WHERE a = ?"
+        );
+    }
 }

@@ -303,6 +303,42 @@ pub fn steps(ops: &[WriteOp]) -> Vec<Step<'_>> {
     out
 }
 
+/// Like [`steps`], but within each run of consecutive inserts the rows are gathered by
+/// table (tables in the order they first appear), so a batch that interleaves tables —
+/// a patient, their visits and observations, the next patient… — becomes a handful of
+/// multi-row statements. Only for a backend that checks foreign keys at commit (SQLite
+/// with `defer_foreign_keys`), since a child row may now be inserted before its parent.
+pub fn steps_by_table(ops: &[WriteOp]) -> Vec<Step<'_>> {
+    fn flush<'a>(run: &mut Vec<(&'static TableDef, Vec<&'a Row>)>, out: &mut Vec<Step<'a>>) {
+        for (table, rows) in run.drain(..) {
+            for chunk in rows.chunks(crate::sql::INSERT_CHUNK) {
+                out.push(Step::Insert {
+                    table,
+                    rows: chunk.to_vec(),
+                });
+            }
+        }
+    }
+    let mut out: Vec<Step<'_>> = Vec::new();
+    let mut run: Vec<(&'static TableDef, Vec<&Row>)> = Vec::new();
+    for op in ops {
+        match op {
+            WriteOp::Insert { table, row } => {
+                match run.iter_mut().find(|(t, _)| t.name == table.name) {
+                    Some((_, rows)) => rows.push(row),
+                    None => run.push((table, vec![row])),
+                }
+            }
+            other => {
+                flush(&mut run, &mut out);
+                out.extend(steps(std::slice::from_ref(other)));
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Seals audit drafts onto the chain after the entry `(seq, hash)`, in order.
 pub fn seal_all(
     drafts: Vec<AuditDraft>,
@@ -369,5 +405,38 @@ mod tests {
             shape,
             ["patientsx64", "patientsx6", "plansx1", "check", "plansx1"]
         );
+    }
+    #[test]
+    fn interleaved_inserts_gather_by_table() {
+        let r = row();
+        let mut ops = Vec::new();
+        for _ in 0..3 {
+            ops.push(WriteOp::Insert {
+                table: &PATIENTS,
+                row: r.clone(),
+            });
+            ops.push(WriteOp::Insert {
+                table: &PLANS,
+                row: r.clone(),
+            });
+        }
+        ops.push(WriteOp::Check {
+            table: &PLANS,
+            id: Uuid::nil(),
+            expected_version: 1,
+        });
+        ops.push(WriteOp::Insert {
+            table: &PLANS,
+            row: r.clone(),
+        });
+        let shape: Vec<String> = steps_by_table(&ops)
+            .iter()
+            .map(|s| match s {
+                Step::Insert { table, rows } => format!("{}x{}", table.name, rows.len()),
+                Step::Update { .. } => "update".into(),
+                Step::Check { .. } => "check".into(),
+            })
+            .collect();
+        assert_eq!(shape, ["patientsx3", "plansx3", "check", "plansx1"]);
     }
 }
