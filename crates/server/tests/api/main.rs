@@ -15,3 +15,4 @@ mod lifecycle;
 mod quality;
 mod regulation;
 mod system;
+mod trust;
