@@ -103,6 +103,51 @@ async fn get_me(State(state): State<AppState>, actor: Actor) -> Result<Json<User
     Ok(Json(UserView::of(&user)))
 }
 
+/// Body of `POST /api/v1/auth/password`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The current password.
+    pub password: String,
+    /// The current code.
+    pub code: String,
+    /// The new password (at least 12 characters).
+    pub new_password: String,
+}
+
+async fn post_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    let req: ChangePassword = parse(body)?;
+    let hash = saisei_domain::auth::credentials::hash_password(&req.new_password)
+        .map_err(|e| ApiError::field(Code::ValidationFailed, "new_password", e.to_string()))?;
+    let user = state.store.get::<User>(actor.user_id).await?;
+    let user = verify_credentials(
+        &state.store,
+        &state.auth,
+        &user,
+        &req.password,
+        &req.code,
+        state.clock.now(),
+        AuditAction::SignIn,
+    )
+    .await
+    .map_err(sign_in_problem)?;
+    let mut data = user.data.clone();
+    data.password_hash = hash;
+    let mut batch = Batch::new(&actor.audit());
+    batch.update(
+        &user,
+        data,
+        AuditAction::PermissionChange,
+        Some("password changed by its owner".into()),
+    )?;
+    state.store.commit(batch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Body of `POST /api/v1/users`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -635,6 +680,8 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .schema::<UserView>()
         .route("/auth/sign-in", post(post_sign_in), vec![(HttpMethod::Post, operation("trust", "sign_in", "Sign in with e-mail, password and TOTP code; returns a bearer token", Some("SignInRequest"), &[("200", "Token and user"), ("401", "Wrong credentials"), ("423", "Locked")]))])
         .route("/auth/sign-out", post(post_sign_out), vec![(HttpMethod::Post, operation("trust", "sign_out", "Revoke the token (or end the session) used for this request", None, &[("204", "Signed out")]))])
+        .schema::<ChangePassword>()
+        .route("/auth/password", post(post_password), vec![(HttpMethod::Post, operation("trust", "change_password", "Change your password (current password and code re-entered)", Some("ChangePassword"), &[("204", "Changed"), ("401", "Wrong credentials"), ("422", "Weak new password")]))])
         .route("/auth/me", get(get_me), vec![(HttpMethod::Get, operation("trust", "me", "The signed-in user", None, &[("200", "UserView")]))])
         .route("/users", get(list_users).post(post_user), vec![
             (HttpMethod::Get, operation("trust", "list_users", "Users (admin)", None, &[("200", "UserView list")])),
