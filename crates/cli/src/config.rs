@@ -32,6 +32,19 @@ pub fn sqlite_path(url: &str) -> PathBuf {
     PathBuf::from(p.split('?').next().unwrap_or(p))
 }
 
+/// Refuses a `--db` that names a missing SQLite file, instead of creating an empty one
+/// (every command but `serve`, `migrate` and `demo` works on an existing registry).
+pub fn require_existing(db: Option<&str>) -> Result<(), CliError> {
+    let url = database_url(db);
+    if is_sqlite(&url) && !sqlite_path(&url).exists() {
+        return Err(CliError::input(format!(
+            "--db: {} does not exist",
+            sqlite_path(&url).display()
+        )));
+    }
+    Ok(())
+}
+
 /// The key file kept beside a SQLite database (`<db>.key`).
 pub fn key_file_beside(url: &str) -> Option<PathBuf> {
     if !is_sqlite(url) {

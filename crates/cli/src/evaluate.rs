@@ -14,9 +14,9 @@ use saisei_domain::audit::AuditActor;
 use saisei_domain::dates::today_jst;
 use saisei_domain::evaluation::EvaluationPlan;
 use saisei_evidence::{AnalysisOptions, EvaluationResults};
+use saisei_store::Store;
 use saisei_store::value::parse_date;
 use saisei_store::workflow::evaluation::{load_data, record_run};
-use saisei_store::{Store, StoreError};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -69,22 +69,10 @@ async fn find_plan(store: &Store, spec: &str) -> Result<Record<EvaluationPlan>, 
     }
 }
 
-fn store_error(e: StoreError) -> CliError {
-    match e {
-        StoreError::Invalid(v) => CliError::input(v.to_string()),
-        other => CliError::Failure(other.into()),
-    }
-}
-
 /// Runs `saisei evaluate`.
 pub async fn run(args: EvaluateArgs) -> Result<(), CliError> {
+    config::require_existing(args.db.as_deref())?;
     let url = config::database_url(args.db.as_deref());
-    if config::is_sqlite(&url) && !config::sqlite_path(&url).exists() {
-        return Err(CliError::input(format!(
-            "--db: {} does not exist",
-            config::sqlite_path(&url).display()
-        )));
-    }
     let as_of = args
         .as_of
         .as_deref()
@@ -103,7 +91,7 @@ pub async fn run(args: EvaluateArgs) -> Result<(), CliError> {
     let cut = as_of
         .or(plan.data.data_cut)
         .unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
-    let data = load_data(&store, &plan).await.map_err(store_error)?;
+    let data = load_data(&store, &plan).await.map_err(CliError::from)?;
     let options = AnalysisOptions {
         as_of: cut,
         plan_id: Some(plan.meta.id),
@@ -135,7 +123,7 @@ pub async fn run(args: EvaluateArgs) -> Result<(), CliError> {
             json,
         )
         .await
-        .map_err(store_error)?;
+        .map_err(CliError::from)?;
         run_id = Some(run.meta.id);
     }
     store.backend().close().await;

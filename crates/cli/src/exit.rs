@@ -50,3 +50,16 @@ impl From<std::io::Error> for CliError {
         CliError::Failure(e.into())
     }
 }
+
+impl From<saisei_store::StoreError> for CliError {
+    /// Refusals of the input (a rule broken, a record not found, a value taken) exit 2
+    /// with the store's message; database failures exit 1.
+    fn from(e: saisei_store::StoreError) -> Self {
+        use saisei_store::StoreError::*;
+        match e {
+            Invalid(v) => CliError::Input(v.to_string()),
+            NotFound { .. } | Duplicate { .. } | Conflict { .. } => CliError::Input(e.to_string()),
+            other => CliError::Failure(other.into()),
+        }
+    }
+}

@@ -8,6 +8,7 @@ use saisei_domain::dates::today_jst;
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleBook, RuleSet, TherapyDescription, classify,
 };
+use saisei_domain::wire_name as wire;
 use saisei_store::value::parse_date;
 use saisei_store::workflow::deadlines::{DeadlineQuery, deadlines};
 use saisei_store::workflow::reports::{compile_periodic_report, file_periodic_report, find_plan};
@@ -142,7 +143,7 @@ pub async fn classify_cmd(args: ClassifyArgs) -> Result<(), CliError> {
     let book = serve::rules()?;
     if let Some(spec) = &args.what_if {
         let set = load_rule_set(book, spec)?;
-        require_existing(args.db.as_deref())?;
+        config::require_existing(args.db.as_deref())?;
         let store = serve::open(&config::database_url(args.db.as_deref())).await?;
         let report = what_if(&store, &set)
             .await
@@ -218,33 +219,17 @@ pub async fn classify_cmd(args: ClassifyArgs) -> Result<(), CliError> {
     print_classification(&classify(&set, &therapy), args.json)
 }
 
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn store_err(e: saisei_store::StoreError) -> CliError {
-    match e {
-        saisei_store::StoreError::Invalid(v) => CliError::input(v.to_string()),
-        saisei_store::StoreError::NotFound { entity, id } => {
-            CliError::input(format!("no {entity} with id {id}"))
-        }
-        saisei_store::StoreError::Duplicate { field, .. } => CliError::input(field),
-        other => CliError::Failure(other.into()),
-    }
-}
-
 /// Runs `saisei report periodic`.
 pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
     let book = serve::rules()?;
-    require_existing(args.db.as_deref())?;
+    config::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
-    let plan = find_plan(&store, &args.plan).await.map_err(store_err)?;
+    let plan = find_plan(&store, &args.plan)
+        .await
+        .map_err(CliError::from)?;
     let content = compile_periodic_report(&store, book, &plan, args.period)
         .await
-        .map_err(store_err)?;
+        .map_err(CliError::from)?;
     store
         .record_audit(vec![saisei_domain::audit::AuditDraft {
             actor: AuditActor::system("cli"),
@@ -268,7 +253,7 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
             on,
         )
         .await
-        .map_err(store_err)?;
+        .map_err(CliError::from)?;
         eprintln!(
             "filed: period {} of plan {} submitted on {on} (report {})",
             args.period, plan.data.plan_number, record.meta.id
@@ -299,7 +284,7 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
         Some("done") => Some(DeadlineStatus::Done),
         _ => None,
     };
-    require_existing(args.db.as_deref())?;
+    config::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let report = deadlines(
         &store,
@@ -311,7 +296,7 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
         },
     )
     .await
-    .map_err(store_err)?;
+    .map_err(CliError::from)?;
     store.backend().close().await;
     if args.json {
         println!(
@@ -361,18 +346,6 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
             "\n{} adverse events are not linked to a plan under the Act (no ASRM deadline).",
             report.not_under_the_act
         );
-    }
-    Ok(())
-}
-
-/// Refuses a `--db` that names a missing SQLite file, instead of creating an empty one.
-pub fn require_existing(db: Option<&str>) -> Result<(), CliError> {
-    let url = config::database_url(db);
-    if config::is_sqlite(&url) && !config::sqlite_path(&url).exists() {
-        return Err(CliError::input(format!(
-            "--db: {} does not exist",
-            config::sqlite_path(&url).display()
-        )));
     }
     Ok(())
 }

@@ -61,16 +61,6 @@ pub struct AuditVerifyArgs {
     db: Option<String>,
 }
 
-fn store_err(e: saisei_store::StoreError) -> CliError {
-    match e {
-        saisei_store::StoreError::Invalid(v) => CliError::input(v.to_string()),
-        saisei_store::StoreError::Duplicate { entity, field } => {
-            CliError::input(format!("{entity}: {field} is already in use"))
-        }
-        other => CliError::Failure(other.into()),
-    }
-}
-
 /// Finds an organisation by id, code or exact name.
 pub async fn find_organisation(
     store: &Store,
@@ -86,7 +76,7 @@ pub async fn find_organisation(
         let found = store
             .all::<Organisation>(vec![Filter::eq(column, Value::Text(key.to_string()))])
             .await
-            .map_err(store_err)?;
+            .map_err(CliError::from)?;
         match found.len() {
             0 => continue,
             1 => return Ok(found.into_iter().next().expect("one")),
@@ -129,7 +119,7 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
         None => (random_password(), true),
     };
     let db = config::database_url(args.db.as_deref());
-    crate::regulation::require_existing(args.db.as_deref())?;
+    config::require_existing(args.db.as_deref())?;
     let store = serve::open(&db).await?;
     let organisation_id = match (&args.org, role.needs_organisation()) {
         (Some(key), _) => Some(find_organisation(&store, key).await?.meta.id),
@@ -162,7 +152,7 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
         },
     )
     .await
-    .map_err(store_err)?;
+    .map_err(CliError::from)?;
     store.backend().close().await;
     println!("user {} ({role}) created: {}", email, user.meta.id);
     if generated {
@@ -182,11 +172,11 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
         .user
         .parse()
         .map_err(|e: String| CliError::input(format!("--user: {e}")))?;
-    crate::regulation::require_existing(args.db.as_deref())?;
+    config::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let user: saisei_domain::Record<User> = find_user(&store, &email)
         .await
-        .map_err(store_err)?
+        .map_err(CliError::from)?
         .ok_or_else(|| CliError::input(format!("--user: no user {email}")))?;
     let expires_at = time::OffsetDateTime::now_utc() + Duration::days(args.expires);
     let (token, record) = issue_token(
@@ -197,7 +187,7 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
         expires_at,
     )
     .await
-    .map_err(store_err)?;
+    .map_err(CliError::from)?;
     store.backend().close().await;
     eprintln!(
         "token {} for {email} ({}), expires {}; it is shown once:",
@@ -212,7 +202,7 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
 /// Runs `saisei audit verify`: exit 0 with `ok N entries`, or exit 1 naming the first
 /// broken entry.
 pub async fn audit_verify(args: AuditVerifyArgs) -> Result<(), CliError> {
-    crate::regulation::require_existing(args.db.as_deref())?;
+    config::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
     let mut v = ChainVerifier::default();
     let mut after = 0;

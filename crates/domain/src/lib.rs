@@ -18,5 +18,14 @@ pub mod regulation;
 pub mod text;
 
 pub use entity::Entity;
+
+/// The name a value has on the wire: how an enum variant serialises (`"class_1"`,
+/// `"hospitalisation"`), for messages and reports that speak the API's words.
+pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
 pub use error::{FieldError, Validate, ValidationErrors};
 pub use record::{Record, RecordMeta};

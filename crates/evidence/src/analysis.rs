@@ -29,6 +29,7 @@ use saisei_domain::evaluation::{
     EventDecision, GuidanceItem, PlanGap, PowerAssumptions, PrimaryEvidence, Severity, TaskStatus,
     check_plan, cohen_kappa, decide_verdict,
 };
+use saisei_domain::wire_name as wire;
 use saisei_stats::Covariates;
 use saisei_stats::cox::{CoxData, CoxOptions, fit_cox};
 use saisei_stats::inference::normal_two_sided_p;
@@ -102,13 +103,6 @@ pub fn check_with_power(
     }
     gaps.sort_by_key(|g| (g.severity, g.item));
     (gaps, power, problem)
-}
-
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
 }
 
 /// Runs the whole evaluation of `plan` on `data`.

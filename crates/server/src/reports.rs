@@ -2,6 +2,7 @@
 
 use askama::Template;
 use saisei_domain::registry::PeriodicReportContent;
+use saisei_domain::wire_name as wire;
 
 /// A labelled count for tables.
 pub struct Row {
@@ -25,13 +26,6 @@ struct PeriodicView<'a> {
     events: Vec<[String; 7]>,
     completeness: String,
     measures: Vec<[String; 6]>,
-}
-
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn num(v: Option<f64>) -> String {

@@ -9,6 +9,7 @@
 use super::adjudication::{BlindedDetail, BlindedEvent, EventSource};
 use super::plan::{Direction, EventDefinition, MeasureAtVisit};
 use crate::registry::{AdverseEvent, Observation};
+use crate::wire_name as wire;
 use std::collections::BTreeMap;
 use time::Date;
 use uuid::Uuid;
@@ -205,13 +206,6 @@ fn detail(label: &str, value: impl Into<String>) -> BlindedDetail {
         label: label.into(),
         value: value.into(),
     }
-}
-
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
 }
 
 fn blind_ae(e: &AdverseEvent, day: i64, words: &[String]) -> BlindedEvent {

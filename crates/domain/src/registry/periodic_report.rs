@@ -16,6 +16,7 @@ use crate::entity::Entity;
 use crate::error::{Validate, ValidationErrors};
 use crate::regulation::{Deadline, RiskClass};
 use crate::text::Code;
+use crate::wire_name as wire;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::Date;
@@ -176,13 +177,6 @@ pub struct ReportInput<'a> {
     pub observations: &'a [Record<Observation>],
     /// Adverse events of those patients.
     pub adverse_events: &'a [Record<AdverseEvent>],
-}
-
-fn wire<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn age_band(age: i32) -> String {

@@ -122,10 +122,7 @@ pub async fn deadlines(
         let Ok(set) = rules.in_force_on(filing) else {
             continue;
         };
-        // Reports stop being owed for periods after the plan was withdrawn or ended;
-        // the period in which it ended is still owed.
-        let until = as_of;
-        let due = periodic_periods_due(set, filing, until)
+        let due = periodic_periods_due(set, filing, as_of)
             .map_err(|e| StoreError::invalid("as_of", e.to_string()))?;
         for d in due {
             let Some(period) = d.period else { continue };

@@ -179,13 +179,13 @@ pub async fn file_periodic_report(
     batch.check(plan);
     let record = batch.insert(report)?;
     store.commit(batch).await.map_err(|e| match e {
-        StoreError::Duplicate { .. } => StoreError::Duplicate {
-            entity: "periodic_report",
-            field: format!(
+        StoreError::Duplicate { .. } => StoreError::invalid(
+            "period",
+            format!(
                 "period {n} of plan {} is already filed",
                 plan.data.plan_number
             ),
-        },
+        ),
         other => other,
     })?;
     Ok(record)
