@@ -27,4 +27,12 @@ pub trait Entity:
     fn audit_view(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+
+    /// The dates of facts that have already happened when they are recorded (a birth, an
+    /// onset, an administration, a test), by field path. The store refuses any of them
+    /// that is after today in Japan: a future onset is a typing error, not a fact.
+    /// Planned dates (a visit's due date, an expiry) are not listed.
+    fn past_dates(&self) -> Vec<(String, time::Date)> {
+        Vec::new()
+    }
 }

@@ -11,9 +11,9 @@ use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use saisei_domain::Record;
 use saisei_domain::audit::AuditActor;
 use saisei_domain::auth::Role;
+use saisei_domain::{FieldError, Record, ValidationErrors};
 use saisei_store::tables::evaluation;
 use saisei_store::tables::quality::{
     CELL_BANKS, COLLECTIONS, CULTURE_MEDIA, CUSTODY_EVENTS, DEVIATIONS, DISPOSITIONS, DONORS,
@@ -166,6 +166,35 @@ fn mah_patient(column: &'static str, org: Uuid) -> Filter {
     )
 }
 
+/// Units for the institution's patients: made for or allocated to one of them, or
+/// administered to one. The ward needs to see a unit before it arrives (to receive,
+/// thaw and check it at the bedside), not only after it was given.
+fn institution_unit(org: Uuid) -> Filter {
+    let own = || vec![eq("institution_id", org)];
+    Filter::any(vec![
+        vec![Filter::in_select(
+            "id",
+            &TREATMENTS,
+            "unit_id",
+            vec![institution_patient("patient_id", org)],
+        )],
+        vec![Filter::json_in_select(
+            "recipient",
+            "patient_id",
+            &PATIENTS,
+            "id",
+            own(),
+        )],
+        vec![Filter::json_in_select(
+            "recipient",
+            "allocated_to",
+            &PATIENTS,
+            "id",
+            own(),
+        )],
+    ])
+}
+
 fn plan_of(column: &'static str, owner: &'static str, org: Uuid) -> Filter {
     Filter::in_select(column, &PLANS, "id", vec![eq(owner, org)])
 }
@@ -281,12 +310,7 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             } else if is(table, &[&COLLECTIONS]) {
                 same(rows(institution_patient("patient_id", org)))
             } else if is(table, &[&UNITS]) {
-                read_only(rows(Filter::in_select(
-                    "id",
-                    &TREATMENTS,
-                    "unit_id",
-                    vec![institution_patient("patient_id", org)],
-                )))
+                read_only(rows(institution_unit(org)))
             } else {
                 NONE
             }
@@ -384,6 +408,26 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
     }
 }
 
+/// What a role may point at when it writes a record of another table: what it may
+/// read there, widened only where a job needs to name a record the role cannot read.
+/// Each widening below says why; everything else a write names must be readable, so a
+/// user can neither attach records to another organisation's nor probe for them.
+pub fn reference_scope(actor: &Actor, table: &TableDef) -> Scope {
+    let facility = matches!(actor.role, Role::FacilityStaff | Role::QaManager);
+    // A facility makes autologous units for, and allocates allogeneic units to, the
+    // patients named in the treating institution's order; it never reads them.
+    if facility && is(table, &[&PATIENTS]) {
+        return Scope::All;
+    }
+    // Starting material collected at a clinic or hospital arrives at the facility with
+    // its collection record's id (and DIN); the facility names it in the banks and lots
+    // made from it, without reading the donor's or patient's collection record.
+    if facility && is(table, &[&COLLECTIONS]) {
+        return Scope::All;
+    }
+    access(actor, table).read
+}
+
 fn forbidden(actor: &Actor, what: &str) -> ApiError {
     ApiError::new(
         Code::Forbidden,
@@ -460,28 +504,106 @@ pub fn read_filters<T: Stored>(actor: &Actor) -> Result<Vec<Filter>, ApiError> {
 }
 
 /// Reads one record if `actor` may see it; a record outside their reach is reported as
-/// not found.
+/// not found, with the same statements run as for a record that does not exist.
 pub async fn visible<T: Stored>(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
 ) -> Result<Record<T>, ApiError> {
     let filters = read_filters::<T>(actor)?;
-    let record = state.store.get::<T>(id).await?;
-    if filters.is_empty() || state.store.satisfies(id, &record.data, &filters).await? {
-        Ok(record)
-    } else {
-        Err(saisei_store::StoreError::NotFound {
-            entity: T::KIND,
-            id,
-        }
-        .into())
-    }
+    state
+        .store
+        .find_within::<T>(id, &filters)
+        .await?
+        .ok_or_else(|| {
+            saisei_store::StoreError::NotFound {
+                entity: T::KIND,
+                id,
+            }
+            .into()
+        })
 }
 
-/// Checks that `actor` may write `data` (as record `id`): the role may write the table
-/// and the record falls within its organisation's reach.
+/// Whether `actor` may read the record an audit entry describes, and so see the entry's
+/// content (the record before and after, and the reason). Everyone who may read the
+/// trail sees who did what kind of change to which record, and when.
+pub async fn may_read_audited(
+    state: &AppState,
+    actor: &Actor,
+    entity: &str,
+    id: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    // Accounts, their tokens and sessions: what an admin manages.
+    if matches!(entity, "user" | "api_token" | "session") {
+        return Ok(actor.role == Role::Admin);
+    }
+    let Some(table) = table_of(entity) else {
+        return Ok(false);
+    };
+    Ok(match access(actor, table).read {
+        Scope::None => false,
+        Scope::All => true,
+        Scope::Rows(f) => match id {
+            Some(id) => state.store.within(table, id, &f).await?,
+            None => false,
+        },
+    })
+}
+
+/// The problem for a reference to a record that does not exist or is out of reach: the
+/// same words either way (and the same as the store's own reference check).
+pub fn no_such_reference(field: &str, entity: &str, id: Uuid) -> FieldError {
+    FieldError::new(field, format!("no {entity} with id {id}"))
+}
+
+/// Checks every record `data` points at against what `actor` may reference (see
+/// [`reference_scope`]). A record out of reach is answered exactly as one that does not
+/// exist: 422 naming the field, the same message, the same statements run.
+pub async fn check_references<T: Stored>(
+    state: &AppState,
+    actor: &Actor,
+    data: &T,
+) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::default();
+    let mut seen = std::collections::HashSet::new();
+    for r in data.references() {
+        if !seen.insert((r.table.name, r.id)) {
+            continue;
+        }
+        let filters = match reference_scope(actor, r.table) {
+            Scope::All => Vec::new(),
+            Scope::Rows(f) => f,
+            // Nothing of the table is in reach: look the record up all the same, with a
+            // condition no row meets.
+            Scope::None => vec![Filter::one_of("id", [])],
+        };
+        if !state.store.within(r.table, r.id, &filters).await? {
+            let e = no_such_reference(r.field, r.table.entity, r.id);
+            errors.push(e.field, e.problem);
+        }
+    }
+    errors.into_result().map_err(ApiError::from)
+}
+
+/// Checks that `actor` may write `data` (as record `id`): the role may write the table,
+/// everything the record points at is within reach, and the record falls within its
+/// organisation's reach.
 pub async fn check_write<T: Stored>(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    data: &T,
+) -> Result<(), ApiError> {
+    if access(actor, T::TABLE).write == Scope::None {
+        return Err(forbidden(actor, &format!("write {}", T::TABLE.name)));
+    }
+    check_references(state, actor, data).await?;
+    check_may_change(state, actor, id, data).await
+}
+
+/// Checks that `actor` may change or withdraw the record `data` as it stands: the role
+/// may write the table and the record is within its organisation's reach.
+pub async fn check_may_change<T: Stored>(
     state: &AppState,
     actor: &Actor,
     id: Uuid,

@@ -86,6 +86,9 @@ pub enum FilterOp {
     In,
     /// The column equals a value selected from another table (see [`Filter::in_select`]).
     InSelect,
+    /// At least one of several groups of conditions holds (see [`Filter::any`]); the
+    /// column and value are unused.
+    Any,
 }
 
 /// `SELECT column FROM table WHERE filters…`, for a filter that follows a reference to
@@ -111,6 +114,12 @@ pub struct Filter {
     pub value: Value,
     /// For [`FilterOp::InSelect`], what the column must be among.
     pub select: Option<Box<SubSelect>>,
+    /// For [`FilterOp::InSelect`] on a JSON column: the object key whose text is compared
+    /// (`column ->> key`), e.g. the patient a unit is made for inside its `recipient`.
+    pub key: Option<&'static str>,
+    /// For [`FilterOp::Any`]: the alternatives, each a list of conditions that must all
+    /// hold. No alternatives match nothing.
+    pub any: Vec<Vec<Filter>>,
 }
 
 impl Filter {
@@ -121,6 +130,8 @@ impl Filter {
             op,
             value,
             select: None,
+            key: None,
+            any: Vec::new(),
         }
     }
 
@@ -140,6 +151,32 @@ impl Filter {
                 column: select_column,
                 filters,
             })),
+            key: None,
+            any: Vec::new(),
+        }
+    }
+
+    /// `column ->> key IN (SELECT select_column FROM table WHERE filters…)`: the text
+    /// held under `key` in a JSON column is one of the selected ids. `key` is a static
+    /// name of lowercase letters and underscores, never input.
+    pub fn json_in_select(
+        column: &'static str,
+        key: &'static str,
+        table: &'static TableDef,
+        select_column: &'static str,
+        filters: Vec<Filter>,
+    ) -> Self {
+        Filter {
+            key: Some(key),
+            ..Filter::in_select(column, table, select_column, filters)
+        }
+    }
+
+    /// At least one of `groups` holds (each group: all of its conditions).
+    pub fn any(groups: Vec<Vec<Filter>>) -> Self {
+        Filter {
+            any: groups,
+            ..Filter::new("id", FilterOp::Any, Value::Null)
         }
     }
 

@@ -116,6 +116,13 @@ fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
     }
 }
 
+/// Whether a JSON key may be written into a statement: lowercase letters and
+/// underscores only. Keys come from the access policy's code, never from input; this
+/// is the backstop that keeps it so.
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
 /// Appends one condition per filter, binding values into `binds` (numbered in order).
 fn conditions(
     table: &TableDef,
@@ -165,13 +172,43 @@ fn conditions(
                 };
                 let mut inner = vec!["\"withdrawn_at\" IS NULL".to_string()];
                 conditions(sub.table, &sub.filters, binds, &mut inner);
-                conds.push(format!(
-                    "\"{}\" IN (SELECT \"{}\" FROM \"{}\" WHERE {})",
-                    col.name,
-                    sub_col.name,
-                    sub.table.name,
-                    inner.join(" AND ")
-                ));
+                match f.key {
+                    None => conds.push(format!(
+                        "\"{}\" IN (SELECT \"{}\" FROM \"{}\" WHERE {})",
+                        col.name,
+                        sub_col.name,
+                        sub.table.name,
+                        inner.join(" AND ")
+                    )),
+                    // A key inside a JSON column: both dialects read it as text with
+                    // `->>`, so the selected ids are compared as text too.
+                    Some(key) if col.ty == ColumnType::Json && is_plain_key(key) => {
+                        conds.push(format!(
+                            "(\"{}\" ->> '{key}') IN (SELECT CAST(\"{}\" AS TEXT) FROM \"{}\" WHERE {})",
+                            col.name,
+                            sub_col.name,
+                            sub.table.name,
+                            inner.join(" AND ")
+                        ))
+                    }
+                    Some(_) => conds.push("1 = 0".to_string()),
+                }
+            }
+            FilterOp::Any => {
+                let mut alternatives = Vec::with_capacity(f.any.len());
+                for group in &f.any {
+                    let mut inner = Vec::new();
+                    conditions(table, group, binds, &mut inner);
+                    if inner.is_empty() {
+                        inner.push("1 = 1".to_string());
+                    }
+                    alternatives.push(format!("({})", inner.join(" AND ")));
+                }
+                if alternatives.is_empty() {
+                    conds.push("1 = 0".to_string());
+                } else {
+                    conds.push(format!("({})", alternatives.join(" OR ")));
+                }
             }
             op => {
                 let sym = match op {
@@ -347,6 +384,61 @@ mod tests {
         );
         assert!(text.contains("\"id\" > $3"), "{text}");
         assert_eq!(binds.len(), 3);
+    }
+
+    #[test]
+    fn alternatives_and_json_keys() {
+        use crate::tables::{PATIENTS, TREATMENTS, quality::UNITS};
+        let org = Value::Uuid(uuid::Uuid::nil());
+        let own = || vec![Filter::eq("institution_id", org.clone())];
+        let q = ListQuery {
+            filters: vec![Filter::any(vec![
+                vec![Filter::in_select(
+                    "id",
+                    &TREATMENTS,
+                    "unit_id",
+                    vec![Filter::in_select("patient_id", &PATIENTS, "id", own())],
+                )],
+                vec![Filter::json_in_select(
+                    "recipient",
+                    "patient_id",
+                    &PATIENTS,
+                    "id",
+                    own(),
+                )],
+            ])],
+            limit: 5,
+            ..Default::default()
+        };
+        let (text, binds) = list(&UNITS, &q);
+        assert!(text.contains(" OR "), "{text}");
+        assert!(
+            text.contains("(\"recipient\" ->> 'patient_id') IN (SELECT CAST(\"id\" AS TEXT) FROM \"patients\" WHERE \"withdrawn_at\" IS NULL AND \"institution_id\" = $2)"),
+            "{text}"
+        );
+        assert_eq!(binds.len(), 2);
+        let none = list(
+            &UNITS,
+            &ListQuery {
+                filters: vec![Filter::any(vec![])],
+                limit: 5,
+                ..Default::default()
+            },
+        );
+        assert!(none.0.contains("1 = 0"));
+        let bad = Filter {
+            key: Some("x'; DROP"),
+            ..Filter::json_in_select("recipient", "patient_id", &PATIENTS, "id", vec![])
+        };
+        let (text, _) = list(
+            &UNITS,
+            &ListQuery {
+                filters: vec![bad],
+                limit: 5,
+                ..Default::default()
+            },
+        );
+        assert!(text.contains("1 = 0") && !text.contains("DROP"), "{text}");
     }
 
     #[test]

@@ -129,9 +129,26 @@ impl Batch {
         self.inner.ops.is_empty()
     }
 
+    /// Refuses dates of things that have happened (see [`saisei_domain::Entity::past_dates`])
+    /// when they are after today in Japan.
+    fn check_past<T: Stored>(&self, data: &T) -> Result<(), StoreError> {
+        let today = saisei_domain::dates::today_jst(self.now);
+        let mut errors = ValidationErrors::default();
+        for (field, date) in data.past_dates() {
+            if date > today {
+                errors.push(
+                    field,
+                    format!("{date} is in the future (today is {today} in Japan)"),
+                );
+            }
+        }
+        errors.into_result().map_err(StoreError::Invalid)
+    }
+
     /// Adds a new record; its references are checked at commit.
     pub fn insert<T: Stored>(&mut self, data: T) -> Result<Record<T>, StoreError> {
         data.validate()?;
+        self.check_past(&data)?;
         let meta = RecordMeta::new(self.now);
         let row = to_row(meta.clone(), &data)?;
         self.references.extend(data.references());
@@ -164,6 +181,7 @@ impl Batch {
         reason: Option<String>,
     ) -> Result<Record<T>, StoreError> {
         data.validate()?;
+        self.check_past(&data)?;
         let mut meta = current.meta.clone();
         meta.version += 1;
         meta.updated_at = self.now;
@@ -476,6 +494,86 @@ impl Store {
         filters: &[Filter],
     ) -> Result<bool, StoreError> {
         for f in filters {
+            if !self.filter_holds(table, id, values, f).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether record `id` of `table` exists (withdrawn or not) and satisfies `filters`.
+    ///
+    /// The access policy asks this of every record a write points at. It runs the same
+    /// statements whether or not the record exists — a missing record is looked at as
+    /// a row of nil ids — so neither the answer nor its timing tells a record outside
+    /// the reach from one that does not exist.
+    pub async fn within(
+        &self,
+        table: &'static TableDef,
+        id: Uuid,
+        filters: &[Filter],
+    ) -> Result<bool, StoreError> {
+        Ok(self.row_within(table, id, filters).await?.is_some())
+    }
+
+    /// One record if it exists and satisfies `filters` (a reader's reach); `None`
+    /// otherwise, with the same statements run either way (see [`Store::within`]).
+    pub async fn find_within<T: Stored>(
+        &self,
+        id: Uuid,
+        filters: &[Filter],
+    ) -> Result<Option<Record<T>>, StoreError> {
+        match self.row_within(T::TABLE, id, filters).await? {
+            Some(row) => Ok(Some(from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn row_within(
+        &self,
+        table: &'static TableDef,
+        id: Uuid,
+        filters: &[Filter],
+    ) -> Result<Option<Row>, StoreError> {
+        let row = self.backend.get(table, id).await?;
+        let values = match &row {
+            Some(r) => r.values.clone(),
+            None => table
+                .columns
+                .iter()
+                .map(|c| match c.ty {
+                    crate::ColumnType::Uuid => crate::Value::Uuid(Uuid::nil()),
+                    _ => crate::Value::Null,
+                })
+                .collect(),
+        };
+        let holds = self.row_satisfies(table, id, &values, filters).await?;
+        Ok(row.filter(|_| holds))
+    }
+
+    fn filter_holds<'a>(
+        &'a self,
+        table: &'static TableDef,
+        id: Uuid,
+        values: &'a [crate::Value],
+        f: &'a Filter,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, StoreError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            use crate::FilterOp;
+            if f.op == FilterOp::Any {
+                // Every alternative is evaluated, so the work does not depend on which
+                // one (if any) holds.
+                let mut any = false;
+                for group in &f.any {
+                    let mut all = true;
+                    for g in group {
+                        all &= self.filter_holds(table, id, values, g).await?;
+                    }
+                    any |= all;
+                }
+                return Ok(any);
+            }
             let value = if f.column == "id" {
                 crate::Value::Uuid(id)
             } else {
@@ -484,40 +582,55 @@ impl Store {
                     None => return Ok(false),
                 }
             };
-            let ok = match f.op {
-                crate::FilterOp::Eq => value == f.value,
-                crate::FilterOp::IsNull => value == crate::Value::Null,
-                crate::FilterOp::NotNull => value != crate::Value::Null,
-                crate::FilterOp::In => match &f.value {
+            Ok(match f.op {
+                FilterOp::Any => false,
+                FilterOp::Eq => value == f.value,
+                FilterOp::IsNull => value == crate::Value::Null,
+                FilterOp::NotNull => value != crate::Value::Null,
+                FilterOp::In => match &f.value {
                     crate::Value::Json(Json::Array(items)) => items.contains(&value.to_json()),
                     _ => false,
                 },
-                crate::FilterOp::InSelect => match (&f.select, &value) {
-                    (Some(sub), v) if *v != crate::Value::Null => {
-                        let mut inner = sub.filters.clone();
-                        inner.push(Filter::eq(sub.column, v.clone()));
-                        self.backend.count(sub.table, &inner, false).await? > 0
-                    }
-                    _ => false,
-                },
-                crate::FilterOp::Gte | crate::FilterOp::Lte => {
+                FilterOp::InSelect => {
+                    let Some(sub) = &f.select else {
+                        return Ok(false);
+                    };
+                    // The value looked up: the column itself, or the id held under a key
+                    // of a JSON column. Absent values are looked up as the nil id, which
+                    // no record has, so the same statement runs either way.
+                    let looked_up = match (f.key, &value) {
+                        (Some(key), crate::Value::Json(j)) => j
+                            .get(key)
+                            .and_then(Json::as_str)
+                            .and_then(|s| Uuid::parse_str(s).ok())
+                            .map(crate::Value::Uuid),
+                        (Some(_), _) => None,
+                        (None, crate::Value::Null) => None,
+                        (None, v) => Some(v.clone()),
+                    };
+                    let found = looked_up.is_some();
+                    let mut inner = sub.filters.clone();
+                    inner.push(Filter::eq(
+                        sub.column,
+                        looked_up.unwrap_or(crate::Value::Uuid(Uuid::nil())),
+                    ));
+                    let n = self.backend.count(sub.table, &inner, false).await?;
+                    found && n > 0
+                }
+                FilterOp::Gte | FilterOp::Lte => {
                     let (a, b) = (value.to_json(), f.value.to_json());
                     let ord = match (a.as_f64(), b.as_f64()) {
                         (Some(x), Some(y)) => x.partial_cmp(&y),
                         _ => a.as_str().zip(b.as_str()).map(|(x, y)| x.cmp(y)),
                     };
                     match (f.op, ord) {
-                        (crate::FilterOp::Gte, Some(o)) => o != std::cmp::Ordering::Less,
-                        (crate::FilterOp::Lte, Some(o)) => o != std::cmp::Ordering::Greater,
+                        (FilterOp::Gte, Some(o)) => o != std::cmp::Ordering::Less,
+                        (FilterOp::Lte, Some(o)) => o != std::cmp::Ordering::Greater,
                         _ => false,
                     }
                 }
-            };
-            if !ok {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+            })
+        })
     }
 
     /// One row of any table, untyped (for signatures over any kind of record).

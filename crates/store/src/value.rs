@@ -6,6 +6,7 @@
 //! cannot come back as a valid record.
 
 use crate::error::StoreError;
+use saisei_domain::dates::{EARLIEST, LATEST};
 use serde_json::{Map, Value as Json};
 use time::format_description::well_known::Iso8601;
 use time::format_description::well_known::Rfc3339;
@@ -74,17 +75,23 @@ impl Value {
             ColumnType::Int => Value::Int(v.as_i64().ok_or_else(|| bad("an integer"))?),
             ColumnType::Real => Value::Real(v.as_f64().ok_or_else(|| bad("a number"))?),
             ColumnType::Bool => Value::Bool(v.as_bool().ok_or_else(|| bad("a boolean"))?),
+            // A date or time outside the registry's range is the client's mistake (a
+            // negative or five-digit year parses as a date), so it is named, not corrupt.
             ColumnType::Date => {
                 let s = v.as_str().ok_or_else(|| bad("a date string"))?;
-                Value::Date(parse_date(s).ok_or_else(|| bad("a YYYY-MM-DD date"))?)
+                match parse_date(s) {
+                    Some(d) if (EARLIEST..=LATEST).contains(&d) => Value::Date(d),
+                    _ => return Err(out_of_range(column)),
+                }
             }
             ColumnType::Timestamp => {
                 let s = v
                     .as_str()
                     .ok_or_else(|| bad("an RFC 3339 timestamp string"))?;
-                Value::Timestamp(
-                    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| bad("an RFC 3339 timestamp"))?,
-                )
+                match OffsetDateTime::parse(s, &Rfc3339) {
+                    Ok(t) if (EARLIEST..=LATEST).contains(&t.date()) => Value::Timestamp(t),
+                    _ => return Err(out_of_range(column)),
+                }
             }
             ColumnType::Json => Value::Json(v.clone()),
         })
@@ -138,6 +145,14 @@ impl Value {
             ColumnType::Json => Err("this field cannot be filtered on".to_string()),
         }
     }
+}
+
+/// The refusal of a date outside the registry's range, naming the field.
+fn out_of_range(column: &str) -> StoreError {
+    StoreError::invalid(
+        column,
+        format!("must be a date from {EARLIEST} to {LATEST} (YYYY-MM-DD)"),
+    )
 }
 
 /// Parses `YYYY-MM-DD`.

@@ -217,6 +217,15 @@ impl Validate for AdverseEvent {
 
 impl Entity for AdverseEvent {
     const KIND: &'static str = "adverse_event";
+    fn past_dates(&self) -> Vec<(String, time::Date)> {
+        let mut d = vec![
+            ("onset_on".into(), self.onset_on),
+            ("known_on".into(), self.known_on),
+        ];
+        d.extend(self.resolved_on.map(|r| ("resolved_on".into(), r)));
+        d.extend(self.reported_on.map(|r| ("reported_on".into(), r)));
+        d
+    }
 }
 
 #[cfg(test)]

@@ -254,6 +254,12 @@ impl Validate for Visit {
 
 impl Entity for Visit {
     const KIND: &'static str = "visit";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        self.done_on
+            .map(|d| ("done_on".to_string(), d))
+            .into_iter()
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -55,4 +55,7 @@ impl Validate for Observation {
 
 impl Entity for Observation {
     const KIND: &'static str = "observation";
+    fn past_dates(&self) -> Vec<(String, time::Date)> {
+        vec![("observed_on".into(), self.observed_on)]
+    }
 }

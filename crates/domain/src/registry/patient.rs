@@ -131,6 +131,9 @@ impl Validate for Patient {
 impl Entity for Patient {
     const KIND: &'static str = "patient";
     const READ_ONLY: &'static [&'static str] = &["pseudonym"];
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("birth_year_month".into(), self.birth_year_month.first_day())]
+    }
 }
 
 /// What a client sends to register a patient: the record number is turned into a
@@ -228,6 +231,9 @@ impl Validate for Enrollment {
 
 impl Entity for Enrollment {
     const KIND: &'static str = "enrollment";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("enrolled_on".into(), self.enrolled_on)]
+    }
 }
 
 /// What a patient consented to.
@@ -280,6 +286,11 @@ impl Validate for Consent {
 
 impl Entity for Consent {
     const KIND: &'static str = "consent";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        let mut d = vec![("given_on".into(), self.given_on)];
+        d.extend(self.withdrawn_on.map(|w| ("withdrawn_on".into(), w)));
+        d
+    }
 }
 
 #[cfg(test)]

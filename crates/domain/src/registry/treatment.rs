@@ -79,8 +79,13 @@ impl Validate for Treatment {
         if !self.dose.is_finite() || self.dose <= 0.0 {
             errors.push("dose", "must be a positive finite number");
         }
-        if self.plan_id.is_none() && self.product_id.is_none() {
-            errors.push("plan_id", "a treatment names a plan_id or a product_id");
+        // A unit names its product (through its lot); the store fills `product_id` in
+        // from it when the treatment is recorded.
+        if self.plan_id.is_none() && self.product_id.is_none() && self.unit_id.is_none() {
+            errors.push(
+                "plan_id",
+                "a treatment names a plan_id, a product_id or the unit_id given",
+            );
         }
         errors.into_result()
     }
@@ -88,4 +93,7 @@ impl Validate for Treatment {
 
 impl Entity for Treatment {
     const KIND: &'static str = "treatment";
+    fn past_dates(&self) -> Vec<(String, time::Date)> {
+        vec![("administered_on".into(), self.administered_on)]
+    }
 }

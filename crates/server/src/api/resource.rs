@@ -5,7 +5,9 @@
 //! parsing with field paths, optimistic concurrency, cursor pagination, filters by
 //! column, withdrawal instead of deletion, and the access check on every call.
 
-use crate::access::{Action, Actor, authorize, check_write, read_filters, visible};
+use crate::access::{
+    Action, Actor, authorize, check_may_change, check_write, read_filters, visible,
+};
 use crate::extract::{JsonBody, parse, parse_id, truncate};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -85,6 +87,9 @@ pub async fn create<R: Resource>(
     reject_server_fields::<R>(&body)?;
     let input: R::Input = parse(body)?;
     let data = R::from_input(input, &state)?;
+    // The record's own rules first: a write that is wrong in itself is answered the
+    // same whatever it points at.
+    data.validate()?;
     check_write(&state, &actor, uuid::Uuid::nil(), &data).await?;
     let record = R::create(&state, &actor, data).await?;
     Ok(created(&record))
@@ -297,7 +302,7 @@ pub async fn update<R: Resource>(
     };
     let (version, reason) = take_version(&mut patch)?;
     let current = visible::<R>(&state, &actor, id).await?;
-    check_write(&state, &actor, id, &current.data).await?;
+    check_may_change(&state, &actor, id, &current.data).await?;
     if current.meta.version != version {
         return Err(saisei_store::StoreError::Conflict {
             entity: R::KIND,
@@ -361,6 +366,7 @@ pub async fn update<R: Resource>(
         }
     }
     let data: R = parse(JsonValue::Object(merged))?;
+    data.validate()?;
     check_write(&state, &actor, id, &data).await?;
     let record = state
         .store
@@ -390,7 +396,7 @@ pub async fn withdraw<R: Resource>(
     let id = parse_id(&id)?;
     let w: Withdrawal = parse(body)?;
     let current = visible::<R>(&state, &actor, id).await?;
-    check_write(&state, &actor, id, &current.data).await?;
+    check_may_change(&state, &actor, id, &current.data).await?;
     let record = state
         .store
         .withdraw::<R>(&actor.audit(), id, w.version, w.reason.to_string())

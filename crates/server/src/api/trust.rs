@@ -1,7 +1,7 @@
 //! Sign-in, users, tokens, the audit trail and electronic signatures over HTTP.
 
 use super::{ApiBuilder, operation};
-use crate::access::{Action, Actor, Via, authorize};
+use crate::access::{Action, Actor, Via, authorize, may_read_audited};
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -429,7 +429,38 @@ async fn get_audit(
     let next = (entries.len() as u32 == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
-    Ok(Json(json!({ "items": entries, "next_cursor": next })))
+    let mut decided: std::collections::HashMap<(String, Option<Uuid>), bool> =
+        std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(entries.len());
+    for e in entries {
+        let key = (e.entity.clone(), e.entity_id);
+        let readable = match decided.get(&key) {
+            Some(r) => *r,
+            None => {
+                let r = may_read_audited(&state, &actor, &e.entity, e.entity_id).await?;
+                decided.insert(key, r);
+                r
+            }
+        };
+        items.push(audit_item(e, readable));
+    }
+    Ok(Json(json!({ "items": items, "next_cursor": next })))
+}
+
+/// An audit entry as the reader may see it: with its content when they may read the
+/// record it describes; otherwise who, when, what kind of change to which record, and
+/// `content_withheld`.
+fn audit_item(e: AuditEntry, readable: bool) -> JsonValue {
+    let mut v = serde_json::to_value(&e).unwrap_or(JsonValue::Null);
+    if let JsonValue::Object(map) = &mut v {
+        if !readable {
+            map.insert("before".into(), JsonValue::Null);
+            map.insert("after".into(), JsonValue::Null);
+            map.insert("reason".into(), JsonValue::Null);
+        }
+        map.insert("content_withheld".into(), JsonValue::Bool(!readable));
+    }
+    v
 }
 
 async fn get_audit_verify(

@@ -297,3 +297,289 @@ async fn walk_the_matrix(app: TestApp) {
     );
 }
 on_both!(matrix, walk_the_matrix);
+
+/// Reference fields a client sends, by resource: `(field, resource it points at)`.
+/// Written from the API's schemas, independently of the server's policy code.
+const REFERENCES: &[(&str, &[(&str, &str)])] = &[
+    ("practitioners", &[("organisation_id", "organisations")]),
+    ("products", &[("mah_id", "organisations")]),
+    (
+        "plans",
+        &[
+            ("institution_id", "organisations"),
+            ("responsible_physician_id", "practitioners"),
+            ("committee_id", "organisations"),
+        ],
+    ),
+    (
+        "enrollments",
+        &[
+            ("patient_id", "patients"),
+            ("plan_id", "plans"),
+            ("product_id", "products"),
+        ],
+    ),
+    ("consents", &[("patient_id", "patients")]),
+    (
+        "treatments",
+        &[
+            ("patient_id", "patients"),
+            ("plan_id", "plans"),
+            ("product_id", "products"),
+            ("schedule_id", "follow-up-schedules"),
+            ("unit_id", "units"),
+        ],
+    ),
+    (
+        "visits",
+        &[("patient_id", "patients"), ("treatment_id", "treatments")],
+    ),
+    (
+        "observations",
+        &[("patient_id", "patients"), ("visit_id", "visits")],
+    ),
+    (
+        "adverse-events",
+        &[("patient_id", "patients"), ("treatment_id", "treatments")],
+    ),
+    (
+        "collections",
+        &[
+            ("donor_id", "donors"),
+            ("patient_id", "patients"),
+            ("collected_by_id", "organisations"),
+        ],
+    ),
+    (
+        "cell-banks",
+        &[
+            ("facility_id", "organisations"),
+            ("collection_id", "collections"),
+            ("parent_bank_id", "cell-banks"),
+        ],
+    ),
+    (
+        "lots",
+        &[
+            ("product_id", "products"),
+            ("facility_id", "organisations"),
+            ("cell_bank_id", "cell-banks"),
+            ("collection_id", "collections"),
+        ],
+    ),
+    ("units", &[("lot_id", "lots")]),
+    ("retained-samples", &[("lot_id", "lots")]),
+    ("qc-results", &[("lot_id", "lots")]),
+    ("deviations", &[("lot_id", "lots")]),
+    ("custody-events", &[("unit_id", "units")]),
+    ("checklist-answers", &[("product_id", "products")]),
+    ("evaluation-plans", &[("product_id", "products")]),
+];
+
+/// What each role may write, per docs/SECURITY.md.
+fn writes(role: &str, resource: &str) -> bool {
+    match role {
+        "institution_staff" => CLINICAL.contains(&resource) || resource == "collections",
+        "physician" => {
+            CLINICAL.contains(&resource) || resource == "collections" || resource == "plans"
+        }
+        "facility_staff" | "qa_manager" => FACILITY.contains(&resource),
+        "mah_analyst" => matches!(
+            resource,
+            "products" | "checklist-answers" | "evaluation-plans"
+        ),
+        "admin" => REFERENCE.contains(&resource),
+        _ => false,
+    }
+}
+
+/// Where a role may name records it cannot read (docs/SECURITY.md, "references").
+fn widened(role: &str, target: &str) -> bool {
+    matches!(role, "facility_staff" | "qa_manager") && matches!(target, "patients" | "collections")
+}
+
+/// Replaces every UUID in a string, so two answers can be compared but for the ids.
+fn without_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.len() >= 36 && uuid::Uuid::parse_str(&tail[..36]).is_ok() {
+            out.push_str("<id>");
+            rest = &tail[36..];
+        } else {
+            let c = tail.chars().next().unwrap();
+            out.push(c);
+            rest = &tail[c.len_utf8()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A create body made from a stored record: its data without what the server sets.
+fn body_of(record: &Value) -> Value {
+    let mut b = record.clone();
+    let map = b.as_object_mut().unwrap();
+    for meta in [
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "withdrawn_at",
+        "withdrawal_reason",
+    ] {
+        map.remove(meta);
+    }
+    map.retain(|_, v| !v.is_null());
+    b
+}
+
+/// Posts `body`, dropping any field the server says it sets itself (or derives, so a
+/// client cannot send it), until it answers something else.
+async fn post_as_client(app: &TestApp, path: &str, mut body: Value) -> crate::helpers::Reply {
+    loop {
+        let r = app.post(path, body.clone()).await;
+        let server_set: Vec<String> = r.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| {
+                        e["problem"].as_str().is_some_and(|p| {
+                            p.contains("set by the server") || p.starts_with("unknown field")
+                        })
+                    })
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if r.status != StatusCode::UNPROCESSABLE_ENTITY || server_set.is_empty() {
+            return r;
+        }
+        for f in server_set {
+            body.as_object_mut().unwrap().remove(&f);
+        }
+    }
+}
+
+/// How many records every table holds.
+async fn stored(app: &TestApp) -> u64 {
+    let mut n = 0;
+    for t in saisei_store::tables::all() {
+        n += app.store.count_where(t, &[]).await.unwrap();
+    }
+    n
+}
+
+/// Writes that name another organisation's records: for every role that writes, every
+/// resource it writes and every reference in it, a body pointing at the demo's records
+/// (all another organisation's, seen from an outsider) is answered exactly as the same
+/// body pointing at records that do not exist — and stores nothing.
+async fn references_into_other_organisations(app: TestApp) {
+    saisei_demo::generate(
+        &app.store,
+        saisei_domain::regulation::RuleBook::embedded().unwrap(),
+        &crate::helpers::test_key(),
+        saisei_demo::DemoOptions {
+            patients: 40,
+            seed: 11,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let authority = app.organisation("Authority", "regulator").await;
+    let regulator = app.user("regulator", Some(&authority)).await;
+    let mut checks = 0usize;
+    for (role, kind) in [
+        ("institution_staff", "medical_institution"),
+        ("physician", "medical_institution"),
+        ("facility_staff", "cell_processing_facility"),
+        ("qa_manager", "cell_processing_facility"),
+        ("mah_analyst", "marketing_authorisation_holder"),
+    ] {
+        let org = app.organisation(&format!("Empty {role}"), kind).await;
+        let outsider = app.user(role, Some(&org)).await;
+        for (resource, fields) in REFERENCES {
+            if !writes(role, resource) {
+                continue;
+            }
+            // Only references to records the role cannot otherwise reach count here.
+            let foreign: Vec<&str> = fields
+                .iter()
+                .filter(|(_, target)| {
+                    expected(role, target) == Own && !widened(role, target)
+                        || expected(role, target) == Nothing
+                })
+                .map(|(f, _)| *f)
+                .collect();
+            if foreign.is_empty() {
+                continue;
+            }
+            app.act_as(&regulator);
+            let records = app.get(&format!("/api/v1/{resource}?limit=200")).await.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let Some(template) = records
+                .iter()
+                .find(|r| foreign.iter().any(|f| r[*f].is_string()))
+            else {
+                continue;
+            };
+            let pointing = body_of(template);
+            let mut nowhere = pointing.clone();
+            for f in &foreign {
+                if nowhere[*f].is_string() {
+                    nowhere[*f] = json!(uuid::Uuid::now_v7());
+                }
+            }
+            app.act_as(&outsider);
+            let before = stored(&app).await;
+            let a = post_as_client(&app, &format!("/api/v1/{resource}"), pointing).await;
+            let b = post_as_client(&app, &format!("/api/v1/{resource}"), nowhere).await;
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "LEAK: {role} writes {resource} pointing at another organisation's records: {}",
+                a.text
+            );
+            assert_eq!(
+                a.status, b.status,
+                "{role} {resource}: {} vs {}",
+                a.text, b.text
+            );
+            assert_eq!(
+                without_ids(&a.text),
+                without_ids(&b.text),
+                "{role} {resource}: an out-of-reach reference must read as one that does not exist"
+            );
+            let named: Vec<&str> = a.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["field"].as_str())
+                .collect();
+            assert!(
+                foreign
+                    .iter()
+                    .filter(|f| template[**f].is_string())
+                    .all(|f| named.contains(f)),
+                "{role} {resource}: every foreign reference is named: {}",
+                a.text
+            );
+            assert_eq!(
+                stored(&app).await,
+                before,
+                "{role} {resource}: nothing stored"
+            );
+            checks += 1;
+        }
+    }
+    assert!(checks >= 15, "only {checks} resources were tried");
+    eprintln!(
+        "references into other organisations: {checks} role × resource writes refused like missing records"
+    );
+}
+on_both!(references, references_into_other_organisations);

@@ -62,10 +62,11 @@ async fn malformed_bodies_are_refused(app: TestApp) {
     app.post("/api/v1/patients", json!({"institution_id": "not-a-uuid", "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
         .assert_problem(422, Some("institution_id"));
-    // Another organisation's id (or one that does not exist): not the physician's to write.
+    // An organisation that does not exist is named as such; another organisation's id
+    // is not the physician's to write.
     app.post("/api/v1/patients", json!({"institution_id": uuid::Uuid::now_v7(), "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
-        .assert_problem(403, None);
+        .assert_problem(422, Some("institution_id"));
     app.post("/api/v1/patients", json!({"institution_id": b.committee["id"], "record_number": "A", "birth_year_month": "1958-07", "sex": "female"}))
         .await
         .assert_problem(403, None);

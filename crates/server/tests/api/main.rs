@@ -13,6 +13,7 @@ mod evaluation;
 mod hostile;
 mod lifecycle;
 mod quality;
+mod regression;
 mod regulation;
 mod system;
 mod trust;

@@ -311,6 +311,11 @@ impl Stored for Treatment {
             self.schedule_id,
             &FOLLOW_UP_SCHEDULES,
         ));
+        r.extend(Reference::optional(
+            "unit_id",
+            self.unit_id,
+            &crate::tables::quality::UNITS,
+        ));
         r
     }
 }

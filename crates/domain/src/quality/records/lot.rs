@@ -160,6 +160,9 @@ impl Validate for Lot {
 
 impl Entity for Lot {
     const KIND: &'static str = "lot";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("manufactured_on".into(), self.manufactured_on)]
+    }
     const READ_ONLY: &'static [&'static str] =
         &["status", "status_changed_on", "evidence_revision"];
 }
@@ -268,6 +271,9 @@ impl Validate for LotQcResult {
 
 impl Entity for LotQcResult {
     const KIND: &'static str = "qc_result";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("tested_on".into(), self.tested_on)]
+    }
 }
 
 /// A deviation recorded for a lot: the rules it accepts although unmet, why, and who
@@ -370,6 +376,9 @@ impl Validate for RetainedSample {
 
 impl Entity for RetainedSample {
     const KIND: &'static str = "retained_sample";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("retained_on".into(), self.retained_on)]
+    }
 }
 
 #[cfg(test)]

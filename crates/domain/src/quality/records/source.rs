@@ -139,6 +139,21 @@ impl Validate for Donor {
 impl Entity for Donor {
     const KIND: &'static str = "donor";
     const READ_ONLY: &'static [&'static str] = &["pseudonym"];
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        let mut d: Vec<(String, Date)> = self
+            .birth_year_month
+            .map(|b| ("birth_year_month".to_string(), b.first_day()))
+            .into_iter()
+            .collect();
+        d.extend(
+            self.eligibility_decided_on
+                .map(|e| ("eligibility_decided_on".to_string(), e)),
+        );
+        for (i, t) in self.eligibility_tests.iter().enumerate() {
+            d.push((format!("eligibility_tests[{i}].tested_on"), t.tested_on));
+        }
+        d
+    }
 }
 
 /// What a client sends to register a donor: the donor code is turned into a pseudonym on
@@ -231,6 +246,9 @@ impl Validate for Collection {
 
 impl Entity for Collection {
     const KIND: &'static str = "collection";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("collected_on".into(), self.collected_on)]
+    }
 }
 
 /// The two tiers of a cell bank.
@@ -318,6 +336,9 @@ impl Validate for CellBank {
 
 impl Entity for CellBank {
     const KIND: &'static str = "cell_bank";
+    fn past_dates(&self) -> Vec<(String, Date)> {
+        vec![("established_on".into(), self.established_on)]
+    }
 }
 
 /// One component or supplement of a culture medium.

@@ -1,7 +1,8 @@
 //! The treating site's steps with a unit: receipt, delivery to the ward, thawing and the
 //! bedside identity check. They are recorded by the institution caring for the patient
 //! the unit is for — who otherwise has no reach into the facility's custody logs — so
-//! the check here is the patient: visible to the actor, and the unit's recipient.
+//! the checks here are the patient (visible to the actor) and the unit (one of the
+//! institution's patients' units, made for or allocated to this patient).
 
 use crate::access::{Action, Actor, authorize, visible};
 use crate::extract::{JsonBody, parse, parse_id};
@@ -66,17 +67,19 @@ pub async fn post_bedside(
             "bedside steps are recorded for an institution",
         )
     })?;
-    // A unit that is not this patient's is reported as not found: its existence is the
-    // facility's business, not the ward's.
-    let unit = state
-        .store
-        .find::<ProductUnit>(unit_id)
-        .await?
-        .filter(|u| check_recipient(&u.data.recipient, patient.meta.id).is_ok())
-        .ok_or(saisei_store::StoreError::NotFound {
-            entity: "unit",
-            id: unit_id,
-        })?;
+    // A unit outside the institution's reach, or for another of its patients, is
+    // reported as not found: its existence is the facility's business, not the ward's.
+    let unit = match visible::<ProductUnit>(&state, &actor, unit_id).await {
+        Ok(u) if check_recipient(&u.data.recipient, patient.meta.id).is_ok() => u,
+        Ok(_) => {
+            return Err(saisei_store::StoreError::NotFound {
+                entity: "unit",
+                id: unit_id,
+            }
+            .into());
+        }
+        Err(e) => return Err(e),
+    };
     let action = match req.step {
         BedsideStep::Received => CustodyAction::Received,
         BedsideStep::Delivered => CustodyAction::Delivered,

@@ -82,11 +82,10 @@ async fn reachable<T: saisei_store::Stored>(
 ) -> Result<(), ApiError> {
     match visible::<T>(state, actor, id).await {
         Ok(_) => Ok(()),
-        Err(e) if e.code == Code::NotFound => Err(ApiError::field(
-            Code::ValidationFailed,
-            field,
-            format!("no {} with id {id} within your reach", T::KIND),
-        )),
+        Err(e) if e.code == Code::NotFound => {
+            let e = crate::access::no_such_reference(field, T::KIND, id);
+            Err(ApiError::field(Code::ValidationFailed, e.field, e.problem))
+        }
         Err(e) => Err(e),
     }
 }
