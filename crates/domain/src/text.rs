@@ -1,16 +1,66 @@
-//! Bounded, trimmed text values.
+//! Bounded, trimmed, normalised text values.
 //!
 //! Free text arrives from forms, CSV files and other systems. Each kind of text has a
-//! length limit so that a hostile or careless client cannot store megabytes in a name,
-//! and control characters (other than line breaks in long text) are refused because they
-//! break exports and audit trails.
+//! length limit so that a hostile or careless client cannot store megabytes in a name.
+//! Text is stored in Unicode normalisation form C, so that "が" typed as one character
+//! or as か plus a combining mark is the same name, the same code and the same search.
+//! Control characters (other than line breaks in long text) are refused because they
+//! break exports and audit trails; bidirectional overrides, byte-order marks and (in
+//! names, codes and identifiers) zero-width characters are refused because they make
+//! two different values look the same on screen.
 
 use crate::error::ValidationErrors;
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
-/// Checks a candidate string against the limits shared by all text types.
+/// Characters that reorder or hide text without showing themselves: the bidirectional
+/// embeddings, overrides and isolates, the directional marks, and the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+/// Zero-width characters: harmless inside free text (emoji sequences join with U+200D),
+/// but in a name or code they make two values that look alike differ.
+fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{180E}')
+}
+
+/// Refuses the characters no stored text may hold: controls (but line breaks and tabs
+/// in multi-line text), invisible formatting, and zero-width characters outside free text.
+pub fn check_characters(value: &str, multiline: bool) -> Result<(), String> {
+    for c in value.chars() {
+        let allowed_control = multiline && (c == '\n' || c == '\t' || c == '\r');
+        if c.is_control() && !allowed_control {
+            return Err(format!(
+                "must not contain control character U+{:04X}",
+                c as u32
+            ));
+        }
+        if is_invisible_format(c) {
+            return Err(format!(
+                "must not contain the invisible formatting character U+{:04X}",
+                c as u32
+            ));
+        }
+        if !multiline && is_zero_width(c) {
+            return Err(format!(
+                "must not contain the zero-width character U+{:04X}",
+                c as u32
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a candidate string against the limits shared by all text types, and returns
+/// it trimmed and in normalisation form C.
 fn check(value: &str, max: usize, min: usize, multiline: bool) -> Result<String, String> {
-    let trimmed = value.trim();
+    check_characters(value, multiline)?;
+    let normalised: String = value.nfc().collect();
+    let trimmed = normalised.trim();
     let chars = trimmed.chars().count();
     if chars < min {
         return Err(if min == 1 {
@@ -21,15 +71,6 @@ fn check(value: &str, max: usize, min: usize, multiline: bool) -> Result<String,
     }
     if chars > max {
         return Err(format!("must be at most {max} characters (got {chars})"));
-    }
-    if let Some(c) = trimmed
-        .chars()
-        .find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t' || *c == '\r')))
-    {
-        return Err(format!(
-            "must not contain control character U+{:04X}",
-            c as u32
-        ));
     }
     Ok(trimmed.to_string())
 }
@@ -136,6 +177,29 @@ mod tests {
         assert!(Name::try_from("a\u{0}b").is_err());
         assert!(Name::try_from("a\nb").is_err());
         assert!(Text::try_from("a\nb").is_ok());
+    }
+
+    #[test]
+    fn normalises_and_refuses_invisible_characters() {
+        let composed = Name::try_from("が").unwrap();
+        let decomposed = Name::try_from("か\u{3099}").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(Name::try_from("e\u{301}").unwrap().as_str(), "é");
+        for bad in [
+            "\u{202E}evil",
+            "ab\u{2066}c",
+            "\u{FEFF}name",
+            "a\u{200B}b",
+            "a\u{200D}b",
+            "a\u{200E}b",
+        ] {
+            assert!(Name::try_from(bad).is_err(), "{bad:?}");
+            assert!(Code::try_from(bad).is_err(), "{bad:?}");
+        }
+        // Free text keeps emoji sequences but not overrides.
+        assert!(Text::try_from("👩\u{200D}🔬 ok").is_ok());
+        assert!(Text::try_from("\u{202E}x").is_err());
+        assert!(Text::try_from("line\nbreak").is_ok());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod database;
 pub mod extract;
+pub mod headers;
 pub mod pages;
 pub mod problem;
 pub mod reports;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
                     .into_response()
             },
         ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 

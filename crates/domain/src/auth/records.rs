@@ -25,7 +25,11 @@ impl Email {
 impl TryFrom<String> for Email {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        let e = s.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        if crate::text::check_characters(&s, false).is_err() {
+            return Err("an e-mail address must not contain invisible or control characters".into());
+        }
+        let e: String = s.trim().nfc().collect::<String>().to_lowercase();
         let ok = e.len() <= 254
             && e.matches('@').count() == 1
             && e.split('@').all(|part| !part.is_empty())

@@ -384,3 +384,63 @@ async fn negative_year_dates_answered_500(app: TestApp) {
     }
 }
 on_both!(negative_year_dates, negative_year_dates_answered_500);
+
+async fn invisible_characters_and_missing_security_headers(app: TestApp) {
+    let t = two_clinics(&app).await;
+    app.act_as_admin();
+    // Names and codes that look alike on screen but differ were stored as given.
+    for bad in ["Clinic\u{202E}A", "\u{FEFF}Clinic", "Cli\u{200B}nic", "Clinic\u{0007}"] {
+        app.post(
+            "/api/v1/organisations",
+            json!({"name": bad, "kind": "medical_institution"}),
+        )
+        .await
+        .assert_problem(422, Some("name"));
+    }
+    // Text is stored in normalisation form C.
+    let decomposed = app
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "か\u{3099}ん病院", "kind": "medical_institution"}),
+        )
+        .await;
+    assert_eq!(decomposed["name"], "がん病院");
+    app.act_as(&t.a_doctor);
+    app.post("/api/v1/adverse-events", json!({"patient_id": t.a_patient["id"], "verbatim_term": "\u{202E}gnissim", "grade": 1, "seriousness": [], "causality": "unlikely", "onset_on": "2024-01-01", "known_on": "2024-01-01", "outcome": "recovered"}))
+        .await
+        .assert_problem(422, Some("verbatim_term"));
+    // Every answer carries the security headers: JSON, problems, pages, the fallback.
+    let client = reqwest::Client::new();
+    for (path, signed_in) in [
+        ("/api/v1/organisations", true),
+        ("/api/v1/organisations/not-a-uuid", true),
+        ("/api/v1/health", false),
+        ("/sign-in", false),
+        ("/no/such/page", false),
+        ("/api/v1/patients", false),
+    ] {
+        let mut req = client.get(format!("{}{path}", app.base));
+        if signed_in {
+            req = req.bearer_auth(&app.admin.token);
+        }
+        let r = req.send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"));
+        assert_eq!(script, Some("script-src 'self'"), "{path}: no inline script");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+}
+on_both!(
+    text_and_headers,
+    invisible_characters_and_missing_security_headers
+);
