@@ -1,10 +1,11 @@
-//! Where the database and the pseudonym key come from.
+//! Where the database, the pseudonym key and the secret key come from.
 //!
 //! Layered as the rest of the command line: a flag wins, then a `SAISEI_…` environment
-//! variable, then a default. The pseudonym key is a secret: it is read from a file or
-//! the environment, never from the database, and never printed.
+//! variable, then a default. Both keys are secrets: they are read from a file or the
+//! environment, never from the database, and never printed.
 
 use crate::exit::CliError;
+use saisei_domain::auth::secrets::SecretKey;
 use saisei_domain::pseudonym::PseudonymKey;
 use std::path::{Path, PathBuf};
 
@@ -55,19 +56,85 @@ pub fn key_file_beside(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(p))
 }
 
+/// Key material from text: 64+ hex digits, or any text (its bytes).
+fn key_bytes(text: &str) -> Vec<u8> {
+    let t = text.trim();
+    if t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
+            .collect()
+    } else {
+        t.as_bytes().to_vec()
+    }
+}
+
 /// Parses key material: 64+ hex digits, or any text of at least 32 bytes.
 pub fn parse_key(text: &str) -> Result<PseudonymKey, CliError> {
-    let t = text.trim();
-    let bytes =
-        if t.len() >= 64 && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-            (0..t.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap_or(0))
-                .collect()
-        } else {
-            t.as_bytes().to_vec()
-        };
-    PseudonymKey::new(bytes).map_err(|e| CliError::input(format!("pseudonym key: {e}")))
+    PseudonymKey::new(key_bytes(text)).map_err(|e| CliError::input(format!("pseudonym key: {e}")))
+}
+
+/// Parses secret-key material: 64+ hex digits, or any text of at least 32 bytes.
+pub fn parse_secret_key(text: &str) -> Result<SecretKey, CliError> {
+    SecretKey::new(&key_bytes(text)).map_err(|e| CliError::input(format!("secret key: {e}")))
+}
+
+/// The secret-key file kept beside a SQLite database (`<db>.secret`).
+pub fn secret_file_beside(url: &str) -> Option<PathBuf> {
+    if !is_sqlite(url) {
+        return None;
+    }
+    let mut p = sqlite_path(url).into_os_string();
+    p.push(".secret");
+    Some(PathBuf::from(p))
+}
+
+/// Loads the secret key that seals second-factor secrets: `--secret-key-file`, else
+/// `SAISEI_SECRET_KEY`, else `SAISEI_SECRET_KEY_FILE`, else `<db>.secret` beside a
+/// SQLite database. `None` when none is configured.
+pub fn load_secret_key(flag: Option<&Path>, db_url: &str) -> Result<Option<SecretKey>, CliError> {
+    let read = |path: &Path| -> Result<SecretKey, CliError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::input(format!("--secret-key-file {}: {e}", path.display())))?;
+        parse_secret_key(&text)
+    };
+    if let Some(path) = flag {
+        return read(path).map(Some);
+    }
+    if let Ok(text) = std::env::var("SAISEI_SECRET_KEY") {
+        return parse_secret_key(&text).map(Some);
+    }
+    if let Ok(path) = std::env::var("SAISEI_SECRET_KEY_FILE") {
+        return read(Path::new(&path)).map(Some);
+    }
+    match secret_file_beside(db_url) {
+        Some(path) if path.exists() => read(&path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Loads the secret key and checks it against the database (see
+/// `saisei_store::workflow::auth::check_secret_key`): a missing or wrong key is bad
+/// configuration, refused with exit 2 before anything is served or written.
+pub async fn checked_secret_key(
+    store: &saisei_store::Store,
+    flag: Option<&Path>,
+    db_url: &str,
+) -> Result<Option<SecretKey>, CliError> {
+    let key = load_secret_key(flag, db_url)?;
+    saisei_store::workflow::auth::check_secret_key(store, key.as_ref())
+        .await
+        .map_err(|e| match e {
+            saisei_store::workflow::auth::KeyError::Store(s) => CliError::from(s),
+            other => CliError::input(other.to_string()),
+        })?;
+    Ok(key)
+}
+
+/// A fresh random secret key as hex, for a new key file.
+pub fn new_secret_key_hex() -> String {
+    let (token, _) = saisei_domain::auth::credentials::new_token();
+    token.trim_start_matches("ssk_").to_string()
 }
 
 /// Loads the pseudonym key: `--key-file`, else `SAISEI_PSEUDONYM_KEY`, else

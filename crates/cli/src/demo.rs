@@ -29,7 +29,7 @@ pub struct DemoArgs {
 }
 
 fn remove_sqlite_files(path: &Path) -> Result<(), CliError> {
-    for suffix in ["", "-wal", "-shm", ".key"] {
+    for suffix in ["", "-wal", "-shm", ".key", ".secret"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let p = Path::new(&p);
@@ -73,11 +73,24 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         )));
     }
     let key = demo_key(args.seed);
-    if let Some(key_path) = config::key_file_beside(&db_url) {
-        std::fs::write(&key_path, demo_key_hex(args.seed)).map_err(|e| {
-            CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", key_path.display()))
-        })?;
+    let secret = saisei_demo::demo_secret_key(args.seed);
+    let files = [
+        (config::key_file_beside(&db_url), demo_key_hex(args.seed)),
+        (
+            config::secret_file_beside(&db_url),
+            saisei_domain::pseudonym::hex(&saisei_demo::demo_secret_key_bytes(args.seed)),
+        ),
+    ];
+    for (path, hex) in files {
+        if let Some(path) = path {
+            std::fs::write(&path, hex).map_err(|e| {
+                CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+            })?;
+        }
     }
+    saisei_store::workflow::auth::check_secret_key(&store, Some(&secret))
+        .await
+        .map_err(|e| CliError::Failure(anyhow::anyhow!("secret key: {e}")))?;
     let rules = serve::rules()?;
     let started = Instant::now();
     let bar = ProgressBar::new(args.patients as u64);
@@ -123,15 +136,35 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Failure(e.into()))?;
         println!("  {label:<16} {n:>9}");
     }
-    if let Some(key_path) = config::key_file_beside(&db_url) {
-        println!("Pseudonym key (demo only): {}", key_path.display());
+    if let (Some(key_path), Some(secret_path)) = (
+        config::key_file_beside(&db_url),
+        config::secret_file_beside(&db_url),
+    ) {
+        println!(
+            "Pseudonym key and secret key (demo only): {}, {}",
+            key_path.display(),
+            secret_path.display()
+        );
     }
-    print_users(&store, args.seed, addr).await?;
+    print_users(&store, &secret, args.seed, addr).await?;
     if args.no_serve {
         store.backend().close().await;
         return Ok(());
     }
-    serve::serve(store, None, &db_url, addr).await
+    if config::is_sqlite(&db_url) {
+        serve::serve(store, serve::Keys::default(), &db_url, addr).await
+    } else {
+        // A PostgreSQL demo has no files beside it: serve with the demo keys in hand.
+        let state = saisei_server::AppState::new(store, Some(key), serve::rules()?)
+            .with_secret_key(Some(secret));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot listen on {addr}: {e}")))?;
+        println!("Saisei is serving http://{addr}/  (press Ctrl-C to stop)");
+        saisei_server::serve_on(state, listener)
+            .await
+            .map_err(|e| CliError::Failure(e.into()))
+    }
 }
 
 /// The demo key as hex, for the key file.
@@ -142,10 +175,11 @@ fn demo_key_hex(seed: u64) -> String {
 /// Creates one demo user per role and prints how to sign in as each.
 async fn print_users(
     store: &saisei_store::Store,
+    secret: &saisei_domain::auth::secrets::SecretKey,
     seed: u64,
     addr: std::net::SocketAddr,
 ) -> Result<(), CliError> {
-    let users = saisei_demo::users::create(store, seed)
+    let users = saisei_demo::users::create(store, secret, seed)
         .await
         .map_err(|e| CliError::Failure(anyhow::anyhow!("demo users: {e}")))?;
     let now = time::OffsetDateTime::now_utc();

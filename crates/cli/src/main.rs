@@ -35,6 +35,9 @@ enum Command {
         /// File holding the pseudonym key (hex, ≥ 32 bytes) [or env SAISEI_PSEUDONYM_KEY].
         #[arg(long)]
         key_file: Option<PathBuf>,
+        /// File holding the secret key that seals second-factor secrets (hex, ≥ 32 bytes) [or env SAISEI_SECRET_KEY; default <db>.secret beside a SQLite file].
+        #[arg(long)]
+        secret_key_file: Option<PathBuf>,
     },
     /// Fill a database with a realistic synthetic registry, then serve it.
     Demo {
@@ -76,6 +79,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the secret key that seals second-factor secrets.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -91,8 +97,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create a user; prints the TOTP secret to enrol in an authenticator app.
+    /// Create a user; prints the TOTP secret to enrol in an authenticator app, and recovery codes.
     Add(trust::UserAddArgs),
+    /// Clear a user's sign-in throttling (failed attempts no longer slow them).
+    Unlock(trust::UserUnlockArgs),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Re-seal every second-factor secret with a new secret key, in one transaction.
+    Rotate(trust::KeyRotateArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,18 +163,29 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Deadlines(args) => runtime()?.block_on(regulation::deadlines_cmd(args)),
         Command::User(UserCommand::Add(args)) => runtime()?.block_on(trust::user_add(args)),
+        Command::User(UserCommand::Unlock(args)) => runtime()?.block_on(trust::user_unlock(args)),
+        Command::Key(KeyCommand::Rotate(args)) => runtime()?.block_on(trust::key_rotate(args)),
         Command::Token(TokenCommand::Create(args)) => {
             runtime()?.block_on(trust::token_create(args))
         }
         Command::Audit(AuditCommand::Verify(args)) => {
             runtime()?.block_on(trust::audit_verify(args))
         }
-        Command::Serve { db, addr, key_file } => {
+        Command::Serve {
+            db,
+            addr,
+            key_file,
+            secret_key_file,
+        } => {
             let db = config::database_url(db.as_deref());
             let addr = serve::parse_addr(&addr)?;
             runtime()?.block_on(async {
                 let store = serve::open(&db).await?;
-                serve::serve(store, key_file.as_deref(), &db, addr).await
+                let keys = serve::Keys {
+                    pseudonym: key_file.as_deref(),
+                    secret: secret_key_file.as_deref(),
+                };
+                serve::serve(store, keys, &db, addr).await
             })
         }
         Command::Migrate { db } => {

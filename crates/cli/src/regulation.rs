@@ -4,14 +4,20 @@ use crate::config;
 use crate::exit::CliError;
 use crate::serve;
 use saisei_domain::audit::AuditActor;
+use saisei_domain::auth::Email;
 use saisei_domain::dates::today_jst;
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleBook, RuleSet, TherapyDescription, classify,
 };
 use saisei_domain::wire_name as wire;
 use saisei_store::value::parse_date;
+use saisei_store::workflow::auth::{
+    Attempt, AuthPolicy, CredentialCheck, SignerCredentials, find_user, new_throttle,
+};
 use saisei_store::workflow::deadlines::{DeadlineQuery, deadlines};
-use saisei_store::workflow::reports::{compile_periodic_report, file_periodic_report, find_plan};
+use saisei_store::workflow::reports::{
+    SubmitError, Submitter, compile_periodic_report, find_plan, submit_periodic_report,
+};
 use saisei_store::workflow::what_if::what_if;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -58,12 +64,25 @@ pub struct PeriodicArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// File the report (freeze its content) as submitted.
-    #[arg(long)]
+    /// File the report (freeze its content) as submitted, signed by a physician of the
+    /// plan's institution (--sign-as, --password-file, --code), as the API requires.
+    #[arg(long, requires_all = ["sign_as", "password_file", "code"])]
     submit: bool,
     /// Submission date (default: today, JST).
     #[arg(long, requires = "submit")]
     submitted_on: Option<String>,
+    /// The signing physician's e-mail.
+    #[arg(long, requires = "submit")]
+    sign_as: Option<String>,
+    /// A file holding the signer's password.
+    #[arg(long, requires = "submit")]
+    password_file: Option<PathBuf>,
+    /// The signer's current one-time code.
+    #[arg(long, requires = "submit")]
+    code: Option<String>,
+    /// File holding the secret key (to check the code) [or env SAISEI_SECRET_KEY; default <db>.secret].
+    #[arg(long)]
+    secret_key_file: Option<PathBuf>,
 }
 
 /// Arguments of `saisei deadlines`.
@@ -223,7 +242,8 @@ pub async fn classify_cmd(args: ClassifyArgs) -> Result<(), CliError> {
 pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
     let book = serve::rules()?;
     config::require_existing(args.db.as_deref())?;
-    let store = serve::open(&config::database_url(args.db.as_deref())).await?;
+    let db = config::database_url(args.db.as_deref());
+    let store = serve::open(&db).await?;
     let plan = find_plan(&store, &args.plan)
         .await
         .map_err(CliError::from)?;
@@ -244,19 +264,57 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Failure(e.into()))?;
     if args.submit {
         let on = date_arg("--submitted-on", args.submitted_on.as_deref())?;
-        let record = file_periodic_report(
+        let email: Email = args
+            .sign_as
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e: String| CliError::input(format!("--sign-as: {e}")))?;
+        let signer = find_user(&store, &email)
+            .await
+            .map_err(CliError::from)?
+            .ok_or_else(|| CliError::input(format!("--sign-as: no user {email}")))?;
+        let password_file = args.password_file.clone().unwrap_or_default();
+        let password = std::fs::read_to_string(&password_file)
+            .map_err(|e| {
+                CliError::input(format!("--password-file {}: {e}", password_file.display()))
+            })?
+            .trim_end_matches(['\n', '\r'])
+            .to_string();
+        let key = config::checked_secret_key(&store, args.secret_key_file.as_deref(), &db).await?;
+        let throttle = new_throttle(&AuthPolicy::default());
+        let check = CredentialCheck {
+            key: key.as_ref(),
+            attempt: Attempt {
+                throttle: &throttle,
+                address: None,
+            },
+            now: time::OffsetDateTime::now_utc(),
+        };
+        let (record, signature) = submit_periodic_report(
             &store,
-            &AuditActor::system("cli"),
+            &check,
             book,
             &plan,
             args.period,
             on,
+            Submitter {
+                user_id: signer.meta.id,
+                credentials: SignerCredentials {
+                    password,
+                    code: args.code.clone().unwrap_or_default(),
+                },
+                comment: None,
+            },
         )
         .await
-        .map_err(CliError::from)?;
+        .map_err(|e| match e {
+            SubmitError::Store(s) => CliError::from(s),
+            other => CliError::input(format!("--sign-as: {other}")),
+        })?;
         eprintln!(
-            "filed: period {} of plan {} submitted on {on} (report {})",
-            args.period, plan.data.plan_number, record.meta.id
+            "filed: period {} of plan {} submitted on {on} (report {}), signed by {email} (signature {})",
+            args.period, plan.data.plan_number, record.meta.id, signature.meta.id
         );
     }
     store.backend().close().await;

@@ -30,20 +30,35 @@ pub fn parse_addr(addr: &str) -> Result<SocketAddr, CliError> {
     })
 }
 
+/// Where the server's two keys come from, when named on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys<'a> {
+    /// `--key-file`: the pseudonym key.
+    pub pseudonym: Option<&'a Path>,
+    /// `--secret-key-file`: the key sealing second-factor secrets.
+    pub secret: Option<&'a Path>,
+}
+
 /// Serves the registry at `addr` until interrupted.
 pub async fn serve(
     store: Store,
-    key_file: Option<&Path>,
+    keys: Keys<'_>,
     db_url: &str,
     addr: SocketAddr,
 ) -> Result<(), CliError> {
-    let key = config::load_key(key_file, db_url)?;
+    let key = config::load_key(keys.pseudonym, db_url)?;
     if key.is_none() {
         eprintln!(
             "note: no pseudonym key configured (SAISEI_PSEUDONYM_KEY or --key-file); registering patients is disabled"
         );
     }
-    let state = AppState::new(store, key, rules()?);
+    let secret = config::checked_secret_key(&store, keys.secret, db_url).await?;
+    if secret.is_none() {
+        eprintln!(
+            "note: no secret key configured (SAISEI_SECRET_KEY or --secret-key-file); users cannot be created or sign in"
+        );
+    }
+    let state = AppState::new(store, key, rules()?).with_secret_key(secret);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot listen on {addr}: {e}")))?;

@@ -34,6 +34,40 @@ pub struct UserAddArgs {
     /// A file holding the initial password; without it a random one is made and printed.
     #[arg(long)]
     password_file: Option<PathBuf>,
+    /// File holding the secret key that seals second-factor secrets [or env SAISEI_SECRET_KEY; default <db>.secret].
+    #[arg(long)]
+    secret_key_file: Option<PathBuf>,
+}
+
+/// Arguments of `saisei user unlock`.
+#[derive(clap::Args)]
+pub struct UserUnlockArgs {
+    /// Database.
+    #[arg(long)]
+    db: Option<String>,
+    /// The user's e-mail.
+    #[arg(long)]
+    email: String,
+    /// Why (kept in the audit trail).
+    #[arg(
+        long,
+        default_value = "sign-in throttling cleared from the command line"
+    )]
+    reason: String,
+}
+
+/// Arguments of `saisei key rotate`.
+#[derive(clap::Args)]
+pub struct KeyRotateArgs {
+    /// Database.
+    #[arg(long)]
+    db: Option<String>,
+    /// The current secret key's file [or env SAISEI_SECRET_KEY; default <db>.secret].
+    #[arg(long)]
+    secret_key_file: Option<PathBuf>,
+    /// The new key's file (hex, ≥ 32 bytes). Made with a fresh random key when it does not exist.
+    #[arg(long)]
+    new_key_file: PathBuf,
 }
 
 /// Arguments of `saisei token create`.
@@ -121,6 +155,29 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
     let db = config::database_url(args.db.as_deref());
     config::require_existing(args.db.as_deref())?;
     let store = serve::open(&db).await?;
+    let key = match config::checked_secret_key(&store, args.secret_key_file.as_deref(), &db).await?
+    {
+        Some(k) => k,
+        None => {
+            // A new registry: make its secret key beside a SQLite file; elsewhere it is
+            // configuration the operator provides.
+            let path = config::secret_file_beside(&db).ok_or_else(|| {
+                CliError::input(
+                    "--secret-key-file: a secret key is needed to enrol a second factor (or SAISEI_SECRET_KEY)",
+                )
+            })?;
+            std::fs::write(&path, config::new_secret_key_hex())?;
+            eprintln!(
+                "made a new secret key: {} (keep it with the database's configuration, never in it)",
+                path.display()
+            );
+            config::checked_secret_key(&store, Some(&path), &db)
+                .await?
+                .ok_or_else(|| {
+                    CliError::input("--secret-key-file: the new key could not be read")
+                })?
+        }
+    };
     let organisation_id = match (&args.org, role.needs_organisation()) {
         (Some(key), _) => Some(find_organisation(&store, key).await?.meta.id),
         (None, true) => {
@@ -137,9 +194,10 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
     } else {
         String::new()
     };
-    let (user, secret) = create_user(
+    let (user, enrolled) = create_user(
         &store,
         &AuditActor::system("cli"),
+        &key,
         NewUser {
             email: email.clone(),
             display_name: name
@@ -158,8 +216,101 @@ pub async fn user_add(args: UserAddArgs) -> Result<(), CliError> {
     if generated {
         println!("password (shown once; change it after the first sign-in): {password_shown}");
     }
-    println!("TOTP secret (add it to an authenticator app): {secret}");
-    println!("{}", totp_uri(&secret, email.as_str()));
+    println!(
+        "TOTP secret (add it to an authenticator app): {}",
+        enrolled.totp_secret
+    );
+    println!("{}", totp_uri(&enrolled.totp_secret, email.as_str()));
+    println!(
+        "recovery codes (each works once in place of a code; keep them apart from the device):"
+    );
+    for c in &enrolled.recovery_codes {
+        println!("  {c}");
+    }
+    Ok(())
+}
+
+/// Runs `saisei user unlock`: clears the account's sign-in throttling (a running server
+/// ignores the failures counted before now).
+pub async fn user_unlock(args: UserUnlockArgs) -> Result<(), CliError> {
+    let email: Email = args
+        .email
+        .parse()
+        .map_err(|e: String| CliError::input(format!("--email: {e}")))?;
+    config::require_existing(args.db.as_deref())?;
+    let store = serve::open(&config::database_url(args.db.as_deref())).await?;
+    let user = find_user(&store, &email)
+        .await
+        .map_err(CliError::from)?
+        .ok_or_else(|| CliError::input(format!("--email: no user {email}")))?;
+    saisei_store::workflow::auth::clear_throttle(
+        &store,
+        &AuditActor::system("cli"),
+        &user,
+        time::OffsetDateTime::now_utc(),
+        &args.reason,
+    )
+    .await
+    .map_err(CliError::from)?;
+    store.backend().close().await;
+    println!("{email}: sign-in throttling cleared");
+    Ok(())
+}
+
+/// Runs `saisei key rotate`: re-seals every second-factor secret with the new key and
+/// records its check value, in one transaction; then the server must be given the new key.
+pub async fn key_rotate(args: KeyRotateArgs) -> Result<(), CliError> {
+    let db = config::database_url(args.db.as_deref());
+    config::require_existing(args.db.as_deref())?;
+    let store = serve::open(&db).await?;
+    let old = config::checked_secret_key(&store, args.secret_key_file.as_deref(), &db)
+        .await?
+        .ok_or_else(|| CliError::input("--secret-key-file: the current secret key is needed"))?;
+    if !args.new_key_file.exists() {
+        std::fs::write(&args.new_key_file, config::new_secret_key_hex())?;
+        eprintln!("made a new secret key: {}", args.new_key_file.display());
+    }
+    let text = std::fs::read_to_string(&args.new_key_file).map_err(|e| {
+        CliError::input(format!(
+            "--new-key-file {}: {e}",
+            args.new_key_file.display()
+        ))
+    })?;
+    let new = config::parse_secret_key(&text)?;
+    let n = saisei_store::workflow::auth::rotate_secret_key(
+        &store,
+        &AuditActor::system("cli"),
+        &old,
+        &new,
+    )
+    .await
+    .map_err(|e| match e {
+        saisei_store::workflow::auth::KeyError::Store(s) => CliError::from(s),
+        other => CliError::input(other.to_string()),
+    })?;
+    store.backend().close().await;
+    // When the key came from the file beside the database, that file now holds the new
+    // key (the old one is kept beside it, renamed), so `serve` finds the right one.
+    let beside = config::secret_file_beside(&db).filter(|p| p.exists());
+    let from_env = std::env::var_os("SAISEI_SECRET_KEY").is_some()
+        || std::env::var_os("SAISEI_SECRET_KEY_FILE").is_some();
+    match beside {
+        Some(path) if args.secret_key_file.is_none() && !from_env => {
+            let mut old_path = path.clone().into_os_string();
+            old_path.push(".old");
+            std::fs::rename(&path, &old_path)?;
+            std::fs::write(&path, text.trim())?;
+            println!(
+                "{n} secrets re-sealed; {} now holds the new key (the old one is in {})",
+                path.display(),
+                std::path::Path::new(&old_path).display()
+            );
+        }
+        _ => println!(
+            "{n} secrets re-sealed; serve with --secret-key-file {} from now on",
+            args.new_key_file.display()
+        ),
+    }
     Ok(())
 }
 

@@ -46,6 +46,17 @@ pub fn demo_key(seed: u64) -> PseudonymKey {
     PseudonymKey::new(demo_key_bytes(seed)).expect("32-byte key")
 }
 
+/// The key material sealing a demo registry's second-factor secrets, derived from its
+/// seed (apart from the pseudonym key's). Never use a demo key for real users.
+pub fn demo_secret_key_bytes(seed: u64) -> Vec<u8> {
+    demo_key_bytes(seed ^ 0x5365_6372_6574_4b79)
+}
+
+/// The secret key of a demo registry.
+pub fn demo_secret_key(seed: u64) -> saisei_domain::auth::secrets::SecretKey {
+    saisei_domain::auth::secrets::SecretKey::new(&demo_secret_key_bytes(seed)).expect("32-byte key")
+}
+
 mod key {
     /// 32 key bytes from a seed by SplitMix64: the demo key must only be reproducible,
     /// not secret.

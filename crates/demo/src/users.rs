@@ -5,6 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use saisei_domain::Record;
 use saisei_domain::audit::AuditActor;
+use saisei_domain::auth::secrets::SecretKey;
 use saisei_domain::auth::{Role, User};
 use saisei_domain::registry::{Organisation, OrganisationKind};
 use saisei_store::workflow::auth::{NewUser, create_user};
@@ -49,7 +50,11 @@ fn secret_for(seed: u64, role: Role) -> String {
 }
 
 /// Creates the demo users; organisations are picked by kind (the first of each).
-pub async fn create(store: &Store, seed: u64) -> Result<Vec<DemoUser>, StoreError> {
+pub async fn create(
+    store: &Store,
+    key: &SecretKey,
+    seed: u64,
+) -> Result<Vec<DemoUser>, StoreError> {
     let actor = AuditActor::system("demo");
     let orgs = store.all::<Organisation>(vec![]).await?;
     let first = |kind: OrganisationKind| orgs.iter().find(|o| o.data.kind == kind);
@@ -72,6 +77,7 @@ pub async fn create(store: &Store, seed: u64) -> Result<Vec<DemoUser>, StoreErro
         let (user, _) = create_user(
             store,
             &actor,
+            key,
             NewUser {
                 email: format!("{local}@demo.example")
                     .parse()

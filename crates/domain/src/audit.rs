@@ -40,6 +40,8 @@ pub enum AuditAction {
     PermissionChange,
     /// An electronic signature was applied.
     Sign,
+    /// The key sealing stored secrets was replaced.
+    KeyRotation,
 }
 
 impl AuditAction {
@@ -57,6 +59,7 @@ impl AuditAction {
             SignOut => "sign_out",
             PermissionChange => "permission_change",
             Sign => "sign",
+            KeyRotation => "key_rotation",
         }
     }
 }

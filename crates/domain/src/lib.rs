@@ -4,6 +4,7 @@
 //! types that cannot hold an invalid state, so code above this crate never re-checks.
 //! Must never depend on the store, the server, tokio or sqlx.
 
+pub mod access_log;
 pub mod audit;
 pub mod auth;
 pub mod dates;

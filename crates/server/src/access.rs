@@ -20,7 +20,9 @@ use saisei_store::tables::quality::{
     LOT_STATUS_CHANGES, LOTS, QC_RESULTS, RETAINED_SAMPLES, TEMPERATURE_EXCURSIONS,
     TEMPERATURE_LOGS, UNITS,
 };
-use saisei_store::tables::trust::{API_TOKENS, SESSIONS, SIGNATURES, USERS};
+use saisei_store::tables::trust::{
+    API_TOKENS, ENROLMENTS, KEY_CHECKS, SESSIONS, SIGNATURES, USERS,
+};
 use saisei_store::tables::*;
 use saisei_store::{Filter, Stored, TableDef, Value};
 use uuid::Uuid;
@@ -73,6 +75,8 @@ pub struct Actor {
     pub organisation_id: Option<Uuid>,
     /// How they signed in.
     pub via: Via,
+    /// The client's address (for throttling re-entered credentials), when known.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Actor {
@@ -270,7 +274,7 @@ const LOT_CHILDREN: &[&TableDef] = &[
 /// Quality tables that point at their unit with `unit_id`.
 const UNIT_CHILDREN: &[&TableDef] = &[&CUSTODY_EVENTS, &TEMPERATURE_LOGS, &TEMPERATURE_EXCURSIONS];
 /// Credentials: only through the sign-in and user endpoints.
-const CREDENTIALS: &[&TableDef] = &[&USERS, &API_TOKENS, &SESSIONS];
+const CREDENTIALS: &[&TableDef] = &[&USERS, &API_TOKENS, &SESSIONS, &ENROLMENTS, &KEY_CHECKS];
 
 /// A role's reach on a table.
 pub fn access(actor: &Actor, table: &TableDef) -> Access {
@@ -470,7 +474,9 @@ pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiE
         "classification" | "rule_set" => actor.role != Role::Adjudicator,
         // The blinded adjudication endpoints; which tasks is decided by the plan's panel.
         "adjudication" => actor.role == Role::Adjudicator,
-        "what_if" | "audit" => matches!(actor.role, Role::Regulator | Role::Admin),
+        "what_if" | "audit" | "access_log" => {
+            matches!(actor.role, Role::Regulator | Role::Admin)
+        }
         "deadline" => matches!(
             actor.role,
             Role::Regulator | Role::InstitutionStaff | Role::Physician
@@ -534,7 +540,7 @@ pub async fn may_read_audited(
     id: Option<Uuid>,
 ) -> Result<bool, ApiError> {
     // Accounts, their tokens and sessions: what an admin manages.
-    if matches!(entity, "user" | "api_token" | "session") {
+    if matches!(entity, "user" | "api_token" | "session" | "enrolment") {
         return Ok(actor.role == Role::Admin);
     }
     let Some(table) = table_of(entity) else {

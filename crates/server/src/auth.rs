@@ -6,13 +6,15 @@
 use crate::access::{Actor, Via};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use saisei_domain::Record;
 use saisei_domain::auth::User;
 use saisei_store::workflow::auth::{authenticate_session, authenticate_token};
+use std::net::{IpAddr, SocketAddr};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "saisei_session";
@@ -21,7 +23,10 @@ pub const SESSION_COOKIE: &str = "saisei_session";
 const PUBLIC_API: &[&str] = &[
     "/api/v1/health",
     "/api/v1/openapi.json",
+    "/api/v1/docs",
     "/api/v1/auth/sign-in",
+    "/api/v1/auth/enrolment",
+    "/api/v1/auth/enrolment/complete",
 ];
 
 /// A cookie's value from the request headers.
@@ -36,19 +41,50 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn actor(user: &Record<User>, via: Via) -> Actor {
+fn actor(user: &Record<User>, via: Via, address: Option<IpAddr>) -> Actor {
     Actor {
         user_id: user.meta.id,
         email: user.data.email.to_string(),
         role: user.data.role,
         organisation_id: user.data.organisation_id,
         via,
+        address,
+    }
+}
+
+/// The client's address as the connection shows it (`None` when the application is
+/// called without a connection, as in in-process tests). A proxy in front of Saisei
+/// makes every client look alike to the throttle: run it without one, or give each
+/// clinic its own address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    /// The address in a request's extensions.
+    pub fn of(extensions: &axum::http::Extensions) -> Self {
+        ClientAddress(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress::of(&parts.extensions))
     }
 }
 
 /// Resolves the caller, if they presented credentials. `Err` when they presented
 /// credentials that do not work (a wrong token is an error, not anonymity).
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, ApiError> {
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    address: Option<IpAddr>,
+) -> Result<Option<Actor>, ApiError> {
     let now = state.clock.now();
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let value = auth.to_str().unwrap_or("");
@@ -62,7 +98,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Act
             ));
         };
         return match authenticate_token(&state.store, token.trim(), now).await? {
-            Some((user, t)) => Ok(Some(actor(&user, Via::Token(t.meta.id)))),
+            Some((user, t)) => Ok(Some(actor(&user, Via::Token(t.meta.id), address))),
             None => Err(ApiError::new(
                 Code::Unauthenticated,
                 "the token is unknown, expired or revoked",
@@ -78,6 +114,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Act
                 id: s.meta.id,
                 csrf: s.data.csrf_token.clone(),
             },
+            address,
         )));
     }
     Ok(None)
@@ -91,7 +128,8 @@ fn is_unsafe(method: &Method) -> bool {
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let api = path.starts_with("/api/");
-    let actor = match resolve(&state, req.headers()).await {
+    let address = ClientAddress::of(req.extensions()).0;
+    let actor = match resolve(&state, req.headers(), address).await {
         Ok(a) => a,
         Err(e) if api => return e.into_response(),
         // A page request with a bad cookie is treated as signed out.

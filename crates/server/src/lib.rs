@@ -6,6 +6,7 @@
 //! Must never contain SQL or statistics: it calls the store and the stats crate.
 
 pub mod access;
+pub mod access_log;
 pub mod api;
 pub mod auth;
 pub mod database;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
             get(pages::sign_in_form).post(pages::sign_in_submit),
         )
         .route("/sign-out", axum::routing::post(pages::sign_out))
+        .route("/enrol", get(pages::enrol_form).post(pages::enrol_submit))
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -80,9 +82,12 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves on an already-bound listener (tests bind port 0 and read the address back).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     store.backend().close().await;
     Ok(())
 }

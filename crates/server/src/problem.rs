@@ -53,7 +53,7 @@ error_codes! {
     Duplicate => CONFLICT, "duplicate", "A value that must be unique is already in use";
     Unauthenticated => UNAUTHORIZED, "unauthenticated", "Sign-in required";
     Forbidden => FORBIDDEN, "forbidden", "Not allowed";
-    Locked => LOCKED, "locked", "The account is locked after repeated failures";
+    TooManyAttempts => TOO_MANY_REQUESTS, "too_many_attempts", "Too many failed attempts: wait before trying again";
     NotConfigured => SERVICE_UNAVAILABLE, "not_configured", "The server is not configured for this";
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable", "The database is unavailable";
     Internal => INTERNAL_SERVER_ERROR, "internal", "Internal error";
@@ -87,6 +87,8 @@ pub struct ApiError {
     pub detail: String,
     /// Fields at fault.
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -96,6 +98,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -106,7 +109,14 @@ impl ApiError {
             code,
             detail: e.to_string(),
             errors: vec![e],
+            retry_after: None,
         }
+    }
+
+    /// The same problem under another code (and so another status).
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = code;
+        self
     }
 
     /// The problem body.
@@ -128,6 +138,7 @@ impl From<ValidationErrors> for ApiError {
             code: Code::ValidationFailed,
             detail: e.to_string(),
             errors: e.0,
+            retry_after: None,
         }
     }
 }
@@ -171,6 +182,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         response
     }
 }

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_evaluation.sql"),
     ),
     (5, "trust", include_str!("../migrations/0005_trust.sql")),
+    (
+        6,
+        "accounts_and_access_log",
+        include_str!("../migrations/0006_accounts_and_access_log.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises appends to the audit chain.
@@ -335,6 +340,39 @@ impl Backend for PostgresBackend {
             .await
             .map_err(db_err)?;
         rows.iter().map(audit_from).collect()
+    }
+
+    async fn execute(
+        &self,
+        statement: &str,
+        binds: &[(Value, saisei_store::ColumnType)],
+    ) -> Result<u64, StoreError> {
+        let r = query_with(statement.to_string(), binds)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn select(
+        &self,
+        statement: &str,
+        binds: &[(Value, saisei_store::ColumnType)],
+        types: &[saisei_store::ColumnType],
+    ) -> Result<Vec<Vec<Value>>, StoreError> {
+        let rows = query_with(statement.to_string(), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| decode(r, i, *ty))
+                    .collect()
+            })
+            .collect()
     }
 
     async fn close(&self) {

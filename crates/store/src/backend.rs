@@ -260,6 +260,23 @@ pub trait Backend: Send + Sync + 'static {
     /// Audit entries in sequence order.
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// Runs one statement of [`crate::sql`]'s shared text on its own (outside a batch),
+    /// returning the rows it affected: appends to the access log.
+    async fn execute(
+        &self,
+        statement: &str,
+        binds: &[(Value, crate::ColumnType)],
+    ) -> Result<u64, StoreError>;
+
+    /// Rows of one query of [`crate::sql`]'s shared text, each column decoded as the
+    /// matching type of `types`.
+    async fn select(
+        &self,
+        statement: &str,
+        binds: &[(Value, crate::ColumnType)],
+        types: &[crate::ColumnType],
+    ) -> Result<Vec<Vec<Value>>, StoreError>;
+
     /// Closes connections cleanly.
     async fn close(&self);
 }

@@ -321,6 +321,76 @@ pub fn audit(query: &AuditQuery) -> (String, Vec<(Value, ColumnType)>) {
     )
 }
 
+/// Columns of the access log, in the order statements read them.
+pub const ACCESS_LOG_COLUMNS: &str = "seq, at, request_id, actor, role, organisation_id, action, path, entity, record_id, patient_id";
+
+/// The types of [`ACCESS_LOG_COLUMNS`], for decoding.
+pub const ACCESS_LOG_TYPES: [ColumnType; 11] = [
+    ColumnType::Int,
+    ColumnType::Timestamp,
+    ColumnType::Uuid,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::Uuid,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::Text,
+    ColumnType::Uuid,
+    ColumnType::Uuid,
+];
+
+/// Appends `rows` access-log entries (the database numbers them).
+pub fn access_log_insert(rows: usize) -> String {
+    let groups: Vec<String> = (0..rows)
+        .map(|r| {
+            let ps: Vec<String> = (1..=10).map(|i| format!("${}", r * 10 + i)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO access_log (at, request_id, actor, role, organisation_id, action, path, entity, record_id, patient_id) VALUES {}",
+        groups.join(", ")
+    )
+}
+
+/// Access-log entries by position, filtered.
+pub fn access_log(
+    q: &saisei_domain::access_log::AccessQuery,
+) -> (String, Vec<(Value, ColumnType)>) {
+    let mut conds = vec!["seq > $1".to_string()];
+    let mut binds = vec![(Value::Int(q.after_seq), ColumnType::Int)];
+    let mut push = |cond: &str, v: Value, ty: ColumnType| {
+        binds.push((v, ty));
+        conds.push(format!("{cond} ${}", binds.len()));
+    };
+    if let Some(a) = &q.actor {
+        push("actor =", Value::Text(a.clone()), ColumnType::Text);
+    }
+    if let Some(e) = &q.entity {
+        push("entity =", Value::Text(e.clone()), ColumnType::Text);
+    }
+    if let Some(r) = q.record_id {
+        push("record_id =", Value::Uuid(r), ColumnType::Uuid);
+    }
+    if let Some(p) = q.patient_id {
+        push("patient_id =", Value::Uuid(p), ColumnType::Uuid);
+    }
+    if let Some(f) = q.from {
+        push("at >=", Value::Timestamp(f), ColumnType::Timestamp);
+    }
+    if let Some(t) = q.to {
+        push("at <", Value::Timestamp(t), ColumnType::Timestamp);
+    }
+    (
+        format!(
+            "SELECT {ACCESS_LOG_COLUMNS} FROM access_log WHERE {} ORDER BY seq LIMIT {}",
+            conds.join(" AND "),
+            q.limit.clamp(1, 1000)
+        ),
+        binds,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use crate::backend::{AuditQuery, Backend, Filter, ListQuery, MAX_PAGE, Row, Writ
 use crate::error::StoreError;
 use crate::schema::{Reference, Stored, TableDef};
 use crate::value::row_values;
+use saisei_domain::access_log::{AccessEntry, AccessQuery};
 use saisei_domain::audit::{AuditAction, AuditActor, AuditDraft, AuditEntry};
 use saisei_domain::registry::Organisation;
 use saisei_domain::{Record, RecordMeta, ValidationErrors};
@@ -75,6 +76,41 @@ pub fn content_hash_of<T: Stored>(data: &T) -> Result<String, StoreError> {
         T::TABLE,
         &row,
     )))
+}
+
+fn access_entry(values: Vec<crate::Value>) -> Result<AccessEntry, StoreError> {
+    use crate::Value as V;
+    let bad = || StoreError::Corrupt("access_log: unexpected column value".into());
+    let mut it = values.into_iter();
+    let mut next = || it.next().ok_or_else(bad);
+    let text = |v: V| match v {
+        V::Text(s) => Ok(s),
+        _ => Err(bad()),
+    };
+    let uuid = |v: V| match v {
+        V::Uuid(u) => Ok(Some(u)),
+        V::Null => Ok(None),
+        _ => Err(bad()),
+    };
+    Ok(AccessEntry {
+        seq: match next()? {
+            V::Int(i) => i,
+            _ => return Err(bad()),
+        },
+        at: match next()? {
+            V::Timestamp(t) => t,
+            _ => return Err(bad()),
+        },
+        request_id: uuid(next()?)?.ok_or_else(bad)?,
+        actor: text(next()?)?,
+        role: text(next()?)?,
+        organisation_id: uuid(next()?)?,
+        action: text(next()?)?,
+        path: text(next()?)?,
+        entity: text(next()?)?,
+        record_id: uuid(next()?)?.ok_or_else(bad)?,
+        patient_id: uuid(next()?)?,
+    })
 }
 
 /// Converts a row back to an entity, re-checking every value on the way.
@@ -529,7 +565,9 @@ impl Store {
         }
     }
 
-    async fn row_within(
+    /// The row of record `id` of `table` if it exists and satisfies `filters`, with the
+    /// same statements run either way (see [`Store::within`]).
+    pub async fn row_within(
         &self,
         table: &'static TableDef,
         id: Uuid,
@@ -664,5 +702,43 @@ impl Store {
     /// Audit entries in sequence order.
     pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         self.backend.audit(query).await
+    }
+
+    /// Appends entries to the access log (one statement per chunk, each durable before
+    /// this returns).
+    pub async fn append_access_log(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
+        use crate::ColumnType as T;
+        for chunk in entries.chunks(crate::sql::INSERT_CHUNK) {
+            let mut binds = Vec::with_capacity(chunk.len() * 10);
+            for e in chunk {
+                let opt = |u: Option<Uuid>| u.map(crate::Value::Uuid).unwrap_or(crate::Value::Null);
+                binds.extend([
+                    (crate::Value::Timestamp(e.at), T::Timestamp),
+                    (crate::Value::Uuid(e.request_id), T::Uuid),
+                    (crate::Value::Text(e.actor.clone()), T::Text),
+                    (crate::Value::Text(e.role.clone()), T::Text),
+                    (opt(e.organisation_id), T::Uuid),
+                    (crate::Value::Text(e.action.clone()), T::Text),
+                    (crate::Value::Text(e.path.clone()), T::Text),
+                    (crate::Value::Text(e.entity.clone()), T::Text),
+                    (crate::Value::Uuid(e.record_id), T::Uuid),
+                    (opt(e.patient_id), T::Uuid),
+                ]);
+            }
+            self.backend
+                .execute(&crate::sql::access_log_insert(chunk.len()), &binds)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Access-log entries in order.
+    pub async fn access_log(&self, query: &AccessQuery) -> Result<Vec<AccessEntry>, StoreError> {
+        let (text, binds) = crate::sql::access_log(query);
+        let rows = self
+            .backend
+            .select(&text, &binds, &crate::sql::ACCESS_LOG_TYPES)
+            .await?;
+        rows.into_iter().map(access_entry).collect()
     }
 }

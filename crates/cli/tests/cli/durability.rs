@@ -11,8 +11,14 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 4;
 const WRITERS: usize = 4;
 
+/// The secret key the test's servers and commands share (a PostgreSQL registry has no
+/// key file beside it; configuration provides one).
+const SECRET_KEY: &str = "durability-test-secret-key-of-at-least-32-bytes";
+
 fn saisei() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_saisei"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_saisei"));
+    c.env("SAISEI_SECRET_KEY", SECRET_KEY);
+    c
 }
 
 fn run(args: &[&str]) -> String {

@@ -2,5 +2,7 @@
 
 mod durability;
 mod evaluate;
+mod keys;
+mod report;
 mod stats;
 mod trace;

@@ -32,7 +32,18 @@ pub enum CredentialError {
     Corrupt(String),
 }
 
-/// Checks the password policy.
+/// The 10,000 most common passwords, lowercase, one per line (source and licence in
+/// `data/common-passwords.README.md`).
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
+
+/// Whether a password is one of the 10,000 most common (ignoring case and the spaces
+/// around it).
+pub fn is_common_password(password: &str) -> bool {
+    let p = password.trim().to_lowercase();
+    COMMON_PASSWORDS.lines().any(|l| l == p)
+}
+
+/// Checks the password policy: 12 to 256 characters, and not a common password.
 pub fn check_password_policy(password: &str) -> Result<(), CredentialError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
@@ -45,7 +56,25 @@ pub fn check_password_policy(password: &str) -> Result<(), CredentialError> {
             "must be at most {MAX_PASSWORD_CHARS} characters"
         )));
     }
+    if is_common_password(password) {
+        return Err(CredentialError::WeakPassword(
+            "is one of the 10,000 most common passwords; choose another".into(),
+        ));
+    }
     Ok(())
+}
+
+/// An argon2id hash of a password nobody has, made once: an attempt for an unknown
+/// account is checked against it, so that it costs what a real one costs.
+pub fn dummy_password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let (material, _) = new_token();
+        Argon2::default()
+            .hash_password(material.as_bytes())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
 }
 
 /// Hashes a password (argon2id, random salt) to a PHC string.
@@ -117,6 +146,62 @@ pub fn totp_uri(secret_base32: &str, account: &str) -> String {
     )
 }
 
+/// How many recovery codes a user holds after enrolment.
+pub const RECOVERY_CODES: usize = 10;
+
+/// The alphabet of recovery codes: lowercase letters and digits without the ones that
+/// are easily confused when read off paper (0/o, 1/l/i).
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// Fresh recovery codes (`xxxxx-xxxxx`, about 49 bits each) and the hashes to store.
+/// Each works once in place of a one-time code, for a user who lost their device.
+pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
+    let mut rng = rand::rng();
+    let mut codes = Vec::with_capacity(RECOVERY_CODES);
+    let mut hashes = Vec::with_capacity(RECOVERY_CODES);
+    for _ in 0..RECOVERY_CODES {
+        let chars: String = (0..10)
+            .map(|_| RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char)
+            .collect();
+        let code = format!("{}-{}", &chars[..5], &chars[5..]);
+        hashes.push(recovery_code_hash(&code));
+        codes.push(code);
+    }
+    (codes, hashes)
+}
+
+/// The hash of a recovery code as typed (case, spaces and dashes do not matter).
+pub fn recovery_code_hash(code: &str) -> String {
+    let normalised: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    token_hash(&normalised)
+}
+
+/// Whether what was typed in the code field has the shape of a recovery code (rather
+/// than a six-digit one-time code).
+pub fn looks_like_recovery_code(code: &str) -> bool {
+    let n = code.chars().filter(|c| c.is_ascii_alphanumeric()).count();
+    n == 10
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+}
+
+/// The position of the stored hash a recovery code matches, compared in constant time.
+pub fn match_recovery_code(code: &str, stored: &[String]) -> Option<usize> {
+    let h = recovery_code_hash(code);
+    let mut found = None;
+    for (i, s) in stored.iter().enumerate() {
+        if hashes_equal(s, &h) && found.is_none() {
+            found = Some(i);
+        }
+    }
+    found
+}
+
 /// A new bearer token (`ssk_` + 64 hex digits) and the SHA-256 to store.
 pub fn new_token() -> (String, String) {
     let bytes: [u8; 32] = rand::rng().random();
@@ -165,6 +250,57 @@ mod tests {
         );
         assert_eq!(check_totp(&secret, "287082", 59 + 90), None);
         assert_eq!(check_totp(&secret, "28708a", 59), None);
+    }
+
+    #[test]
+    fn recovery_codes_work_once_each_and_forgive_typing() {
+        let (codes, hashes) = new_recovery_codes();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 11 && looks_like_recovery_code(c))
+        );
+        let typed = codes[3].to_uppercase().replace('-', " ");
+        assert_eq!(match_recovery_code(&typed, &hashes), Some(3));
+        assert_eq!(match_recovery_code("aaaaa-aaaaa", &hashes), None);
+        assert!(!looks_like_recovery_code("123456"));
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        for p in [
+            "qwerty123456",
+            "1qaz2wsx3edc",
+            "LeaveMeAlone",
+            " 123qweasdzxc ",
+        ] {
+            assert!(check_password_policy(p).is_err(), "{p}");
+        }
+        assert!(check_password_policy("correct horse battery staple").is_ok());
+        assert_eq!(COMMON_PASSWORDS.lines().count(), 10_000);
+        assert_eq!(COMMON_PASSWORDS.lines().next(), Some("123456"));
+    }
+
+    #[test]
+    fn common_password_list_is_the_recorded_one() {
+        assert_eq!(
+            token_hash_bytes(COMMON_PASSWORDS.as_bytes()),
+            "fd8ee3ed0ec0e1ca7cdc36ed3e6e4dfc85115bee120024db50c1370cc8e00cbc"
+        );
+    }
+
+    fn token_hash_bytes(b: &[u8]) -> String {
+        hex(&Sha256::digest(b))
+    }
+
+    #[test]
+    fn the_dummy_hash_verifies_nothing_typed() {
+        assert!(dummy_password_hash().starts_with("$argon2id$"));
+        assert!(!verify_password(
+            "correct horse battery",
+            dummy_password_hash()
+        ));
     }
 
     #[test]

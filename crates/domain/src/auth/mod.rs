@@ -4,6 +4,10 @@
 pub mod credentials;
 pub mod records;
 pub mod role;
+pub mod secrets;
+pub mod throttle;
 
-pub use records::{ApiToken, Email, Session, Signature, SignatureMeaning, User, UserView};
+pub use records::{
+    ApiToken, Email, Enrolment, KeyCheck, Session, Signature, SignatureMeaning, User, UserView,
+};
 pub use role::Role;

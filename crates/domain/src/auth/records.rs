@@ -27,7 +27,9 @@ impl TryFrom<String> for Email {
     fn try_from(s: String) -> Result<Self, String> {
         use unicode_normalization::UnicodeNormalization;
         if crate::text::check_characters(&s, false).is_err() {
-            return Err("an e-mail address must not contain invisible or control characters".into());
+            return Err(
+                "an e-mail address must not contain invisible or control characters".into(),
+            );
         }
         let e: String = s.trim().nfc().collect::<String>().to_lowercase();
         let ok = e.len() <= 254
@@ -98,17 +100,19 @@ pub struct User {
     pub active: bool,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// TOTP secret (base32).
+    /// The TOTP secret, sealed with the server's secret key (see
+    /// [`crate::auth::secrets`]): the database alone cannot produce codes.
     pub totp_secret: String,
     /// The last TOTP step accepted, so a code cannot be replayed.
     #[serde(default)]
     pub totp_last_step: Option<i64>,
-    /// Consecutive failed sign-ins.
+    /// SHA-256 of each unused recovery code (each works once, in place of a code).
     #[serde(default)]
-    pub failed_attempts: i64,
-    /// Locked until this instant after too many failures.
+    pub recovery_codes: Vec<String>,
+    /// When an administrator last cleared the account's sign-in throttling; failures
+    /// before then no longer slow it.
     #[serde(default, with = "time::serde::rfc3339::option")]
-    pub locked_until: Option<OffsetDateTime>,
+    pub throttle_cleared_at: Option<OffsetDateTime>,
 }
 
 impl fmt::Debug for User {
@@ -139,9 +143,8 @@ pub struct UserView {
     pub organisation_id: Option<Uuid>,
     /// Whether the user may sign in.
     pub active: bool,
-    /// Locked until, after repeated failures.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub locked_until: Option<OffsetDateTime>,
+    /// How many unused recovery codes the user holds.
+    pub recovery_codes_left: usize,
 }
 
 impl UserView {
@@ -155,7 +158,7 @@ impl UserView {
             role: record.data.role,
             organisation_id: record.data.organisation_id,
             active: record.data.active,
-            locked_until: record.data.locked_until,
+            recovery_codes_left: record.data.recovery_codes.len(),
         }
     }
 }
@@ -177,8 +180,14 @@ impl Validate for User {
         if !self.password_hash.starts_with("$argon2") {
             errors.push("password_hash", "is not an argon2 hash");
         }
-        if self.totp_secret.len() < 16 {
-            errors.push("totp_secret", "is too short");
+        if !crate::auth::secrets::is_sealed(&self.totp_secret) {
+            errors.push("totp_secret", "is not sealed with the server's secret key");
+        }
+        if self.recovery_codes.len() > crate::auth::credentials::RECOVERY_CODES {
+            errors.push("recovery_codes", "holds too many codes");
+        }
+        if self.recovery_codes.iter().any(|h| h.len() != 64) {
+            errors.push("recovery_codes", "holds something that is not a SHA-256");
         }
         errors.into_result()
     }
@@ -190,8 +199,8 @@ impl Entity for User {
         "password_hash",
         "totp_secret",
         "totp_last_step",
-        "failed_attempts",
-        "locked_until",
+        "recovery_codes",
+        "throttle_cleared_at",
     ];
 
     fn audit_view(&self) -> serde_json::Value {
@@ -201,8 +210,8 @@ impl Entity for User {
             "role": self.role,
             "organisation_id": self.organisation_id,
             "active": self.active,
-            "failed_attempts": self.failed_attempts,
-            "locked_until": self.locked_until.map(crate::dates::rfc3339),
+            "recovery_codes_left": self.recovery_codes.len(),
+            "throttle_cleared_at": self.throttle_cleared_at.map(crate::dates::rfc3339),
         })
     }
 }
@@ -280,6 +289,100 @@ impl Validate for Session {
 impl Entity for Session {
     const KIND: &'static str = "session";
     const AUDITED: bool = false;
+}
+
+/// A one-time link an administrator issues to reset a user's password, second factor or
+/// both. Only the link's hash is stored; it works once and expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Enrolment {
+    /// Whose credentials it resets.
+    pub user_id: Uuid,
+    /// SHA-256 of the link's token.
+    pub token_hash: String,
+    /// Whether the user sets a new password.
+    pub password: bool,
+    /// Whether the user enrols a new authenticator (and gets new recovery codes).
+    pub second_factor: bool,
+    /// The new TOTP secret, sealed, made when the link is first opened.
+    #[serde(default)]
+    pub pending_totp_secret: Option<String>,
+    /// When the link stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// When it was used.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub used_at: Option<OffsetDateTime>,
+    /// The administrator who issued it.
+    pub issued_by: Uuid,
+    /// Why.
+    pub reason: Text,
+}
+
+impl Validate for Enrolment {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if self.token_hash.len() != 64 {
+            errors.push("token_hash", "is not a SHA-256");
+        }
+        if !self.password && !self.second_factor {
+            errors.push(
+                "password",
+                "a reset resets the password, the second factor or both",
+            );
+        }
+        if let Some(s) = &self.pending_totp_secret
+            && !crate::auth::secrets::is_sealed(s)
+        {
+            errors.push("pending_totp_secret", "is not sealed");
+        }
+        errors.into_result()
+    }
+}
+
+impl Entity for Enrolment {
+    const KIND: &'static str = "enrolment";
+    const READ_ONLY: &'static [&'static str] = &["token_hash", "pending_totp_secret"];
+
+    fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "user_id": self.user_id,
+            "password": self.password,
+            "second_factor": self.second_factor,
+            "expires_at": crate::dates::rfc3339(self.expires_at),
+            "used_at": self.used_at.map(crate::dates::rfc3339),
+            "issued_by": self.issued_by,
+            "reason": self.reason,
+        })
+    }
+}
+
+/// Proof of which secret key sealed the database's secrets: an HMAC of a fixed text
+/// under the key. The server refuses to start with a key that does not match it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCheck {
+    /// What the key protects (`secrets`).
+    pub purpose: Code,
+    /// HMAC-SHA256 of the check text under the key, hex.
+    pub check_value: String,
+}
+
+impl Validate for KeyCheck {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        if self.check_value.len() == 64 {
+            Ok(())
+        } else {
+            Err(ValidationErrors::one(
+                "check_value",
+                "is not an HMAC-SHA256",
+            ))
+        }
+    }
+}
+
+impl Entity for KeyCheck {
+    const KIND: &'static str = "key_check";
 }
 
 /// What a signature means (ER/ES guideline: a signature states its meaning).
@@ -376,8 +479,8 @@ mod tests {
             password_hash: "$argon2id$v=19$secret-hash".into(),
             totp_secret: "JBSWY3DPEHPK3PXPJBSWY3DP".into(),
             totp_last_step: None,
-            failed_attempts: 0,
-            locked_until: None,
+            recovery_codes: Vec::new(),
+            throttle_cleared_at: None,
         };
         let debug = format!("{u:?}");
         assert!(!debug.contains("secret-hash") && !debug.contains("JBSW"));

@@ -321,9 +321,10 @@ async fn get_product_patients(
         .filter(|(p, _)| seen.contains(p))
         .map(|(p, d)| json!({"patient_id": p, "first_administered_on": d}))
         .collect();
-    Ok(Json(
-        json!({ "product_id": product.meta.id, "items": items, "next_cursor": null }),
-    ))
+    let body = json!({ "product_id": product.meta.id, "items": items, "next_cursor": null });
+    let path = format!("/api/v1/products/{}/patients", product.meta.id);
+    crate::access_log::disclosed_patients_in(&state, &actor, "list", &path, &body).await?;
+    Ok(Json(body))
 }
 
 /// Coordinators only: adjudicators never reach unblinded task data, whatever the policy
@@ -382,6 +383,11 @@ async fn get_tasks(
         .store
         .all::<AdjudicationTask>(vec![Filter::eq("plan_id", Value::Uuid(plan.meta.id))])
         .await?;
+    let path = format!(
+        "/api/v1/evaluation-plans/{}/adjudication-tasks",
+        plan.meta.id
+    );
+    crate::access_log::disclosed(&state, &actor, "list", &path, &tasks).await?;
     let items: Vec<JsonValue> = tasks
         .iter()
         .map(|t| serde_json::to_value(t).unwrap_or(JsonValue::Null))
@@ -676,10 +682,12 @@ async fn post_assessment(
         &state,
         &actor,
         &mut batch,
-        "adjudication_assessment",
-        assessment.meta.id,
-        1,
-        hash,
+        crate::api::trust::Signed {
+            entity: "adjudication_assessment",
+            id: assessment.meta.id,
+            version: 1,
+            content_hash: hash,
+        },
         signature,
     )
     .await?;

@@ -238,10 +238,12 @@ pub async fn post_transition(
                 &state,
                 &actor,
                 &mut batch,
-                "plan",
-                p.meta.id,
-                p.meta.version,
-                hash,
+                crate::api::trust::Signed {
+                    entity: "plan",
+                    id: p.meta.id,
+                    version: p.meta.version,
+                    content_hash: hash,
+                },
                 input,
             )
             .await?;

@@ -2,7 +2,7 @@
 //! reports and deadlines.
 
 use super::resource::Resource;
-use super::trust::{SignatureInput, sign_into};
+use super::trust::SignatureInput;
 use super::{ApiBuilder, operation};
 use crate::access::{Action, Actor, authorize, visible};
 use crate::extract::{JsonBody, parse, parse_id};
@@ -13,17 +13,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use saisei_domain::auth::{Role, SignatureMeaning};
+use saisei_domain::auth::Role;
 use saisei_domain::registry::{PeriodicReport, Plan};
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
     periodic_periods_due,
 };
-use saisei_store::Batch;
-use saisei_store::store::content_hash_of;
 use saisei_store::value::parse_date;
+use saisei_store::workflow::auth::SignerCredentials;
 use saisei_store::workflow::deadlines::{DeadlineQuery, DeadlineReport, deadlines};
-use saisei_store::workflow::reports::{compile_periodic_report, filed_report, filing_rules};
+use saisei_store::workflow::reports::{
+    SubmitError, Submitter, compile_periodic_report, filing_rules, submit_periodic_report,
+};
 use saisei_store::workflow::what_if::{WhatIfReport, what_if};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
@@ -278,43 +279,35 @@ async fn submit_plan_report(
     authorize(&actor, Action::Read, "periodic_report")?;
     let req: SubmitReport = parse(body)?;
     let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
-    if actor.role != Role::Physician || actor.organisation_id != Some(plan.data.institution_id) {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "periodic reports are submitted by a physician of the plan's institution",
-        ));
-    }
     let on = req.submitted_on.unwrap_or_else(|| state.clock.today_jst());
     let n = plan_period(&n)?;
-    let content = compile_periodic_report(&state.store, state.rules, &plan, n).await?;
-    let report = filed_report(&content, on)?;
-    let mut batch = Batch::new(&actor.audit());
-    batch.check(&plan);
-    let record = batch.insert(report)?;
-    let hash = content_hash_of(&record.data)?;
-    let mut input = req.signature;
-    input.meaning = Some(SignatureMeaning::Responsibility);
-    let signature = sign_into(
-        &state,
-        &actor,
-        &mut batch,
-        "periodic_report",
-        record.meta.id,
-        1,
-        hash,
-        input,
+    let check = state.credential_check(actor.address);
+    let (record, signature) = submit_periodic_report(
+        &state.store,
+        &check,
+        state.rules,
+        &plan,
+        n,
+        on,
+        Submitter {
+            user_id: actor.user_id,
+            credentials: SignerCredentials {
+                password: req.signature.password,
+                code: req.signature.code,
+            },
+            comment: req.signature.comment,
+        },
     )
-    .await?;
-    state.store.commit(batch).await.map_err(|e| match e {
-        saisei_store::StoreError::Duplicate { .. } => ApiError::field(
-            Code::Duplicate,
-            "period",
-            format!(
-                "period {n} of plan {} is already filed",
-                plan.data.plan_number
-            ),
-        ),
-        other => other.into(),
+    .await
+    .map_err(|e| match e {
+        SubmitError::NotAllowed => ApiError::new(Code::Forbidden, e.to_string()),
+        SubmitError::Signing(s) => super::trust::signing_problem(s),
+        SubmitError::Store(saisei_store::StoreError::Invalid(v))
+            if v.0.iter().any(|f| f.field == "period") =>
+        {
+            ApiError::from(v).with_code(Code::Duplicate)
+        }
+        SubmitError::Store(s) => s.into(),
     })?;
     let mut json = super::resource::to_json(&record);
     json["signature"] = serde_json::to_value(&signature).unwrap_or_default();

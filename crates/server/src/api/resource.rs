@@ -8,6 +8,7 @@
 use crate::access::{
     Action, Actor, authorize, check_may_change, check_write, read_filters, visible,
 };
+use crate::access_log;
 use crate::extract::{JsonBody, parse, parse_id, truncate};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
@@ -16,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use saisei_domain::Record;
-use saisei_store::{ColumnType, Filter, FilterOp, ListQuery, Stored, Value};
+use saisei_store::{Col, ColumnType, Filter, FilterOp, ListQuery, Stored, TableDef, Value};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as JsonValue};
 use std::future::Future;
@@ -119,6 +120,8 @@ pub async fn get<R: Resource>(
     authorize(&actor, Action::Read, R::KIND)?;
     let id = parse_id(&id)?;
     let record = visible::<R>(&state, &actor, id).await?;
+    let path = format!("/api/v1/{}/{id}", R::PATH);
+    access_log::disclosed(&state, &actor, "read", &path, std::slice::from_ref(&record)).await?;
     Ok(Json(to_json(&record)))
 }
 
@@ -127,25 +130,36 @@ pub type Params = Vec<(String, String)>;
 
 /// Turns `?field=…&field.gte=…&limit=…&cursor=…` into a store query.
 pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
+    table_list_query(R::TABLE, None, params)
+}
+
+/// Columns of `table` a list may filter on: `only` when given, else every column that
+/// is not nested data.
+pub fn filterable(table: &TableDef, only: Option<&[&str]>) -> Vec<&'static Col> {
+    table
+        .columns
+        .iter()
+        .filter(|c| c.ty != ColumnType::Json)
+        .filter(|c| only.is_none_or(|o| o.contains(&c.name)))
+        .collect()
+}
+
+/// The one list contract, for any table: `limit` (1–1000, default 50), `cursor` (the
+/// previous page's `next_cursor`), `include_withdrawn`, and filters on the columns
+/// `only` allows (all plain columns when `None`) with `.gte`, `.lte` and `.null`.
+/// Anything else is a 400 naming the parameter.
+pub fn table_list_query(
+    table: &'static TableDef,
+    only: Option<&[&str]>,
+    params: &Params,
+) -> Result<ListQuery, ApiError> {
     let mut q = ListQuery {
         limit: DEFAULT_LIMIT,
         ..Default::default()
     };
     for (name, raw) in params {
         match name.as_str() {
-            "limit" => {
-                q.limit = raw
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            Code::BadParameter,
-                            "limit",
-                            format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                        )
-                    })?;
-            }
+            "limit" => q.limit = parse_limit(raw)?,
             "cursor" => {
                 q.after = Some(uuid::Uuid::parse_str(raw).map_err(|_| {
                     ApiError::field(
@@ -168,29 +182,31 @@ pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
                     }
                 }
             }
-            other => q.filters.push(filter::<R>(other, raw)?),
+            other => q.filters.push(filter(table, only, other, raw)?),
         }
     }
     Ok(q)
 }
 
-fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
+fn filter(
+    table: &'static TableDef,
+    only: Option<&[&str]>,
+    name: &str,
+    raw: &str,
+) -> Result<Filter, ApiError> {
     let (column, op) = match name.rsplit_once('.') {
         Some((c, "gte")) => (c, FilterOp::Gte),
         Some((c, "lte")) => (c, FilterOp::Lte),
         Some((c, "null")) => (c, FilterOp::IsNull),
         _ => (name, FilterOp::Eq),
     };
-    let col = R::TABLE
-        .column(column)
-        .filter(|c| c.ty != ColumnType::Json)
+    let allowed = filterable(table, only);
+    let col = allowed
+        .iter()
+        .find(|c| c.name == column)
+        .copied()
         .ok_or_else(|| {
-            let names: Vec<&str> = R::TABLE
-                .columns
-                .iter()
-                .filter(|c| c.ty != ColumnType::Json)
-                .map(|c| c.name)
-                .collect();
+            let names: Vec<&str> = allowed.iter().map(|c| c.name).collect();
             ApiError::field(
                 Code::BadParameter,
                 truncate(name),
@@ -219,6 +235,92 @@ fn filter<R: Resource>(name: &str, raw: &str) -> Result<Filter, ApiError> {
     Ok(Filter::new(col.name, op, value))
 }
 
+/// A page of a list that is not one table's rows (audit entries, signatures, a
+/// product's patients): the same `limit` and `cursor` as every list, plus the named
+/// parameters the list takes. Anything else is a 400 naming the parameter.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Page size (1–1000, default 50).
+    pub limit: u32,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    named: Vec<(String, String)>,
+}
+
+impl PageRequest {
+    /// Parses `params`, accepting `limit`, `cursor` and the names in `allowed`.
+    pub fn parse(params: &Params, allowed: &[&str]) -> Result<Self, ApiError> {
+        let mut out = PageRequest {
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+            named: Vec::new(),
+        };
+        for (name, raw) in params {
+            match name.as_str() {
+                "limit" => out.limit = parse_limit(raw)?,
+                "cursor" => out.cursor = Some(raw.clone()),
+                n if allowed.contains(&n) => {
+                    if out.named.iter().any(|(k, _)| k == n) {
+                        return Err(ApiError::field(
+                            Code::BadParameter,
+                            n,
+                            "is given more than once",
+                        ));
+                    }
+                    out.named.push((n.to_string(), raw.clone()));
+                }
+                other => {
+                    let mut names: Vec<&str> = vec!["limit", "cursor"];
+                    names.extend(allowed);
+                    return Err(ApiError::field(
+                        Code::BadParameter,
+                        truncate(other),
+                        format!("unknown parameter; this list takes {}", names.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A named parameter's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.named
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The cursor as a record id (lists ordered by id), or a 400.
+    pub fn cursor_id(&self) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|c| {
+                uuid::Uuid::parse_str(c).map_err(|_| {
+                    ApiError::field(
+                        Code::BadParameter,
+                        "cursor",
+                        "is not a cursor this API issued",
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+fn parse_limit(raw: &str) -> Result<u32, ApiError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|l| (1..=MAX_LIMIT).contains(l))
+        .ok_or_else(|| {
+            ApiError::field(
+                Code::BadParameter,
+                "limit",
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })
+}
+
 /// Maps a malformed query string to a problem.
 pub fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
     ApiError::new(
@@ -238,6 +340,8 @@ pub async fn list<R: Resource>(
     let mut q = list_query::<R>(&params)?;
     q.filters.extend(read_filters::<R>(&actor)?);
     let page = state.store.list::<R>(&q).await?;
+    let path = format!("/api/v1/{}", R::PATH);
+    access_log::disclosed(&state, &actor, "list", &path, &page.items).await?;
     let items: Vec<JsonValue> = page.items.iter().map(to_json).collect();
     Ok(Json(serde_json::json!({
         "items": items,

@@ -1,25 +1,32 @@
 //! Sign-in, users, tokens, the audit trail and electronic signatures over HTTP.
 
+use super::resource::{PageRequest, Params, query_rejection, table_list_query};
 use super::{ApiBuilder, operation};
 use crate::access::{Action, Actor, Via, authorize, may_read_audited};
-use crate::extract::{JsonBody, parse, parse_id};
+use crate::auth::ClientAddress;
+use crate::extract::{JsonBody, parse, parse_id, truncate};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use saisei_domain::Record;
 use saisei_domain::audit::{AuditAction, AuditEntry, ChainVerifier};
-use saisei_domain::auth::credentials::totp_uri;
-use saisei_domain::auth::{Email, Role, Signature, SignatureMeaning, User, UserView};
+use saisei_domain::auth::credentials::{hashes_equal, totp_uri};
+use saisei_domain::auth::{Email, Role, Session, Signature, SignatureMeaning, User, UserView};
+use saisei_domain::dates::rfc3339;
 use saisei_domain::text::{Name, Text};
+use saisei_store::tables::trust::{API_TOKENS, SESSIONS, USERS};
 use saisei_store::workflow::auth::{
-    NewUser, SignInError, SigningRequest, add_signature, create_user, issue_token, revoke_token,
-    sign_in, verify_credentials,
+    EnrolmentAnswers, EnrolmentError, EnrolmentRequest, NewUser, SignInError, SignerCredentials,
+    SigningError, SigningRequest, actor_of, complete_enrolment, create_user, issue_enrolment,
+    issue_token, open_enrolment, regenerate_recovery_codes, revoke_token, sign, sign_in,
+    verify_credentials,
 };
-use saisei_store::{AuditQuery, Batch, Filter, Value};
-use serde::Deserialize;
+use saisei_store::{AuditQuery, Batch, Filter, ListQuery, Value};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as JsonValue, json};
 use time::Duration;
 use utoipa::openapi::path::HttpMethod;
@@ -28,8 +35,15 @@ use uuid::Uuid;
 /// Maps a refused sign-in to a problem.
 pub fn sign_in_problem(e: SignInError) -> ApiError {
     match e {
-        SignInError::Locked(_) => ApiError::new(Code::Locked, e.to_string()),
-        _ => ApiError::new(Code::Unauthenticated, e.to_string()),
+        SignInError::Throttled(seconds) => {
+            let mut p = ApiError::new(Code::TooManyAttempts, e.to_string());
+            p.retry_after = Some(seconds);
+            p
+        }
+        SignInError::NoSecretKey => ApiError::new(Code::NotConfigured, e.to_string()),
+        SignInError::Invalid | SignInError::Inactive => {
+            ApiError::new(Code::Unauthenticated, e.to_string())
+        }
     }
 }
 
@@ -41,33 +55,23 @@ pub struct SignInRequest {
     pub email: String,
     /// Password.
     pub password: String,
-    /// The current six-digit code from the authenticator app.
+    /// The current six-digit code from the authenticator app, or an unused recovery code.
     pub code: String,
 }
 
 async fn post_sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody,
 ) -> Result<Json<JsonValue>, ApiError> {
     let req: SignInRequest = parse(body)?;
-    let now = state.clock.now();
-    let user = sign_in(
-        &state.store,
-        &state.auth,
-        &req.email,
-        &req.password,
-        &req.code,
-        now,
-    )
-    .await
-    .map_err(sign_in_problem)?;
-    let expires_at = now + state.auth.sign_in_token_ttl;
-    let actor = saisei_domain::audit::AuditActor {
-        actor: user.meta.id.to_string(),
-        role: user.data.role.to_string(),
-        organisation_id: user.data.organisation_id,
-    };
-    let (token, record) = issue_token(&state.store, &actor, &user, "sign-in", expires_at).await?;
+    let check = state.credential_check(address);
+    let user = sign_in(&state.store, &check, &req.email, &req.password, &req.code)
+        .await
+        .map_err(sign_in_problem)?;
+    let expires_at = check.now + state.auth.sign_in_token_ttl;
+    let (token, record) =
+        issue_token(&state.store, &actor_of(&user), &user, "sign-in", expires_at).await?;
     Ok(Json(json!({
         "token": token,
         "token_id": record.meta.id,
@@ -103,6 +107,21 @@ async fn get_me(State(state): State<AppState>, actor: Actor) -> Result<Json<User
     Ok(Json(UserView::of(&user)))
 }
 
+/// Re-verifies the acting user's password and code (throttled like a sign-in).
+async fn reverify(
+    state: &AppState,
+    actor: &Actor,
+    password: &str,
+    code: &str,
+    action: AuditAction,
+) -> Result<saisei_domain::Record<User>, ApiError> {
+    let user = state.store.get::<User>(actor.user_id).await?;
+    let check = state.credential_check(actor.address);
+    verify_credentials(&state.store, &check, &user, password, code, action)
+        .await
+        .map_err(sign_in_problem)
+}
+
 /// Body of `POST /api/v1/auth/password`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +130,7 @@ pub struct ChangePassword {
     pub password: String,
     /// The current code.
     pub code: String,
-    /// The new password (at least 12 characters).
+    /// The new password (at least 12 characters, not a common one).
     pub new_password: String,
 }
 
@@ -123,18 +142,14 @@ async fn post_password(
     let req: ChangePassword = parse(body)?;
     let hash = saisei_domain::auth::credentials::hash_password(&req.new_password)
         .map_err(|e| ApiError::field(Code::ValidationFailed, "new_password", e.to_string()))?;
-    let user = state.store.get::<User>(actor.user_id).await?;
-    let user = verify_credentials(
-        &state.store,
-        &state.auth,
-        &user,
+    let user = reverify(
+        &state,
+        &actor,
         &req.password,
         &req.code,
-        state.clock.now(),
         AuditAction::SignIn,
     )
-    .await
-    .map_err(sign_in_problem)?;
+    .await?;
     let mut data = user.data.clone();
     data.password_hash = hash;
     let mut batch = Batch::new(&actor.audit());
@@ -145,6 +160,105 @@ async fn post_password(
         Some("password changed by its owner".into()),
     )?;
     state.store.commit(batch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /api/v1/auth/recovery-codes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reverify {
+    /// Your password.
+    pub password: String,
+    /// Your current code.
+    pub code: String,
+}
+
+async fn post_recovery_codes(
+    State(state): State<AppState>,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    let req: Reverify = parse(body)?;
+    let user = reverify(
+        &state,
+        &actor,
+        &req.password,
+        &req.code,
+        AuditAction::SignIn,
+    )
+    .await?;
+    let (_, codes) = regenerate_recovery_codes(&state.store, &user).await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// What a user sees of one of their sessions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Id.
+    pub id: Uuid,
+    /// When it started.
+    pub started_at: String,
+    /// Last activity.
+    pub last_seen_at: String,
+    /// When it ends at the latest.
+    pub expires_at: String,
+    /// When it was ended, if it was.
+    pub ended_at: Option<String>,
+    /// Whether this request came with it.
+    pub current: bool,
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    actor: Actor,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let Query(params) = params.map_err(query_rejection)?;
+    let mut q = table_list_query(&SESSIONS, Some(&[]), &params)?;
+    q.filters
+        .push(Filter::eq("user_id", Value::Uuid(actor.user_id)));
+    let page = state.store.list::<Session>(&q).await?;
+    let current = match &actor.via {
+        Via::Session { id, .. } => Some(*id),
+        Via::Token(_) => None,
+    };
+    let items: Vec<SessionView> = page
+        .items
+        .iter()
+        .map(|s| SessionView {
+            id: s.meta.id,
+            started_at: rfc3339(s.meta.created_at),
+            last_seen_at: rfc3339(s.data.last_seen_at),
+            expires_at: rfc3339(s.data.expires_at),
+            ended_at: s.data.ended_at.map(rfc3339),
+            current: current == Some(s.meta.id),
+        })
+        .collect();
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
+}
+
+async fn post_end_session(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let session = state
+        .store
+        .find::<Session>(id)
+        .await?
+        .filter(|s| s.data.user_id == actor.user_id)
+        .ok_or(saisei_store::StoreError::NotFound {
+            entity: "session",
+            id,
+        })?;
+    if session.data.ended_at.is_none() {
+        let user = state.store.get::<User>(actor.user_id).await?;
+        saisei_store::workflow::auth::end_session(&state.store, &user, &session, state.clock.now())
+            .await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,8 +275,15 @@ pub struct CreateUser {
     /// Organisation (required for organisation-bound roles).
     #[serde(default)]
     pub organisation_id: Option<Uuid>,
-    /// Initial password (at least 12 characters).
+    /// Initial password (at least 12 characters, not a common one).
     pub password: String,
+}
+
+fn no_secret_key() -> ApiError {
+    ApiError::new(
+        Code::NotConfigured,
+        "no secret key is configured (SAISEI_SECRET_KEY or --secret-key-file): second factors cannot be enrolled",
+    )
 }
 
 async fn post_user(
@@ -172,10 +293,12 @@ async fn post_user(
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     authorize(&actor, Action::Create, "user")?;
     let req: CreateUser = parse(body)?;
+    let key = state.key().ok_or_else(no_secret_key)?;
     let email = req.email.to_string();
-    let (user, secret) = create_user(
+    let (user, enrolled) = create_user(
         &state.store,
         &actor.audit(),
+        key,
         NewUser {
             email: req.email,
             display_name: req.display_name,
@@ -190,8 +313,9 @@ async fn post_user(
         StatusCode::CREATED,
         Json(json!({
             "user": UserView::of(&user),
-            "totp_secret": secret,
-            "totp_uri": totp_uri(&secret, &email),
+            "totp_secret": enrolled.totp_secret,
+            "totp_uri": totp_uri(&enrolled.totp_secret, &email),
+            "recovery_codes": enrolled.recovery_codes,
         })),
     ))
 }
@@ -199,11 +323,20 @@ async fn post_user(
 async fn list_users(
     State(state): State<AppState>,
     actor: Actor,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "user")?;
-    let users = state.store.all::<User>(vec![]).await?;
-    let items: Vec<UserView> = users.iter().map(UserView::of).collect();
-    Ok(Json(json!({ "items": items, "next_cursor": null })))
+    let Query(params) = params.map_err(query_rejection)?;
+    let q = table_list_query(
+        &USERS,
+        Some(&["email", "display_name", "role", "organisation_id", "active"]),
+        &params,
+    )?;
+    let page = state.store.list::<User>(&q).await?;
+    let items: Vec<UserView> = page.items.iter().map(UserView::of).collect();
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
 }
 
 /// Body of `PATCH /api/v1/users/{id}`: permission changes, always with a reason.
@@ -226,7 +359,7 @@ pub struct UpdateUser {
     /// New display name.
     #[serde(default)]
     pub display_name: Option<Name>,
-    /// Lift a lock-out.
+    /// Clear the account's sign-in throttling.
     #[serde(default)]
     pub unlock: bool,
 }
@@ -264,8 +397,7 @@ async fn patch_user(
         data.display_name = n;
     }
     if req.unlock {
-        data.locked_until = None;
-        data.failed_attempts = 0;
+        data.throttle_cleared_at = Some(state.clock.now());
     }
     let mut batch = Batch::new(&actor.audit());
     let updated = batch.update(
@@ -275,7 +407,149 @@ async fn patch_user(
         Some(req.reason.to_string()),
     )?;
     state.store.commit(batch).await?;
+    if req.unlock {
+        state
+            .throttle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear_account(updated.data.email.as_str());
+    }
     Ok(Json(UserView::of(&updated)))
+}
+
+/// Body of `POST /api/v1/users/{id}/reset`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetUser {
+    /// The user sets a new password.
+    #[serde(default)]
+    pub password: bool,
+    /// The user enrols a new authenticator (and gets new recovery codes).
+    #[serde(default)]
+    pub second_factor: bool,
+    /// Why (kept in the audit trail).
+    pub reason: Text,
+}
+
+async fn post_user_reset(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
+    authorize(&actor, Action::Update, "user")?;
+    let id = parse_id(&id)?;
+    let req: ResetUser = parse(body)?;
+    if !req.password && !req.second_factor {
+        return Err(ApiError::field(
+            Code::ValidationFailed,
+            "password",
+            "say what to reset: password, second_factor or both",
+        ));
+    }
+    let user = state.store.get::<User>(id).await?;
+    let issued = issue_enrolment(
+        &state.store,
+        &state.auth,
+        &actor.audit(),
+        actor.user_id,
+        &user,
+        EnrolmentRequest {
+            password: req.password,
+            second_factor: req.second_factor,
+            reason: req.reason,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "enrolment_id": issued.record.meta.id,
+            "link": format!("/enrol?token={}", issued.token),
+            "token": issued.token,
+            "expires_at": rfc3339(issued.record.data.expires_at),
+            "password": req.password,
+            "second_factor": req.second_factor,
+        })),
+    ))
+}
+
+fn enrolment_problem(e: EnrolmentError) -> ApiError {
+    match e {
+        EnrolmentError::Unusable => ApiError::new(Code::NotFound, e.to_string()),
+        EnrolmentError::NoSecretKey => no_secret_key(),
+        EnrolmentError::Store(s) => s.into(),
+    }
+}
+
+/// Body of `POST /api/v1/auth/enrolment`: the token from a reset link.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenEnrolmentRequest {
+    /// The token from the link.
+    pub token: String,
+}
+
+async fn post_open_enrolment(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    let req: OpenEnrolmentRequest = parse(body)?;
+    let open = open_enrolment(&state.store, state.key(), &req.token, state.clock.now())
+        .await
+        .map_err(enrolment_problem)?;
+    let email = open.user.data.email.to_string();
+    Ok(Json(json!({
+        "email": email,
+        "password": open.enrolment.data.password,
+        "second_factor": open.enrolment.data.second_factor,
+        "expires_at": rfc3339(open.enrolment.data.expires_at),
+        "totp_secret": open.totp_secret,
+        "totp_uri": open.totp_secret.as_deref().map(|s| totp_uri(s, &email)),
+    })))
+}
+
+/// Body of `POST /api/v1/auth/enrolment/complete`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteEnrolmentRequest {
+    /// The token from the link.
+    pub token: String,
+    /// The new password, when the link resets it.
+    #[serde(default)]
+    pub new_password: Option<String>,
+    /// A code from the new authenticator, when the link resets the second factor.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+async fn post_complete_enrolment(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JsonValue>, ApiError> {
+    let req: CompleteEnrolmentRequest = parse(body)?;
+    let (user, codes) = complete_enrolment(
+        &state.store,
+        state.key(),
+        &req.token,
+        EnrolmentAnswers {
+            new_password: req.new_password,
+            code: req.code,
+        },
+        state.clock.now(),
+    )
+    .await
+    .map_err(enrolment_problem)?;
+    state
+        .throttle
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clear_account(user.data.email.as_str());
+    Ok(Json(json!({
+        "user": UserView::of(&user),
+        "recovery_codes": codes,
+    })))
 }
 
 /// Body of `POST /api/v1/tokens`: a named token for yourself, after re-entering your
@@ -306,20 +580,15 @@ async fn post_token(
             "must be 1 to 365",
         ));
     }
-    let now = state.clock.now();
-    let user = state.store.get::<User>(actor.user_id).await?;
-    let user = verify_credentials(
-        &state.store,
-        &state.auth,
-        &user,
+    let user = reverify(
+        &state,
+        &actor,
         &req.password,
         &req.code,
-        now,
         AuditAction::SignIn,
     )
-    .await
-    .map_err(sign_in_problem)?;
-    let expires_at = now + Duration::days(req.expires_in_days);
+    .await?;
+    let expires_at = state.clock.now() + Duration::days(req.expires_in_days);
     let (token, record) = issue_token(
         &state.store,
         &actor.audit(),
@@ -331,34 +600,60 @@ async fn post_token(
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({ "token": token, "token_id": record.meta.id, "expires_at": saisei_domain::dates::rfc3339(expires_at) }),
+            json!({ "token": token, "token_id": record.meta.id, "expires_at": rfc3339(expires_at) }),
         ),
     ))
+}
+
+/// What a user sees of one of their tokens (never the token itself).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    /// Id.
+    pub id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// When it was issued.
+    pub created_at: String,
+    /// When it stops working.
+    pub expires_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+    /// Whether this request came with it.
+    pub current: bool,
 }
 
 async fn list_tokens(
     State(state): State<AppState>,
     actor: Actor,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let tokens = state
+    let Query(params) = params.map_err(query_rejection)?;
+    let mut q = table_list_query(&API_TOKENS, Some(&["name"]), &params)?;
+    q.filters
+        .push(Filter::eq("user_id", Value::Uuid(actor.user_id)));
+    let page = state
         .store
-        .all::<saisei_domain::auth::ApiToken>(vec![Filter::eq(
-            "user_id",
-            Value::Uuid(actor.user_id),
-        )])
+        .list::<saisei_domain::auth::ApiToken>(&q)
         .await?;
-    let items: Vec<JsonValue> = tokens
+    let current = match &actor.via {
+        Via::Token(id) => Some(*id),
+        Via::Session { .. } => None,
+    };
+    let items: Vec<TokenView> = page
+        .items
         .iter()
-        .map(|t| {
-            json!({
-                "id": t.meta.id, "name": t.data.name,
-                "created_at": saisei_domain::dates::rfc3339(t.meta.created_at),
-                "expires_at": saisei_domain::dates::rfc3339(t.data.expires_at),
-                "revoked_at": t.data.revoked_at.map(saisei_domain::dates::rfc3339),
-            })
+        .map(|t| TokenView {
+            id: t.meta.id,
+            name: t.data.name.to_string(),
+            created_at: rfc3339(t.meta.created_at),
+            expires_at: rfc3339(t.data.expires_at),
+            revoked_at: t.data.revoked_at.map(rfc3339),
+            current: current == Some(t.meta.id),
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": null })))
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
 }
 
 async fn post_revoke_token(
@@ -367,51 +662,39 @@ async fn post_revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    let token = state.store.get::<saisei_domain::auth::ApiToken>(id).await?;
-    if token.data.user_id != actor.user_id && actor.role != Role::Admin {
-        return Err(saisei_store::StoreError::NotFound {
+    let token = state
+        .store
+        .find::<saisei_domain::auth::ApiToken>(id)
+        .await?
+        .filter(|t| t.data.user_id == actor.user_id || actor.role == Role::Admin)
+        .ok_or(saisei_store::StoreError::NotFound {
             entity: "api_token",
             id,
-        }
-        .into());
-    }
+        })?;
     revoke_token(&state.store, &actor.audit(), &token, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Query of `GET /api/v1/audit`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditParams {
-    #[serde(default)]
-    entity: Option<String>,
-    #[serde(default)]
-    entity_id: Option<String>,
-    #[serde(default)]
-    after: Option<i64>,
-    #[serde(default)]
-    limit: Option<u32>,
 }
 
 async fn get_audit(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "audit")?;
-    let Query(p) =
-        query.map_err(|e| ApiError::new(Code::BadParameter, format!("bad query: {e}")))?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(
-            Code::BadParameter,
-            "limit",
-            "must be 1 to 1000",
-        ));
-    }
-    let entity_id = p
-        .entity_id
-        .as_deref()
+    let Query(params) = params.map_err(query_rejection)?;
+    let page = PageRequest::parse(&params, &["entity", "entity_id"])?;
+    let after_seq = match page.cursor.as_deref() {
+        None => 0,
+        Some(c) => c.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
+            ApiError::field(
+                Code::BadParameter,
+                "cursor",
+                "is not a cursor this API issued",
+            )
+        })?,
+    };
+    let entity_id = page
+        .get("entity_id")
         .map(|s| {
             Uuid::parse_str(s)
                 .map_err(|_| ApiError::field(Code::BadParameter, "entity_id", "is not a UUID"))
@@ -420,18 +703,19 @@ async fn get_audit(
     let entries: Vec<AuditEntry> = state
         .store
         .audit(&AuditQuery {
-            after_seq: p.after.unwrap_or(0),
-            limit,
-            entity: p.entity,
+            after_seq,
+            limit: page.limit,
+            entity: page.get("entity").map(str::to_string),
             entity_id,
         })
         .await?;
-    let next = (entries.len() as u32 == limit)
-        .then(|| entries.last().map(|e| e.seq))
+    let next = (entries.len() as u32 == page.limit)
+        .then(|| entries.last().map(|e| e.seq.to_string()))
         .flatten();
     let mut decided: std::collections::HashMap<(String, Option<Uuid>), bool> =
         std::collections::HashMap::new();
     let mut items = Vec::with_capacity(entries.len());
+    let mut disclosed = Vec::new();
     for e in entries {
         let key = (e.entity.clone(), e.entity_id);
         let readable = match decided.get(&key) {
@@ -442,8 +726,12 @@ async fn get_audit(
                 r
             }
         };
+        if readable && let Some(id) = e.entity_id {
+            disclosed.push((e.entity.clone(), id));
+        }
         items.push(audit_item(e, readable));
     }
+    crate::access_log::disclosed_entries(&state, &actor, "/api/v1/audit", &disclosed).await?;
     Ok(Json(json!({ "items": items, "next_cursor": next })))
 }
 
@@ -522,64 +810,101 @@ pub struct SignRequest {
     pub signature: SignatureInput,
 }
 
-/// Verifies the signer's password and code and adds a signature over the record as it
-/// now is to `batch`.
-#[allow(clippy::too_many_arguments)]
+/// The record a signature is applied to, as it now is.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// Kind of record.
+    pub entity: &'static str,
+    /// The record.
+    pub id: Uuid,
+    /// Its version.
+    pub version: i64,
+    /// SHA-256 of its content.
+    pub content_hash: String,
+}
+
+/// Verifies the acting user's password and code and adds their signature over `what`
+/// to `batch` (the store's one signing workflow; see
+/// `saisei_store::workflow::auth::sign`).
 pub async fn sign_into(
     state: &AppState,
     actor: &Actor,
     batch: &mut Batch,
-    entity: &'static str,
-    entity_id: Uuid,
-    entity_version: i64,
-    content_hash: String,
+    what: Signed,
     input: SignatureInput,
 ) -> Result<Record<Signature>, ApiError> {
-    let now = state.clock.now();
-    if input.meaning.is_none() {
-        return Err(ApiError::field(
+    let meaning = input.meaning.ok_or_else(|| {
+        ApiError::field(
             Code::ValidationFailed,
             "signature.meaning",
             "say what the signature means",
-        ));
-    }
-    let user = state.store.get::<User>(actor.user_id).await?;
-    if !user.data.role.can_sign() {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            format!("a {} cannot apply electronic signatures", user.data.role),
-        ));
-    }
-    let user = verify_credentials(
+        )
+    })?;
+    let check = state.credential_check(actor.address);
+    sign(
         &state.store,
-        &state.auth,
-        &user,
-        &input.password,
-        &input.code,
-        now,
-        AuditAction::Sign,
-    )
-    .await
-    .map_err(sign_in_problem)?;
-    Ok(add_signature(
+        &check,
         batch,
-        &user,
+        actor.user_id,
+        &SignerCredentials {
+            password: input.password,
+            code: input.code,
+        },
         SigningRequest {
-            entity,
-            entity_id,
-            entity_version,
-            content_hash,
-            meaning: input.meaning.ok_or_else(|| {
-                ApiError::field(
-                    Code::ValidationFailed,
-                    "signature.meaning",
-                    "say what the signature means",
-                )
-            })?,
+            entity: what.entity,
+            entity_id: what.id,
+            entity_version: what.version,
+            content_hash: what.content_hash,
+            meaning,
             comment: input.comment,
         },
-        now,
-    )?)
+    )
+    .await
+    .map_err(signing_problem)
+}
+
+/// Maps a refused signature to a problem.
+pub fn signing_problem(e: SigningError) -> ApiError {
+    match e {
+        SigningError::Credentials(c) => sign_in_problem(c),
+        SigningError::NotASigner(role) => ApiError::new(
+            Code::Forbidden,
+            format!("a {role} cannot apply electronic signatures"),
+        ),
+        SigningError::Store(s) => s.into(),
+    }
+}
+
+/// The table of a kind of record, and the row of `id` if `actor` may read it.
+async fn readable_row(
+    state: &AppState,
+    actor: &Actor,
+    entity: &str,
+    id: Uuid,
+    field: &str,
+) -> Result<(&'static saisei_store::TableDef, saisei_store::Row), ApiError> {
+    let table = saisei_store::tables::all()
+        .into_iter()
+        .find(|t| t.entity == entity)
+        .ok_or_else(|| {
+            ApiError::field(
+                Code::ValidationFailed,
+                field,
+                format!("'{}' is not a kind of record", truncate(entity)),
+            )
+        })?;
+    authorize(actor, Action::Read, table.entity)?;
+    let filters = match crate::access::access(actor, table).read {
+        crate::access::Scope::Rows(f) => f,
+        _ => Vec::new(),
+    };
+    let row = state.store.row_within(table, id, &filters).await?.ok_or(
+        saisei_store::StoreError::NotFound {
+            entity: table.entity,
+            id,
+        },
+    )?;
+    Ok((table, row))
 }
 
 async fn post_signature(
@@ -588,35 +913,7 @@ async fn post_signature(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     let req: SignRequest = parse(body)?;
-    let table = saisei_store::tables::all()
-        .into_iter()
-        .find(|t| t.entity == req.entity)
-        .ok_or_else(|| {
-            ApiError::field(
-                Code::ValidationFailed,
-                "entity",
-                format!("'{}' is not a kind of record", req.entity),
-            )
-        })?;
-    authorize(&actor, Action::Read, table.entity)?;
-    let row = state.store.get_row(table, req.entity_id).await?.ok_or(
-        saisei_store::StoreError::NotFound {
-            entity: table.entity,
-            id: req.entity_id,
-        },
-    )?;
-    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read
-        && !state
-            .store
-            .row_satisfies(table, req.entity_id, &row.values, &f)
-            .await?
-    {
-        return Err(saisei_store::StoreError::NotFound {
-            entity: table.entity,
-            id: req.entity_id,
-        }
-        .into());
-    }
+    let (table, row) = readable_row(&state, &actor, &req.entity, req.entity_id, "entity").await?;
     let hash = saisei_domain::audit::content_hash(&saisei_store::store::row_json(table, &row));
     let mut batch = Batch::new(&actor.audit());
     batch.check_row(table, req.entity_id, row.meta.version);
@@ -624,10 +921,12 @@ async fn post_signature(
         &state,
         &actor,
         &mut batch,
-        table.entity,
-        req.entity_id,
-        row.meta.version,
-        hash,
+        Signed {
+            entity: table.entity,
+            id: req.entity_id,
+            version: row.meta.version,
+            content_hash: hash,
+        },
         req.signature,
     )
     .await?;
@@ -635,69 +934,50 @@ async fn post_signature(
     Ok((StatusCode::CREATED, Json(json!(sig))))
 }
 
-/// Query of `GET /api/v1/signatures`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignatureParams {
-    entity: String,
-    entity_id: String,
-}
-
 async fn list_signatures(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<SignatureParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let Query(p) = query.map_err(|e| {
-        ApiError::new(
+    let Query(params) = params.map_err(query_rejection)?;
+    let page = PageRequest::parse(&params, &["entity", "entity_id"])?;
+    let (Some(entity), Some(entity_id)) = (page.get("entity"), page.get("entity_id")) else {
+        return Err(ApiError::field(
             Code::BadParameter,
-            format!("give entity and entity_id: {e}"),
-        )
-    })?;
-    let entity_id = parse_id(&p.entity_id)?;
-    let table = saisei_store::tables::all()
-        .into_iter()
-        .find(|t| t.entity == p.entity)
-        .ok_or_else(|| ApiError::field(Code::BadParameter, "entity", "is not a kind of record"))?;
-    authorize(&actor, Action::Read, table.entity)?;
-    let row =
-        state
-            .store
-            .get_row(table, entity_id)
-            .await?
-            .ok_or(saisei_store::StoreError::NotFound {
-                entity: table.entity,
-                id: entity_id,
-            })?;
-    if let crate::access::Scope::Rows(f) = crate::access::access(&actor, table).read
-        && !state
-            .store
-            .row_satisfies(table, entity_id, &row.values, &f)
-            .await?
-    {
-        return Err(saisei_store::StoreError::NotFound {
-            entity: table.entity,
-            id: entity_id,
-        }
-        .into());
-    }
+            if page.get("entity").is_none() {
+                "entity"
+            } else {
+                "entity_id"
+            },
+            "is required: give the kind of record (entity) and its id (entity_id)",
+        ));
+    };
+    let entity_id = Uuid::parse_str(entity_id)
+        .map_err(|_| ApiError::field(Code::BadParameter, "entity_id", "is not a UUID"))?;
+    let (table, row) = readable_row(&state, &actor, entity, entity_id, "entity").await?;
     let current = saisei_domain::audit::content_hash(&saisei_store::store::row_json(table, &row));
     // Everyone who may read the record sees its signatures.
-    let filters = vec![
-        Filter::eq("entity", Value::Text(table.entity.to_string())),
-        Filter::eq("entity_id", Value::Uuid(entity_id)),
-    ];
-    let sigs = state.store.all::<Signature>(filters).await?;
+    let q = ListQuery {
+        filters: vec![
+            Filter::eq("entity", Value::Text(table.entity.to_string())),
+            Filter::eq("entity_id", Value::Uuid(entity_id)),
+        ],
+        after: page.cursor_id()?,
+        limit: page.limit,
+        include_withdrawn: false,
+    };
+    let sigs = state.store.list::<Signature>(&q).await?;
     let items: Vec<JsonValue> = sigs
+        .items
         .iter()
         .map(|s| {
             let mut v = serde_json::to_value(s).unwrap_or_default();
-            v["valid"] = json!(s.data.content_hash == current);
+            v["valid"] = json!(hashes_equal(&s.data.content_hash, &current));
             v
         })
         .collect();
     Ok(Json(
-        json!({ "items": items, "current_content_hash": current, "next_cursor": null }),
+        json!({ "items": items, "current_content_hash": current, "next_cursor": sigs.next_cursor }),
     ))
 }
 
@@ -709,7 +989,17 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .schema::<CreateToken>()
         .schema::<SignRequest>()
         .schema::<UserView>()
-        .route("/auth/sign-in", post(post_sign_in), vec![(HttpMethod::Post, operation("trust", "sign_in", "Sign in with e-mail, password and TOTP code; returns a bearer token", Some("SignInRequest"), &[("200", "Token and user"), ("401", "Wrong credentials"), ("423", "Locked")]))])
+        .schema::<Reverify>()
+        .schema::<ResetUser>()
+        .schema::<OpenEnrolmentRequest>()
+        .schema::<CompleteEnrolmentRequest>()
+        .route("/auth/sign-in", post(post_sign_in), vec![(HttpMethod::Post, operation("trust", "sign_in", "Sign in with e-mail, password and TOTP code (or a recovery code); returns a bearer token", Some("SignInRequest"), &[("200", "Token and user"), ("401", "Wrong credentials"), ("429", "Too many failed attempts: wait Retry-After seconds")]))])
+        .route("/auth/recovery-codes", post(post_recovery_codes), vec![(HttpMethod::Post, operation("trust", "replace_recovery_codes", "Replace your recovery codes (password and code re-entered); shown once", Some("Reverify"), &[("200", "The new codes"), ("401", "Wrong credentials")]))])
+        .route("/auth/sessions", get(list_sessions), vec![(HttpMethod::Get, operation("trust", "list_sessions", "Your web sessions", None, &[("200", "Sessions")]))])
+        .route("/auth/sessions/{id}/end", post(post_end_session), vec![(HttpMethod::Post, operation("trust", "end_session", "End one of your web sessions", None, &[("204", "Ended"), ("404", "No such session of yours")]))])
+        .route("/auth/enrolment", post(post_open_enrolment), vec![(HttpMethod::Post, operation("trust", "open_enrolment", "Open a reset link: what it resets, and the new authenticator secret", Some("OpenEnrolmentRequest"), &[("200", "The reset"), ("404", "Unknown, used or expired link")]))])
+        .route("/auth/enrolment/complete", post(post_complete_enrolment), vec![(HttpMethod::Post, operation("trust", "complete_enrolment", "Complete a reset: new password and/or a code from the new authenticator", Some("CompleteEnrolmentRequest"), &[("200", "The user, and new recovery codes"), ("404", "Unknown, used or expired link"), ("422", "Weak password or wrong code")]))])
+        .route("/users/{id}/reset", post(post_user_reset), vec![(HttpMethod::Post, operation("trust", "reset_user", "Issue a one-time link resetting a user's password and/or second factor (admin); ends their sessions and tokens", Some("ResetUser"), &[("201", "The link")]))])
         .route("/auth/sign-out", post(post_sign_out), vec![(HttpMethod::Post, operation("trust", "sign_out", "Revoke the token (or end the session) used for this request", None, &[("204", "Signed out")]))])
         .schema::<ChangePassword>()
         .route("/auth/password", post(post_password), vec![(HttpMethod::Post, operation("trust", "change_password", "Change your password (current password and code re-entered)", Some("ChangePassword"), &[("204", "Changed"), ("401", "Wrong credentials"), ("422", "Weak new password")]))])
@@ -725,6 +1015,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         ])
         .route("/tokens/{id}/revoke", post(post_revoke_token), vec![(HttpMethod::Post, operation("trust", "revoke_token", "Revoke a token", None, &[("204", "Revoked")]))])
         .route("/audit", get(get_audit), vec![(HttpMethod::Get, operation("trust", "audit", "Audit entries (?entity=&entity_id=&after=&limit=), regulator and admin", None, &[("200", "Entries")]))])
+        .route("/access-log", get(crate::access_log::get_access_log), vec![(HttpMethod::Get, operation("trust", "access_log", "Who was shown which patient-level record (admin and regulator)", None, &[("200", "Entries")]))])
         .route("/audit/verify", get(get_audit_verify), vec![(HttpMethod::Get, operation("trust", "audit_verify", "Verify the audit hash chain", None, &[("200", "ok and count, or the first broken entry")]))])
         .route("/signatures", get(list_signatures).post(post_signature), vec![
             (HttpMethod::Get, operation("trust", "list_signatures", "Signatures on a record (?entity=&entity_id=), each with whether it still matches the record", None, &[("200", "Signatures")])),

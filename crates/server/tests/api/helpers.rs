@@ -8,11 +8,12 @@
 use reqwest::{Client, Method, StatusCode};
 use saisei_domain::audit::AuditActor;
 use saisei_domain::auth::credentials::totp_code;
+use saisei_domain::auth::secrets::SecretKey;
 use saisei_domain::pseudonym::PseudonymKey;
 use saisei_domain::regulation::RuleBook;
 use saisei_server::AppState;
 use saisei_server::state::Clock;
-use saisei_store::workflow::auth::{NewUser, create_user, issue_token};
+use saisei_store::workflow::auth::{NewUser, check_secret_key, create_user, issue_token};
 use saisei_store::{Backend, Store};
 use saisei_store_postgres::PostgresBackend;
 use saisei_store_sqlite::SqliteBackend;
@@ -85,6 +86,11 @@ pub fn test_key() -> PseudonymKey {
     PseudonymKey::new(vec![42u8; 32]).unwrap()
 }
 
+/// The key sealing second-factor secrets in test servers.
+pub fn test_secret_key() -> SecretKey {
+    SecretKey::new(&[7u8; 32]).unwrap()
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Starts a server on a fresh database; `None` for PostgreSQL when it is not configured.
@@ -111,9 +117,13 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
     };
     backend.migrate().await.unwrap();
     let store = Store::new(backend);
-    let (admin, secret) = create_user(
+    check_secret_key(&store, Some(&test_secret_key()))
+        .await
+        .unwrap();
+    let (admin, enrolled) = create_user(
         &store,
         &AuditActor::system("test"),
+        &test_secret_key(),
         NewUser {
             email: "admin@test.example".parse().unwrap(),
             display_name: "Admin".parse().unwrap(),
@@ -138,7 +148,8 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         store.clone(),
         Some(test_key()),
         RuleBook::embedded().unwrap(),
-    );
+    )
+    .with_secret_key(Some(test_secret_key()));
     let clock = state.clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -146,7 +157,7 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
     let admin = TestUser {
         email: "admin@test.example".into(),
         password: PASSWORD.into(),
-        totp_secret: secret,
+        totp_secret: enrolled.totp_secret,
         token: token.clone(),
     };
     Some(TestApp {

@@ -389,7 +389,12 @@ async fn invisible_characters_and_missing_security_headers(app: TestApp) {
     let t = two_clinics(&app).await;
     app.act_as_admin();
     // Names and codes that look alike on screen but differ were stored as given.
-    for bad in ["Clinic\u{202E}A", "\u{FEFF}Clinic", "Cli\u{200B}nic", "Clinic\u{0007}"] {
+    for bad in [
+        "Clinic\u{202E}A",
+        "\u{FEFF}Clinic",
+        "Cli\u{200B}nic",
+        "Clinic\u{0007}",
+    ] {
         app.post(
             "/api/v1/organisations",
             json!({"name": bad, "kind": "medical_institution"}),
@@ -434,7 +439,11 @@ async fn invisible_characters_and_missing_security_headers(app: TestApp) {
             .split(';')
             .map(str::trim)
             .find(|d| d.starts_with("script-src"));
-        assert_eq!(script, Some("script-src 'self'"), "{path}: no inline script");
+        assert_eq!(
+            script,
+            Some("script-src 'self'"),
+            "{path}: no inline script"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert_eq!(h["cache-control"], "no-store", "{path}");
@@ -444,3 +453,66 @@ on_both!(
     text_and_headers,
     invisible_characters_and_missing_security_headers
 );
+
+async fn sign_in_told_real_accounts_from_unknown(app: TestApp) {
+    let org = app.organisation("Clinic", "medical_institution").await;
+    let mut real = Vec::new();
+    for _ in 0..8 {
+        real.push(app.user("institution_staff", Some(&org)).await);
+    }
+    let attempt = |email: String| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            let r = app
+                .anonymous(
+                    reqwest::Method::POST,
+                    "/api/v1/auth/sign-in",
+                    Some(
+                        json!({"email": email, "password": "not the password!", "code": "000000"}),
+                    ),
+                )
+                .await;
+            (r, started.elapsed())
+        }
+    };
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, u) in real.iter().enumerate() {
+        let (a, ta) = attempt(u.email.clone()).await;
+        let (b, tb) = attempt(format!("nobody-{i}@test.example")).await;
+        // The same status and words…
+        assert_eq!(a.status, b.status);
+        assert_eq!(a.body["detail"], b.body["detail"]);
+        known.push(ta);
+        unknown.push(tb);
+    }
+    // …and about the same time: both check a password (an unknown account against a
+    // dummy hash). Before the fix an unknown address answered ten times faster.
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[4].as_secs_f64(), unknown[4].as_secs_f64());
+    assert!(
+        (0.5..2.0).contains(&(k / u)),
+        "median {k:.4} s for real accounts, {u:.4} s for unknown ones"
+    );
+    // And failures do not lock an account for a quarter of an hour: ten failures in a
+    // row (from this very address) slow the next attempt by about two minutes.
+    let victim = &real[0];
+    for _ in 0..10 {
+        attempt(victim.email.clone()).await;
+    }
+    app.clock.advance(time::Duration::minutes(3));
+    let code = app.code(victim);
+    let r = app
+        .anonymous(
+            reqwest::Method::POST,
+            "/api/v1/auth/sign-in",
+            Some(
+                json!({"email": victim.email, "password": crate::helpers::PASSWORD, "code": code}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+on_both!(sign_in_oracle, sign_in_told_real_accounts_from_unknown);

@@ -1,4 +1,4 @@
-//! Sign-in, lock-out, one-time codes, sessions with CSRF, tokens, the audit trail and
+//! Sign-in, throttling, one-time codes, sessions with CSRF, tokens, the audit trail and
 //! signatures that notice a changed record.
 
 use crate::helpers::{PASSWORD, TestApp};
@@ -6,69 +6,61 @@ use crate::on_both;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-async fn lock_out_and_one_time_codes(app: TestApp) {
+async fn sign_in(app: &TestApp, email: &str, password: &str, code: &str) -> crate::helpers::Reply {
+    app.anonymous(
+        Method::POST,
+        "/api/v1/auth/sign-in",
+        Some(json!({"email": email, "password": password, "code": code})),
+    )
+    .await
+}
+
+async fn throttling_and_one_time_codes(app: TestApp) {
     let org = app.organisation("Clinic", "medical_institution").await;
     let user = app.user("institution_staff", Some(&org)).await;
     // A code is good once.
     let code = app.code(&user);
-    let first = app
-        .anonymous(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            Some(json!({"email": user.email, "password": PASSWORD, "code": code})),
-        )
-        .await;
+    let first = sign_in(&app, &user.email, PASSWORD, &code).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
-    let replay = app
-        .anonymous(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            Some(json!({"email": user.email, "password": PASSWORD, "code": code})),
-        )
-        .await;
+    let replay = sign_in(&app, &user.email, PASSWORD, &code).await;
     replay.assert_problem(401, None);
     // Unknown addresses and wrong passwords get the same answer.
-    let unknown = app
-        .anonymous(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            Some(json!({"email": "nobody@test.example", "password": PASSWORD, "code": "123456"})),
-        )
-        .await;
+    let unknown = sign_in(&app, "nobody@test.example", PASSWORD, "123456").await;
     unknown.assert_problem(401, None);
     assert_eq!(unknown.body["detail"], replay.body["detail"]);
-    // Five failures (the replayed code was the first) lock the account, even against
-    // the right credentials.
-    for _ in 0..3 {
-        app.anonymous(Method::POST, "/api/v1/auth/sign-in", Some(json!({"email": user.email, "password": "wrong password!!", "code": app.code(&user)})))
-            .await
-            .assert_problem(401, None);
+    // Three failures from one address are free; after the fourth the next attempt
+    // waits, whatever it carries — and an unknown address is slowed the same way.
+    for who in [user.email.as_str(), "nobody@test.example"] {
+        for _ in 0..3 {
+            sign_in(&app, who, "wrong password!!", "000000")
+                .await
+                .assert_problem(401, None);
+        }
+        let throttled = sign_in(&app, who, PASSWORD, "000000").await;
+        throttled.assert_problem(429, None);
+        assert_eq!(throttled.body["code"], "too_many_attempts");
     }
-    app.anonymous(
-        Method::POST,
-        "/api/v1/auth/sign-in",
-        Some(json!({"email": user.email, "password": "wrong password!!", "code": app.code(&user)})),
-    )
-    .await
-    .assert_problem(423, None);
-    app.anonymous(
-        Method::POST,
-        "/api/v1/auth/sign-in",
-        Some(json!({"email": user.email, "password": PASSWORD, "code": app.code(&user)})),
-    )
-    .await
-    .assert_problem(423, None);
-    // An admin lifts the lock, with a reason.
+    let real = sign_in(&app, &user.email, PASSWORD, "000000").await;
+    let fake = sign_in(&app, "nobody@test.example", PASSWORD, "000000").await;
+    assert_eq!(real.status, fake.status);
+    assert_eq!(
+        real.body["detail"].as_str().map(|d| d.split(" in ").next()),
+        fake.body["detail"].as_str().map(|d| d.split(" in ").next())
+    );
+    // The wait is short and passes: nobody is locked out.
+    let ok = sign_in(&app, &user.email, PASSWORD, &app.code(&user)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    // An admin can clear the throttling at once, with a reason.
+    for _ in 0..6 {
+        sign_in(&app, &user.email, "wrong password!!", "000000").await;
+    }
     app.act_as_admin();
-    let users = app.get("/api/v1/users").await;
-    let me = users.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == user.email.as_str())
-        .unwrap()
-        .clone();
-    assert!(me["locked_until"].is_string());
+    let users = app
+        .get(&format!("/api/v1/users?email={}", user.email))
+        .await;
+    let items = users.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the filter is applied: {}", users.text);
+    let me = items[0].clone();
     let r = app
         .patch(
             &format!("/api/v1/users/{}", me["id"].as_str().unwrap()),
@@ -76,15 +68,14 @@ async fn lock_out_and_one_time_codes(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let ok = app
-        .anonymous(
-            Method::POST,
-            "/api/v1/auth/sign-in",
-            Some(json!({"email": user.email, "password": PASSWORD, "code": app.code(&user)})),
-        )
-        .await;
+    let code = {
+        let now = app.clock.now().unix_timestamp() as u64 + 31;
+        app.clock.advance(time::Duration::seconds(1));
+        saisei_domain::auth::credentials::totp_code(&user.totp_secret, now).unwrap()
+    };
+    let ok = sign_in(&app, &user.email, PASSWORD, &code).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
-    // Failed sign-ins are in the audit trail.
+    // Failed sign-ins are in the audit trail, for real and unknown accounts alike.
     let audit = app.get("/api/v1/audit?entity=user&limit=1000").await;
     let failed = audit.body["items"]
         .as_array()
@@ -92,12 +83,12 @@ async fn lock_out_and_one_time_codes(app: TestApp) {
         .iter()
         .filter(|e| e["action"] == "sign_in_failed")
         .count();
-    assert!(failed >= 6, "{failed} failed sign-ins audited");
+    assert!(failed >= 12, "{failed} failed sign-ins audited");
     // Only admins manage users.
     app.act_as(&user);
     app.get("/api/v1/users").await.assert_problem(403, None);
 }
-on_both!(lock_out, lock_out_and_one_time_codes);
+on_both!(throttling, throttling_and_one_time_codes);
 
 async fn tokens_expire_on_revocation(app: TestApp) {
     let org = app.organisation("Clinic", "medical_institution").await;
@@ -327,3 +318,310 @@ async fn signatures_notice_changes_and_history_is_kept(app: TestApp) {
     app.get("/api/v1/audit").await.assert_problem(403, None);
 }
 on_both!(signatures, signatures_notice_changes_and_history_is_kept);
+
+async fn account_lifecycle(app: TestApp) {
+    let org = app.organisation("Clinic", "medical_institution").await;
+    app.act_as_admin();
+    // A common password is refused, whatever its length.
+    app.post("/api/v1/users", json!({"email": "weak@test.example", "display_name": "Weak", "role": "physician", "organisation_id": org["id"], "password": "qwerty123456"}))
+        .await
+        .assert_problem(422, Some("password"));
+    let created = app
+        .create("/api/v1/users", json!({"email": "dr@test.example", "display_name": "Dr", "role": "physician", "organisation_id": org["id"], "password": PASSWORD}))
+        .await;
+    let codes: Vec<String> = created["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let secret = created["totp_secret"].as_str().unwrap().to_string();
+    let user_id: uuid::Uuid = created["user"]["id"].as_str().unwrap().parse().unwrap();
+    // The second-factor secret is sealed in the database, never stored in clear.
+    let stored = app
+        .store
+        .get::<saisei_domain::auth::User>(user_id)
+        .await
+        .unwrap();
+    assert!(stored.data.totp_secret.starts_with("v1."));
+    assert!(!stored.data.totp_secret.contains(&secret));
+    // A recovery code signs in once, in place of a code.
+    let with_recovery = sign_in(&app, "dr@test.example", PASSWORD, &codes[0]).await;
+    assert_eq!(
+        with_recovery.status,
+        StatusCode::OK,
+        "{}",
+        with_recovery.text
+    );
+    assert_eq!(with_recovery.body["user"]["recovery_codes_left"], 9);
+    sign_in(&app, "dr@test.example", PASSWORD, &codes[0])
+        .await
+        .assert_problem(401, None);
+    let token = with_recovery.body["token"].as_str().unwrap().to_string();
+    let as_dr = |method: Method, path: &str, body: Option<serde_json::Value>| {
+        let req = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(&token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        async move { req.send().await.unwrap() }
+    };
+    let totp = |app: &TestApp, secret: &str| {
+        app.clock.advance(time::Duration::seconds(31));
+        saisei_domain::auth::credentials::totp_code(secret, app.clock.now().unix_timestamp() as u64)
+            .unwrap()
+    };
+    let fresh = as_dr(
+        Method::POST,
+        "/api/v1/auth/recovery-codes",
+        Some(json!({"password": PASSWORD, "code": totp(&app, &secret)})),
+    )
+    .await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+    let fresh: serde_json::Value = fresh.json().await.unwrap();
+    assert_eq!(fresh["recovery_codes"].as_array().unwrap().len(), 10);
+    // Own tokens are listed (never the token itself), with the one in use marked.
+    let tokens: serde_json::Value = as_dr(Method::GET, "/api/v1/tokens?limit=10", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mine = &tokens["items"][0];
+    assert_eq!(mine["current"], true);
+    assert!(mine.get("token_hash").is_none());
+    assert_eq!(
+        as_dr(Method::GET, "/api/v1/tokens?bogus=1", None)
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let sessions = as_dr(Method::GET, "/api/v1/auth/sessions", None).await;
+    assert_eq!(sessions.status(), StatusCode::OK);
+    // The admin resets both credentials with a one-time link: the user is signed out.
+    app.act_as_admin();
+    let reset = app
+        .post(
+            &format!("/api/v1/users/{user_id}/reset"),
+            json!({"password": true, "second_factor": true, "reason": "lost phone, verified in person"}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::CREATED, "{}", reset.text);
+    let link_token = reset.body["token"].as_str().unwrap().to_string();
+    assert!(
+        reset.body["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("/enrol?token=")
+    );
+    assert_eq!(
+        as_dr(Method::GET, "/api/v1/auth/me", None).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "tokens end with a reset"
+    );
+    let opened = app
+        .anonymous(
+            Method::POST,
+            "/api/v1/auth/enrolment",
+            Some(json!({"token": link_token})),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    let new_secret = opened.body["totp_secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, secret);
+    // Opening again shows the same pending secret.
+    let again = app
+        .anonymous(
+            Method::POST,
+            "/api/v1/auth/enrolment",
+            Some(json!({"token": link_token})),
+        )
+        .await;
+    assert_eq!(again.body["totp_secret"], new_secret.as_str());
+    let complete = |password: &str, code: String| {
+        let body = json!({"token": link_token, "new_password": password, "code": code});
+        let app = &app;
+        async move {
+            app.anonymous(Method::POST, "/api/v1/auth/enrolment/complete", Some(body))
+                .await
+        }
+    };
+    complete("1qaz2wsx3edc", totp(&app, &new_secret))
+        .await
+        .assert_problem(422, Some("new_password"));
+    complete("a brand new passphrase", "000000".into())
+        .await
+        .assert_problem(422, Some("code"));
+    let done = complete("a brand new passphrase", totp(&app, &new_secret)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(done.body["recovery_codes"].as_array().unwrap().len(), 10);
+    complete("a brand new passphrase", totp(&app, &new_secret))
+        .await
+        .assert_problem(404, None);
+    sign_in(&app, "dr@test.example", PASSWORD, &totp(&app, &new_secret))
+        .await
+        .assert_problem(401, None);
+    let ok = sign_in(
+        &app,
+        "dr@test.example",
+        "a brand new passphrase",
+        &totp(&app, &new_secret),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    // An unknown link reads like a used one.
+    app.anonymous(
+        Method::POST,
+        "/api/v1/auth/enrolment",
+        Some(json!({"token": "ssk_nope"})),
+    )
+    .await
+    .assert_problem(404, None);
+}
+on_both!(accounts, account_lifecycle);
+
+async fn reads_of_patients_are_logged(app: TestApp) {
+    let b = app.basics("3", "certified_committee").await;
+    app.act_as(&b.doctor);
+    let p = app
+        .create("/api/v1/patients", json!({"institution_id": b.institution["id"], "record_number": "L-1", "birth_year_month": "1960-01", "sex": "male"}))
+        .await;
+    let pid = p["id"].as_str().unwrap();
+    app.get(&format!("/api/v1/patients/{pid}")).await;
+    app.get("/api/v1/patients?limit=5").await;
+    app.get("/api/v1/organisations?limit=5").await;
+    app.act_as_admin();
+    let log = app
+        .get(&format!("/api/v1/access-log?patient_id={pid}"))
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "one read, one list: {}", log.text);
+    assert_eq!(items[0]["action"], "read");
+    assert_eq!(items[1]["action"], "list");
+    assert_eq!(items[0]["entity"], "patient");
+    assert!(items[0].get("content").is_none());
+    let me = app.get("/api/v1/auth/me").await;
+    assert_ne!(items[0]["actor"], me.body["id"]);
+    // Organisations are not patient-level: nothing logged for them.
+    let orgs = app.get("/api/v1/access-log?entity=organisation").await;
+    assert_eq!(orgs.body["items"].as_array().unwrap().len(), 0);
+    // Others may not read the log; the log refuses changes.
+    app.act_as(&b.doctor);
+    app.get("/api/v1/access-log")
+        .await
+        .assert_problem(403, None);
+    let changed = app
+        .store
+        .backend()
+        .execute("UPDATE access_log SET actor = 'someone else'", &[])
+        .await;
+    assert!(changed.is_err(), "the access log is append-only");
+    let deleted = app
+        .store
+        .backend()
+        .execute("DELETE FROM access_log", &[])
+        .await;
+    assert!(deleted.is_err(), "the access log is append-only");
+}
+on_both!(access_log, reads_of_patients_are_logged);
+
+async fn reset_link_page(app: TestApp) {
+    let org = app.organisation("Clinic", "medical_institution").await;
+    let user = app.user("physician", Some(&org)).await;
+    app.act_as_admin();
+    let users = app
+        .get(&format!("/api/v1/users?email={}", user.email))
+        .await;
+    let id = users.body["items"][0]["id"].as_str().unwrap().to_string();
+    let reset = app
+        .post(
+            &format!("/api/v1/users/{id}/reset"),
+            json!({"password": true, "second_factor": true, "reason": "forgot"}),
+        )
+        .await;
+    let link = reset.body["link"].as_str().unwrap().to_string();
+    let token = reset.body["token"].as_str().unwrap().to_string();
+    let client = reqwest::Client::new();
+    let page = client
+        .get(format!("{}{link}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code to scan");
+    assert!(html.contains(&user.email));
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let secret = html
+        .split("<p class=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let post = |password: &str, code: String| {
+        let req = client
+            .post(format!("{}/enrol", app.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("token", token.as_str()),
+                ("new_password", password),
+                ("code", code.as_str()),
+            ]);
+        async move { req.send().await.unwrap() }
+    };
+    let code = |app: &TestApp| {
+        app.clock.advance(time::Duration::seconds(31));
+        saisei_domain::auth::credentials::totp_code(
+            &secret,
+            app.clock.now().unix_timestamp() as u64,
+        )
+        .unwrap()
+    };
+    let weak = post("short", code(&app)).await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let weak = weak.text().await.unwrap();
+    assert!(
+        weak.contains("id=\"password-error\""),
+        "the message is beside the field"
+    );
+    let done = post("a long and new passphrase", code(&app)).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done = done.text().await.unwrap();
+    assert!(
+        done.contains("class=\"codes\""),
+        "recovery codes shown once"
+    );
+    let again = client
+        .get(format!("{}{link}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let ok = sign_in(&app, &user.email, "a long and new passphrase", &code(&app)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+}
+on_both!(reset_page, reset_link_page);

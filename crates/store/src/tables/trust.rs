@@ -2,7 +2,7 @@
 
 use crate::cols;
 use crate::schema::{Reference, Stored, TableDef};
-use saisei_domain::auth::{ApiToken, Session, Signature, User};
+use saisei_domain::auth::{ApiToken, Enrolment, KeyCheck, Session, Signature, User};
 
 /// Users.
 pub static USERS: TableDef = TableDef {
@@ -17,8 +17,8 @@ pub static USERS: TableDef = TableDef {
         password_hash: Text,
         totp_secret: Text,
         totp_last_step: Int,
-        failed_attempts: Int,
-        locked_until: Timestamp,
+        recovery_codes: Json,
+        throttle_cleared_at: Timestamp,
     ),
     unique: &[("users_email_key", "email")],
 };
@@ -65,8 +65,55 @@ pub static SIGNATURES: TableDef = TableDef {
     unique: &[],
 };
 
+/// One-time links that reset a user's credentials (hashed).
+pub static ENROLMENTS: TableDef = TableDef {
+    name: "enrolments",
+    entity: "enrolment",
+    columns: cols!(
+        user_id: Uuid,
+        token_hash: Text,
+        password: Bool,
+        second_factor: Bool,
+        pending_totp_secret: Text,
+        expires_at: Timestamp,
+        used_at: Timestamp,
+        issued_by: Uuid,
+        reason: Text,
+    ),
+    unique: &[("enrolments_token_hash_key", "token_hash")],
+};
+
+/// Which secret key sealed the database's secrets.
+pub static KEY_CHECKS: TableDef = TableDef {
+    name: "key_checks",
+    entity: "key_check",
+    columns: cols!(purpose: Text, check_value: Text),
+    unique: &[("key_checks_purpose_key", "purpose")],
+};
+
 /// The trust tables, in dependency order.
-pub static TABLES: &[&TableDef] = &[&USERS, &API_TOKENS, &SESSIONS, &SIGNATURES];
+pub static TABLES: &[&TableDef] = &[
+    &USERS,
+    &API_TOKENS,
+    &SESSIONS,
+    &SIGNATURES,
+    &ENROLMENTS,
+    &KEY_CHECKS,
+];
+
+impl Stored for Enrolment {
+    const TABLE: &'static TableDef = &ENROLMENTS;
+    fn references(&self) -> Vec<Reference> {
+        vec![
+            Reference::to("user_id", self.user_id, &USERS),
+            Reference::to("issued_by", self.issued_by, &USERS),
+        ]
+    }
+}
+
+impl Stored for KeyCheck {
+    const TABLE: &'static TableDef = &KEY_CHECKS;
+}
 
 impl Stored for User {
     const TABLE: &'static TableDef = &USERS;

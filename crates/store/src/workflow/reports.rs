@@ -1,12 +1,16 @@
 //! Periodic reports: compiled from the registry for one plan and period, and filed as a
 //! frozen snapshot.
 
+use super::auth::{
+    CredentialCheck, SignerCredentials, SigningError, SigningRequest, actor_of, sign,
+};
 use crate::backend::Filter;
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
 use crate::value::Value;
 use saisei_domain::Record;
-use saisei_domain::audit::{AuditActor, content_hash};
+use saisei_domain::audit::content_hash;
+use saisei_domain::auth::{Role, Signature, SignatureMeaning, User};
 use saisei_domain::registry::periodic_report::{ReportInput, compile};
 use saisei_domain::registry::*;
 use saisei_domain::regulation::{Deadline, RuleBook, RuleSet, periodic_period};
@@ -163,21 +167,72 @@ pub fn filed_report(
     })
 }
 
-/// Files period `n`: compiles it and stores the snapshot, submitted on `submitted_on`.
-/// A period is filed once.
-pub async fn file_periodic_report(
+/// Who submits a periodic report: a physician of the plan's institution, re-entering
+/// their credentials to sign it.
+#[derive(Debug, Clone)]
+pub struct Submitter {
+    /// The signing user.
+    pub user_id: uuid::Uuid,
+    /// Their password and current code.
+    pub credentials: SignerCredentials,
+    /// An optional statement with the signature.
+    pub comment: Option<saisei_domain::text::Text>,
+}
+
+/// Why a report could not be submitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The signer is not a physician of the plan's institution.
+    #[error("periodic reports are submitted by a physician of the plan's institution")]
+    NotAllowed,
+    /// The signature was refused (credentials, throttling, role).
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The report cannot be filed (period, data, already filed).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Files period `n` of a plan as submitted on `submitted_on`: compiles it, freezes the
+/// content with its hash, and binds the submitter's electronic signature to it, in one
+/// transaction. A period is filed once. The API, the pages and the command line all
+/// file through here, so none of them can file without a physician's signature.
+pub async fn submit_periodic_report(
     store: &Store,
-    actor: &AuditActor,
+    check: &CredentialCheck<'_>,
     rules: &RuleBook,
     plan: &Record<Plan>,
     n: u32,
     submitted_on: Date,
-) -> Result<Record<PeriodicReport>, StoreError> {
+    submitter: Submitter,
+) -> Result<(Record<PeriodicReport>, Record<Signature>), SubmitError> {
+    let signer = store.get::<User>(submitter.user_id).await?;
+    if signer.data.role != Role::Physician
+        || signer.data.organisation_id != Some(plan.data.institution_id)
+    {
+        return Err(SubmitError::NotAllowed);
+    }
     let content = compile_periodic_report(store, rules, plan, n).await?;
     let report = filed_report(&content, submitted_on)?;
-    let mut batch = Batch::new(actor);
+    let mut batch = Batch::new(&actor_of(&signer));
     batch.check(plan);
     let record = batch.insert(report)?;
+    let signature = sign(
+        store,
+        check,
+        &mut batch,
+        signer.meta.id,
+        &submitter.credentials,
+        SigningRequest {
+            entity: "periodic_report",
+            entity_id: record.meta.id,
+            entity_version: 1,
+            content_hash: crate::store::content_hash_of(&record.data)?,
+            meaning: SignatureMeaning::Responsibility,
+            comment: submitter.comment,
+        },
+    )
+    .await?;
     store.commit(batch).await.map_err(|e| match e {
         StoreError::Duplicate { .. } => StoreError::invalid(
             "period",
@@ -188,5 +243,5 @@ pub async fn file_periodic_report(
         ),
         other => other,
     })?;
-    Ok(record)
+    Ok((record, signature))
 }

@@ -61,6 +61,7 @@ pub fn refusal_problem(refusal: &ReleaseRefusal) -> ApiError {
         code: Code::RuleViolation,
         detail: refusal.to_string(),
         errors,
+        retry_after: None,
     }
 }
 
@@ -145,10 +146,12 @@ pub async fn post_release(
         &state,
         &actor,
         &mut batch,
-        "lot",
-        id,
-        decision.lot.meta.version,
-        hash,
+        crate::api::trust::Signed {
+            entity: "lot",
+            id,
+            version: decision.lot.meta.version,
+            content_hash: hash,
+        },
         signature,
     )
     .await?;

@@ -33,10 +33,25 @@ pub async fn get_lot_trace(
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "lot")?;
     authorize(&actor, Action::Read, "adverse_event")?;
-    let found = trace::find_lot(&state.store, &lot).await?;
-    visible::<Lot>(&state, &actor, found.id()).await?;
+    // A lot out of reach is answered as one that does not exist, in the same words.
+    let unknown = || ApiError::new(Code::NotFound, format!("no lot numbered {:?}", lot.trim()));
+    let found = trace::find_lot(&state.store, &lot)
+        .await
+        .map_err(|_| unknown())?;
+    visible::<Lot>(&state, &actor, found.id())
+        .await
+        .map_err(|e| {
+            if e.code == Code::NotFound {
+                unknown()
+            } else {
+                e
+            }
+        })?;
     let trace = trace::trace_lot(&state.store, &found.id().to_string()).await?;
-    Ok(Json(serde_json::to_value(trace).unwrap_or_default()))
+    let body = serde_json::to_value(trace).unwrap_or_default();
+    let path = format!("/api/v1/trace/lots/{}", found.id());
+    crate::access_log::disclosed_patients_in(&state, &actor, "trace", &path, &body).await?;
+    Ok(Json(body))
 }
 
 /// `GET /api/v1/trace/adverse-events/{id}`: from the event back to the unit, the lot's
@@ -51,5 +66,8 @@ pub async fn get_event_trace(
     let id = parse_id(&id)?;
     visible::<AdverseEvent>(&state, &actor, id).await?;
     let trace = trace::trace_adverse_event(&state.store, id).await?;
-    Ok(Json(serde_json::to_value(trace).unwrap_or_default()))
+    let body = serde_json::to_value(trace).unwrap_or_default();
+    let path = format!("/api/v1/trace/adverse-events/{id}");
+    crate::access_log::disclosed_patients_in(&state, &actor, "trace", &path, &body).await?;
+    Ok(Json(body))
 }

@@ -1,0 +1,69 @@
+-- Accounts: sign-in throttling replaces the lock-out; TOTP secrets are sealed with the
+-- server's secret key (checked against key_checks); recovery codes; one-time enrolment
+-- links for resets. And the access log: who read which patient-level record.
+ALTER TABLE users DROP COLUMN failed_attempts;
+ALTER TABLE users DROP COLUMN locked_until;
+ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE users ADD COLUMN throttle_cleared_at TEXT;
+
+CREATE TABLE enrolments (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    withdrawn_at TEXT,
+    withdrawal_reason TEXT,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    token_hash TEXT NOT NULL,
+    password INTEGER NOT NULL,
+    second_factor INTEGER NOT NULL,
+    pending_totp_secret TEXT,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    issued_by TEXT NOT NULL REFERENCES users (id),
+    reason TEXT NOT NULL
+);
+CREATE UNIQUE INDEX enrolments_token_hash_key ON enrolments (token_hash);
+CREATE INDEX enrolments_user ON enrolments (user_id);
+
+CREATE TABLE key_checks (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    withdrawn_at TEXT,
+    withdrawal_reason TEXT,
+    purpose TEXT NOT NULL,
+    check_value TEXT NOT NULL
+);
+CREATE UNIQUE INDEX key_checks_purpose_key ON key_checks (purpose);
+
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- One row per patient-level record a request disclosed.
+CREATE TABLE access_log (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    at TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    organisation_id TEXT,
+    action TEXT NOT NULL,
+    path TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    patient_id TEXT
+);
+CREATE INDEX access_log_at ON access_log (at);
+CREATE INDEX access_log_actor ON access_log (actor, seq);
+CREATE INDEX access_log_record ON access_log (record_id, seq);
+CREATE INDEX access_log_patient ON access_log (patient_id, seq);
+
+CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+BEGIN
+    SELECT RAISE(ABORT, 'access_log is append-only');
+END;
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+BEGIN
+    SELECT RAISE(ABORT, 'access_log is append-only');
+END;
