@@ -1,5 +1,6 @@
 //! `saisei`: the one binary. Every subcommand is a thin shell over the library crates.
 
+mod backup;
 mod config;
 mod demo;
 mod evaluate;
@@ -60,6 +61,10 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
     },
+    /// Write a consistent copy of the registry while it keeps serving (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
+    /// Bring a backup back into a new database, then verify its audit chain and records.
+    Restore(backup::RestoreArgs),
     /// Create or upgrade the database schema.
     Migrate {
         /// Database: a SQLite file path or postgres://… URL [env: SAISEI_DATABASE_URL].
@@ -155,6 +160,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Stats(cmd) => stats::run(cmd),
+        Command::Backup(args) => runtime()?.block_on(backup::backup(args)),
+        Command::Restore(args) => runtime()?.block_on(backup::restore(args)),
         Command::Trace(cmd) => runtime()?.block_on(trace::run(cmd)),
         Command::Evaluate(args) => runtime()?.block_on(evaluate::run(args)),
         Command::Classify(args) => runtime()?.block_on(regulation::classify_cmd(args)),

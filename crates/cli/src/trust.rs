@@ -3,12 +3,12 @@
 use crate::config;
 use crate::exit::CliError;
 use crate::serve;
-use saisei_domain::audit::{AuditActor, ChainVerifier};
+use saisei_domain::audit::AuditActor;
 use saisei_domain::auth::credentials::totp_uri;
 use saisei_domain::auth::{Email, Role, User};
 use saisei_domain::registry::Organisation;
 use saisei_store::workflow::auth::{NewUser, create_user, find_user, issue_token};
-use saisei_store::{AuditQuery, Filter, Store, Value};
+use saisei_store::{Filter, Store, Value};
 use std::path::PathBuf;
 use time::Duration;
 
@@ -350,38 +350,44 @@ pub async fn token_create(args: TokenCreateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `saisei audit verify`: exit 0 with `ok N entries`, or exit 1 naming the first
-/// broken entry.
+/// Runs `saisei audit verify`: checks the audit chain, then every record's current row
+/// against its latest audit entry (streaming, with a progress bar). Exit 0 with
+/// `ok N entries, M records`, or exit 1 naming the first broken entry or the first
+/// record that differs (table, id, field).
 pub async fn audit_verify(args: AuditVerifyArgs) -> Result<(), CliError> {
+    use saisei_store::workflow::integrity;
     config::require_existing(args.db.as_deref())?;
     let store = serve::open(&config::database_url(args.db.as_deref())).await?;
-    let mut v = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let page = store
-            .audit(&AuditQuery {
-                after_seq: after,
-                limit: 1000,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| CliError::Failure(e.into()))?;
-        for e in &page {
-            if let Err(broken) = v.check(e) {
-                store.backend().close().await;
-                println!(
-                    "broken: {broken} ({} entries before it verified)",
-                    v.verified()
-                );
-                std::process::exit(1);
-            }
+    let total = integrity::records_to_verify(&store)
+        .await
+        .map_err(|e| CliError::Failure(e.into()))?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} verifying records against the audit trail [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let verdict = integrity::verify(&store, |n| bar.set_position(n))
+        .await
+        .map_err(|e| CliError::Failure(e.into()))?;
+    bar.finish_and_clear();
+    store.backend().close().await;
+    match verdict.finding {
+        None => {
+            println!(
+                "ok {} entries, {} records match their history",
+                verdict.entries, verdict.records
+            );
+            Ok(())
         }
-        match page.last() {
-            Some(last) if page.len() == 1000 => after = last.seq,
-            _ => break,
+        Some(f) => {
+            println!(
+                "broken: {f} ({} entries and {} records before it verified)",
+                verdict.entries, verdict.records
+            );
+            std::process::exit(1);
         }
     }
-    store.backend().close().await;
-    println!("ok {} entries", v.verified());
-    Ok(())
 }

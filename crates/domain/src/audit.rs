@@ -45,6 +45,16 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Whether an entry of this action records a change of the row it names (and so
+    /// holds the row's content): everything but exports, sign-outs and failed sign-ins,
+    /// which are events about a record, not changes to it.
+    pub fn changes_record(self) -> bool {
+        !matches!(
+            self,
+            AuditAction::Export | AuditAction::SignOut | AuditAction::SignInFailed
+        )
+    }
+
     /// The action's wire name.
     pub fn as_str(self) -> &'static str {
         use AuditAction::*;

@@ -68,3 +68,6 @@ CREATE TRIGGER access_log_no_update BEFORE UPDATE OR DELETE ON access_log
     FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
 CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log
     FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only();
+
+-- Every record's audit entries in order, for verifying rows against their history.
+CREATE INDEX audit_log_record_history ON audit_log (entity, entity_id, seq);

@@ -342,6 +342,28 @@ impl Backend for PostgresBackend {
         rows.iter().map(audit_from).collect()
     }
 
+    async fn audit_history(
+        &self,
+        entity: &str,
+        after: (Uuid, i64),
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(sql::audit_history(limit)))
+            .bind(entity.to_string())
+            .bind(after.0)
+            .bind(after.1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn backup_to(&self, _path: &str) -> Result<(), StoreError> {
+        Err(StoreError::Database(
+            "a PostgreSQL registry is backed up with pg_dump (saisei backup runs it)".into(),
+        ))
+    }
+
     async fn execute(
         &self,
         statement: &str,

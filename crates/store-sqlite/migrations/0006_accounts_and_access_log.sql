@@ -67,3 +67,6 @@ CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
 BEGIN
     SELECT RAISE(ABORT, 'access_log is append-only');
 END;
+
+-- Every record's audit entries in order, for verifying rows against their history.
+CREATE INDEX audit_log_record_history ON audit_log (entity, entity_id, seq);

@@ -368,6 +368,33 @@ impl Backend for SqliteBackend {
         rows.iter().map(audit_from).collect()
     }
 
+    async fn audit_history(
+        &self,
+        entity: &str,
+        after: (Uuid, i64),
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = query(&sql::audit_history(limit))
+            .bind(entity.to_string())
+            .bind(after.0.to_string())
+            .bind(after.1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn backup_to(&self, path: &str) -> Result<(), StoreError> {
+        // VACUUM INTO reads one snapshot (a read transaction in WAL mode), so writers
+        // carry on and the copy holds exactly the transactions committed before it began.
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn execute(
         &self,
         statement: &str,

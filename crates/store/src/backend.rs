@@ -260,6 +260,20 @@ pub trait Backend: Send + Sync + 'static {
     /// Audit entries in sequence order.
     async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// One kind of record's audit entries ordered by record id, then sequence, after
+    /// `(entity_id, seq)`: the history every row is verified against.
+    async fn audit_history(
+        &self,
+        entity: &str,
+        after: (Uuid, i64),
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Writes a consistent copy of the whole database to the file `path` while writers
+    /// go on (SQLite's `VACUUM INTO`). Backends backed up by their server's own tools
+    /// (PostgreSQL's `pg_dump`) say so.
+    async fn backup_to(&self, path: &str) -> Result<(), StoreError>;
+
     /// Runs one statement of [`crate::sql`]'s shared text on its own (outside a batch),
     /// returning the rows it affected: appends to the access log.
     async fn execute(

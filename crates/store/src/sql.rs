@@ -321,6 +321,16 @@ pub fn audit(query: &AuditQuery) -> (String, Vec<(Value, ColumnType)>) {
     )
 }
 
+/// One kind of record's audit entries, by record then sequence, after the position
+/// `(entity_id, seq)`; binds: entity, entity_id, seq.
+pub fn audit_history(limit: u32) -> String {
+    format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE entity = $1 AND entity_id IS NOT NULL \
+         AND (entity_id > $2 OR (entity_id = $2 AND seq > $3)) ORDER BY entity_id, seq LIMIT {}",
+        limit.clamp(1, 10_000)
+    )
+}
+
 /// Columns of the access log, in the order statements read them.
 pub const ACCESS_LOG_COLUMNS: &str = "seq, at, request_id, actor, role, organisation_id, action, path, entity, record_id, patient_id";
 

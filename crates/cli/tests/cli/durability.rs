@@ -15,13 +15,13 @@ const WRITERS: usize = 4;
 /// key file beside it; configuration provides one).
 const SECRET_KEY: &str = "durability-test-secret-key-of-at-least-32-bytes";
 
-fn saisei() -> Command {
+pub(crate) fn saisei() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_saisei"));
     c.env("SAISEI_SECRET_KEY", SECRET_KEY);
     c
 }
 
-fn run(args: &[&str]) -> String {
+pub(crate) fn run(args: &[&str]) -> String {
     let out = saisei().args(args).output().expect("run saisei");
     assert!(
         out.status.success(),
@@ -31,7 +31,7 @@ fn run(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -39,7 +39,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(db: &str, port: u16) -> Child {
+pub(crate) fn start(db: &str, port: u16) -> Child {
     saisei()
         .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
@@ -48,7 +48,7 @@ fn start(db: &str, port: u16) -> Child {
         .expect("start server")
 }
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(r) = client.get(format!("{base}/api/v1/health")).send().await

@@ -1,7 +1,9 @@
 //! The CLI integration tests: one binary, one module per command group.
 
+mod backup;
 mod durability;
 mod evaluate;
+mod integrity;
 mod keys;
 mod report;
 mod stats;

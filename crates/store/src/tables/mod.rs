@@ -19,3 +19,95 @@ pub fn all() -> Vec<&'static crate::TableDef> {
         .copied()
         .collect()
 }
+
+/// What code that walks every kind of record generically needs to know of each one that
+/// only its Rust type knows: whether its writes are audited, and its row as the audit
+/// trail shows it.
+#[derive(Clone, Copy)]
+pub struct KindOps {
+    /// The table.
+    pub table: &'static crate::TableDef,
+    /// Whether writes of this kind append audit entries.
+    pub audited: bool,
+    /// A stored row as the audit trail shows the record (parsed through the type, so
+    /// secrets are left out as the trail leaves them out).
+    pub audit_view: fn(crate::Row) -> Result<serde_json::Value, crate::StoreError>,
+}
+
+fn audit_view_of<T: crate::Stored>(
+    row: crate::Row,
+) -> Result<serde_json::Value, crate::StoreError> {
+    Ok(crate::store::from_row::<T>(row)?.data.audit_view())
+}
+
+macro_rules! kinds {
+    ($($ty:ty),* $(,)?) => {
+        vec![$(KindOps {
+            table: <$ty as crate::Stored>::TABLE,
+            audited: <$ty as saisei_domain::Entity>::AUDITED,
+            audit_view: audit_view_of::<$ty>,
+        }),*]
+    };
+}
+
+/// Every stored kind of record, with its typed operations (one entry per table of
+/// [`all`]; a test checks they agree).
+pub fn kinds() -> Vec<KindOps> {
+    use saisei_domain::auth::*;
+    use saisei_domain::evaluation::*;
+    use saisei_domain::quality::records::*;
+    use saisei_domain::registry::*;
+    kinds![
+        Organisation,
+        Practitioner,
+        Product,
+        Plan,
+        PlanTransition,
+        Patient,
+        Enrollment,
+        Consent,
+        FollowUpSchedule,
+        Treatment,
+        Visit,
+        Observation,
+        AdverseEvent,
+        PeriodicReport,
+        EvaluationPlan,
+        AdjudicationTask,
+        AdjudicationAssessment,
+        EvaluationRun,
+        Donor,
+        Collection,
+        CellBank,
+        CultureMedium,
+        Lot,
+        LotStatusChange,
+        ProductUnit,
+        RetainedSample,
+        LotQcResult,
+        LotDeviation,
+        UnitCustodyEvent,
+        UnitTemperatureLog,
+        UnitTemperatureExcursion,
+        ExcursionDisposition,
+        ProductChecklistAnswer,
+        User,
+        ApiToken,
+        Session,
+        Signature,
+        Enrolment,
+        KeyCheck,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_table_has_its_kind_and_no_more() {
+        let mut tables: Vec<&str> = super::all().iter().map(|t| t.name).collect();
+        let mut kinds: Vec<&str> = super::kinds().iter().map(|k| k.table.name).collect();
+        tables.sort();
+        kinds.sort();
+        assert_eq!(tables, kinds);
+    }
+}

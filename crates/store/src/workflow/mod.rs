@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod deadlines;
 pub mod evaluation;
+pub mod integrity;
 pub mod plan;
 pub mod quality;
 pub mod reports;
