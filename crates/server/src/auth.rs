@@ -20,7 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 pub const SESSION_COOKIE: &str = "saisei_session";
 
 /// API paths anyone may call.
-const PUBLIC_API: &[&str] = &[
+pub const PUBLIC_API: &[&str] = &[
     "/api/v1/health",
     "/api/v1/openapi.json",
     "/api/v1/docs",
@@ -128,6 +128,11 @@ fn is_unsafe(method: &Method) -> bool {
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let api = path.starts_with("/api/");
+    // Public operations act for nobody: credentials sent with them are neither needed
+    // nor judged (a stale token must not stop a sign-in or a health check).
+    if api && PUBLIC_API.contains(&path.as_str()) {
+        return next.run(req).await;
+    }
     let address = ClientAddress::of(req.extensions()).0;
     let actor = match resolve(&state, req.headers(), address).await {
         Ok(a) => a,
@@ -154,7 +159,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             }
         }
         req.extensions_mut().insert(a.clone());
-    } else if api && !PUBLIC_API.contains(&path.as_str()) {
+    } else if api {
         return ApiError::new(
             Code::Unauthenticated,
             "sign in: send Authorization: Bearer <token> (see POST /api/v1/auth/sign-in)",

@@ -34,6 +34,7 @@ pub struct EvaluationPlan {
     /// Item (2): the number of evaluation sites.
     pub sites: Sites,
     /// Item (3): primary and secondary endpoints with their success criteria.
+    #[schema(min_items = 1)]
     pub endpoints: Vec<Endpoint>,
     /// Item (4): randomisation, or why there is none.
     pub randomisation: Randomisation,

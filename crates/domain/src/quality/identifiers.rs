@@ -328,7 +328,7 @@ fn mod37_char(v: u32) -> char {
 /// ST-001 v6: first character `A–N P–Z 1–9`, next two `A–N P–Z 0–9`, last two digits
 /// (today's FINs are one letter and four digits). Flag values 60–96 encode the check
 /// character (60 + checksum) and are verified like it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DonationIdentificationNumber {
     din: String,
@@ -550,7 +550,7 @@ impl SecCodingSystem {
 /// Accepted input: an optional leading `SEC` (with optional `:`), the two sequences
 /// separated by spaces or a line break or not at all; lowercase is folded to uppercase.
 /// The country code is not checked against the list of EU member states.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SingleEuropeanCode {
     code: String,
@@ -983,3 +983,31 @@ mod tests {
         }
     }
 }
+
+/// A code that travels as one string: its schema is a string with the code's rules in
+/// words (the type's own parser is the exact check).
+macro_rules! text_schema {
+    ($ty:ty, $description:literal, $max:expr) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .max_length(Some($max))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+        impl ToSchema for $ty {}
+    };
+}
+
+text_schema!(
+    DonationIdentificationNumber,
+    "An ISBT 128 Donation Identification Number: a 5-character facility identification number, a 2-digit year and a 6-digit sequence number, optionally followed by the flag characters and the check character. Spaces and a leading `=` are accepted on input; it is returned without them, in uppercase.",
+    40
+);
+text_schema!(
+    SingleEuropeanCode,
+    "An EU Single European Code (40 characters): the donation identification sequence (country, tissue establishment, donation number) and the product identification sequence (coding system E, A or B, product number, split number, expiry date YYYYMMDD or 00000000). A leading `SEC` and separating spaces are accepted on input.",
+    60
+);

@@ -23,10 +23,8 @@ pub struct Reason {
     pub text: String,
 }
 
-/// The result of [`classify`], as the API and CLI publish it.
-///
-/// `{"class": "1"|"2"|"3"|"outside", "rule_set": ID, "reasons": [{"rule", "text"}]}`;
-/// `reasons[0]` is always the deciding rule.
+/// A classification: the risk class (or outside the Act), the rule set that decided it,
+/// and the reasons, the first of which is always the deciding rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ClassificationResult {
     /// The class, or outside the Act.

@@ -149,11 +149,11 @@ pub struct SourceCellsInput {
     pub cultured: Option<bool>,
 }
 
-/// A therapy as the classifier sees it; consistent by construction (see the module docs
-/// for which answers each material requires).
-///
-/// Build one from JSON with serde (`serde_json::from_str::<TherapyDescription>`), or from a
-/// [`TherapyInput`] with `TryFrom` to get a typed [`TherapyError`] naming the field.
+/// A therapy as the classifier sees it: the material, its source and manipulation, and
+/// how it is used. Each material requires its own answers; a description that lacks one
+/// is refused, naming the field.
+// Built from JSON with serde, or from a `TherapyInput` with `TryFrom` for a typed
+// `TherapyError`; consistent by construction (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "TherapyInput", into = "TherapyInput", deny_unknown_fields)]
 #[schema(example = json!({

@@ -58,6 +58,22 @@ impl Resource for EvaluationPlan {
             .count();
         json.insert("open_points".into(), json!(open));
     }
+
+    fn derived() -> Vec<(
+        &'static str,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )> {
+        vec![(
+            "open_points",
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(0))
+                .description(Some(
+                    "Points the guidance asks a plan to settle that it leaves open",
+                ))
+                .into(),
+        )]
+    }
 }
 
 impl Resource for EvaluationRun {
@@ -306,8 +322,11 @@ async fn get_product_patients(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
+    query: Result<Query<super::resource::Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, Patient::KIND)?;
+    let Query(params) = query.map_err(super::resource::query_rejection)?;
+    let page = super::resource::PageRequest::parse(&params, &[])?;
     let product = visible::<Product>(&state, &actor, parse_id(&id)?).await?;
     let treated = treated_patients(&state.store, product.meta.id).await?;
     let ids: Vec<Uuid> = treated.iter().map(|(p, _)| *p).collect();
@@ -316,12 +335,16 @@ async fn get_product_patients(
         .all_in::<Patient>("id", &ids, read_filters::<Patient>(&actor)?)
         .await?;
     let seen: std::collections::HashSet<Uuid> = seen.iter().map(|p| p.meta.id).collect();
-    let items: Vec<JsonValue> = treated
-        .iter()
+    let visible: Vec<(Uuid, time::Date)> = treated
+        .into_iter()
         .filter(|(p, _)| seen.contains(p))
+        .collect();
+    let (shown, next) = super::resource::paginate(visible, |(p, _)| *p, &page)?;
+    let items: Vec<JsonValue> = shown
+        .iter()
         .map(|(p, d)| json!({"patient_id": p, "first_administered_on": d}))
         .collect();
-    let body = json!({ "product_id": product.meta.id, "items": items, "next_cursor": null });
+    let body = json!({ "product_id": product.meta.id, "items": items, "next_cursor": next });
     let path = format!("/api/v1/products/{}/patients", product.meta.id);
     crate::access_log::disclosed_patients_in(&state, &actor, "list", &path, &body).await?;
     Ok(Json(body))
@@ -375,14 +398,21 @@ async fn get_tasks(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
+    query: Result<Query<super::resource::Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, AdjudicationTask::KIND)?;
     not_adjudicator(&actor)?;
+    let Query(params) = query.map_err(super::resource::query_rejection)?;
+    let page = super::resource::PageRequest::parse(&params, &[])?;
     let plan = visible::<EvaluationPlan>(&state, &actor, parse_id(&id)?).await?;
-    let tasks = state
-        .store
-        .all::<AdjudicationTask>(vec![Filter::eq("plan_id", Value::Uuid(plan.meta.id))])
-        .await?;
+    let q = saisei_store::ListQuery {
+        filters: vec![Filter::eq("plan_id", Value::Uuid(plan.meta.id))],
+        after: page.cursor_id()?,
+        limit: page.limit,
+        include_withdrawn: false,
+    };
+    let listed = state.store.list::<AdjudicationTask>(&q).await?;
+    let tasks = listed.items;
     let path = format!(
         "/api/v1/evaluation-plans/{}/adjudication-tasks",
         plan.meta.id
@@ -392,7 +422,9 @@ async fn get_tasks(
         .iter()
         .map(|t| serde_json::to_value(t).unwrap_or(JsonValue::Null))
         .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": null })))
+    Ok(Json(
+        json!({ "items": items, "next_cursor": listed.next_cursor }),
+    ))
 }
 
 async fn get_agreement(
@@ -553,10 +585,14 @@ struct TaskQuery {
 async fn my_tasks(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<TaskQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<super::resource::Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, "adjudication")?;
-    let Query(q) = query.map_err(super::resource::query_rejection)?;
+    let Query(params) = query.map_err(super::resource::query_rejection)?;
+    let page = super::resource::PageRequest::parse(&params, &["state"])?;
+    let q = TaskQuery {
+        state: page.get("state").map(str::to_string),
+    };
     const STATES: [&str; 4] = [
         "awaiting_you",
         "awaiting_others",
@@ -596,7 +632,8 @@ async fn my_tasks(
             }
         }
     }
-    Ok(Json(json!({ "items": items, "next_cursor": null })))
+    let (items, next) = super::resource::paginate(items, |t| t.task_id, &page)?;
+    Ok(Json(json!({ "items": items, "next_cursor": next })))
 }
 
 /// Loads a task the actor adjudicates (others are "not found": their existence is not
@@ -705,9 +742,19 @@ async fn post_assessment(
 
 /// Mounts the evaluation endpoints.
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
+    use super::{page_query, q, with_query};
+    use utoipa::openapi::schema::Type;
     let op = |id: &str, summary: &str, body: Option<&str>, responses: &[(&str, &str)]| {
         operation("evaluation", id, summary, body, responses)
     };
+    let as_of = || {
+        q(
+            "as_of",
+            Type::String,
+            "The data cut, YYYY-MM-DD (default: the plan's, else today in Japan)",
+        )
+    };
+    let format = || q("format", Type::String, "html (default) or json");
     b.resource::<EvaluationPlan>(true)
         .resource::<EvaluationRun>(false)
         .schema::<RunRequest>()
@@ -727,7 +774,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/evaluation-plans/{id}/cohort",
             get(get_cohort),
-            vec![(HttpMethod::Get, op("evaluation_cohort", "The cohort's flow: who was identified and excluded and why (?as_of=)", None, &[("200", "Flow and counts")]))],
+            vec![(HttpMethod::Get, with_query(op("evaluation_cohort", "The cohort's flow: who was identified and excluded and why", None, &[("200", "Flow and counts")]), vec![as_of()]))],
         )
         .route(
             "/evaluation-plans/{id}/runs",
@@ -737,18 +784,18 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/evaluation-plans/{id}/report",
             get(get_plan_report),
-            vec![(HttpMethod::Get, op("evaluation_report", "Run the analysis now and return the report (?as_of=&format=html|json)", None, &[("200", "Self-contained HTML or the results as JSON")]))],
+            vec![(HttpMethod::Get, with_query(op("evaluation_report", "Run the analysis now and return the report", None, &[("200", "Self-contained HTML or the results as JSON")]), vec![as_of(), format()]))],
         )
         .route(
             "/evaluation-runs/{id}/report",
             get(get_run_report),
-            vec![(HttpMethod::Get, op("evaluation_run_report", "A filed run's report (?format=html|json)", None, &[("200", "Self-contained HTML or JSON")]))],
+            vec![(HttpMethod::Get, with_query(op("evaluation_run_report", "A filed run's report", None, &[("200", "Self-contained HTML or JSON")]), vec![format()]))],
         )
         .route(
             "/evaluation-plans/{id}/adjudication-tasks",
             get(get_tasks).post(post_tasks),
             vec![
-                (HttpMethod::Get, op("list_adjudication_tasks", "The plan's adjudication tasks with their state (coordinators; not adjudicators)", None, &[("200", "Tasks")])),
+                (HttpMethod::Get, with_query(op("list_adjudication_tasks", "The plan's adjudication tasks with their state (coordinators; not adjudicators)", None, &[("200", "Tasks")]), page_query())),
                 (HttpMethod::Post, op("create_adjudication_tasks", "Turn new candidate endpoint events into adjudication tasks", Some("RunRequest"), &[("201", "How many were created"), ("422", "No adjudication committee")])),
             ],
         )
@@ -760,7 +807,11 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/adjudication/tasks",
             get(my_tasks),
-            vec![(HttpMethod::Get, op("my_adjudication_tasks", "The acting adjudicator's tasks, blinded (?state=awaiting_you|awaiting_others|needs_consensus|decided)", None, &[("200", "BlindedTask list")]))],
+            vec![(HttpMethod::Get, with_query(op("my_adjudication_tasks", "The acting adjudicator's tasks, blinded", None, &[("200", "BlindedTask list")]), {
+                let mut p = page_query();
+                p.push(q("state", Type::String, "awaiting_you, awaiting_others, needs_consensus or decided"));
+                p
+            }))],
         )
         .route(
             "/adjudication/tasks/{id}",
@@ -775,6 +826,6 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/products/{id}/patients",
             get(get_product_patients),
-            vec![(HttpMethod::Get, op("product_patients", "Registry patients treated with the product (recorded treatments or units of its lots)", None, &[("200", "Patients with first administration")]))],
+            vec![(HttpMethod::Get, with_query(op("product_patients", "Registry patients treated with the product (recorded treatments or units of its lots)", None, &[("200", "Patients with first administration")]), page_query()))],
         )
 }

@@ -3,6 +3,8 @@
 //! Resources are mounted through [`ApiBuilder`], which adds the routes and their
 //! OpenAPI operations together, so the document always matches what is served.
 
+pub mod contract;
+pub mod docs;
 pub mod evaluation;
 pub mod openapi;
 pub mod quality;
@@ -124,8 +126,124 @@ pub fn operation(
     op.build()
 }
 
-/// The API router (to be nested at `/api/v1`) and its OpenAPI document.
-pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// A query parameter of a custom operation.
+#[derive(Clone)]
+pub struct QueryParam {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: utoipa::openapi::schema::Type,
+    /// What it does.
+    pub description: String,
+    /// Whether the operation needs it.
+    pub required: bool,
+}
+
+/// An optional query parameter.
+pub fn q(name: &str, ty: utoipa::openapi::schema::Type, description: &str) -> QueryParam {
+    QueryParam {
+        name: name.to_string(),
+        ty,
+        description: description.to_string(),
+        required: false,
+    }
+}
+
+/// A required query parameter.
+pub fn q_required(name: &str, ty: utoipa::openapi::schema::Type, description: &str) -> QueryParam {
+    QueryParam {
+        required: true,
+        ..q(name, ty, description)
+    }
+}
+
+/// Adds query parameters to a documented operation (the contract refuses any other).
+pub fn with_query(
+    mut op: utoipa::openapi::path::Operation,
+    params: Vec<QueryParam>,
+) -> utoipa::openapi::path::Operation {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let list = op.parameters.get_or_insert_with(Vec::new);
+    for p in params {
+        list.push(utoipa::openapi::RefOr::T(
+            ParameterBuilder::new()
+                .name(p.name)
+                .parameter_in(ParameterIn::Query)
+                .required(if p.required {
+                    Required::True
+                } else {
+                    Required::False
+                })
+                .description(Some(p.description))
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new().schema_type(p.ty),
+                ))
+                .build(),
+        ));
+    }
+    op
+}
+
+/// The `limit` and `cursor` every list takes.
+pub fn page_query() -> Vec<QueryParam> {
+    use utoipa::openapi::schema::Type;
+    vec![
+        q("limit", Type::Integer, "Page size, 1–1000 (default 50)"),
+        q("cursor", Type::String, "next_cursor of the previous page"),
+    ]
+}
+
+/// The query parameters of a list of a table's rows (see
+/// [`resource::table_list_query`], which reads exactly these): paging,
+/// `include_withdrawn`, and each filterable column with its `.gte`/`.lte` (ordered
+/// columns) and `.null` forms.
+pub fn table_list_params(
+    table: &'static saisei_store::TableDef,
+    only: Option<&[&str]>,
+) -> Vec<QueryParam> {
+    use saisei_store::ColumnType;
+    use utoipa::openapi::schema::Type;
+    let mut out = page_query();
+    out.push(q(
+        "include_withdrawn",
+        Type::Boolean,
+        "Include withdrawn records",
+    ));
+    for c in resource::filterable(table, only) {
+        let ty = match c.ty {
+            ColumnType::Int => Type::Integer,
+            ColumnType::Real => Type::Number,
+            ColumnType::Bool => Type::Boolean,
+            _ => Type::String,
+        };
+        out.push(q(
+            c.name,
+            ty.clone(),
+            &format!("Only records whose {} equals this", c.name),
+        ));
+        if resource::ordered(c.ty) {
+            for (suffix, words) in [("gte", "at least"), ("lte", "at most")] {
+                out.push(q(
+                    &format!("{}.{suffix}", c.name),
+                    ty.clone(),
+                    &format!("Only records whose {} is {words} this", c.name),
+                ));
+            }
+        }
+        out.push(q(
+            &format!("{}.null", c.name),
+            Type::Boolean,
+            &format!(
+                "true: only records without a {}; false: only those with one",
+                c.name
+            ),
+        ));
+    }
+    out
+}
+
+/// The API router (to be nested at `/api/v1`) and its finished OpenAPI document.
+pub fn router() -> (Router<AppState>, Arc<serde_json::Value>) {
     let b = trust::mount(regulation::mount(registry::mount(ApiBuilder::new())));
     let b = quality::mount(b);
     let mut b = evaluation::mount(b);
@@ -153,16 +271,52 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             &[("200", "The OpenAPI 3.1 document")],
         ),
     );
-    let doc = b.doc.build();
-    let doc_json = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
-    let router = b.router.route(
-        "/openapi.json",
-        get(move || {
-            let d = doc_json.clone();
-            async move { Json((*d).clone()) }
-        }),
+    b.doc.operation(
+        "/api/v1/docs",
+        HttpMethod::Get,
+        operation(
+            "system",
+            "api_reference",
+            "This document as a readable page",
+            None,
+            &[("200", "The API reference (HTML)")],
+        ),
     );
-    (router, doc)
+    let derived = std::mem::take(&mut b.doc.derived);
+    let read_only = std::mem::take(&mut b.doc.read_only);
+    let patches = std::mem::take(&mut b.doc.patches);
+    let doc = b.doc.build();
+    let finished = contract::finish(
+        serde_json::to_value(&doc).unwrap_or_default(),
+        crate::auth::PUBLIC_API,
+        &derived,
+        &read_only,
+        &patches,
+    );
+    let doc_json = Arc::new(finished);
+    let contract = Arc::new(contract::QueryContract::of(&doc_json));
+    let page = Arc::new(docs::render(&doc_json));
+    let served = doc_json.clone();
+    let router = b
+        .router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let d = served.clone();
+                async move { Json((*d).clone()) }
+            }),
+        )
+        .route(
+            "/docs",
+            get(move || {
+                let p = page.clone();
+                async move { axum::response::Html((*p).clone()) }
+            }),
+        )
+        .route_layer(axum::middleware::from_fn(move |req, next| {
+            contract::refuse_unknown_parameters(contract.clone(), req, next)
+        }));
+    (router, doc_json)
 }
 
 /// `GET /api/v1/health`.

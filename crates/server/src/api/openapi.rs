@@ -8,7 +8,6 @@
 use super::resource::Resource;
 use crate::problem::ProblemBody;
 use saisei_domain::RecordMeta;
-use saisei_store::ColumnType;
 use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -23,6 +22,13 @@ use utoipa::openapi::{
 pub struct Doc {
     paths: Vec<(String, HttpMethod, utoipa::openapi::path::Operation)>,
     schemas: Vec<(String, RefOr<Schema>)>,
+    /// Derived fields of record schemas (see [`super::contract::finish`]).
+    pub derived: super::contract::Derived,
+    /// Fields of input schemas that only the server sets, by schema name.
+    pub read_only: std::collections::BTreeMap<String, Vec<String>>,
+    /// Change bodies to derive: patch schema name → (data schema, fields that cannot
+    /// be changed).
+    pub patches: super::contract::Patches,
 }
 
 fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Content {
@@ -92,6 +98,21 @@ impl Doc {
         self.schema::<R::Input>();
         let name = R::name().into_owned();
         let record_name = format!("{name}Record");
+        let derived = R::derived()
+            .into_iter()
+            .map(|(field, schema)| {
+                (
+                    field.to_string(),
+                    serde_json::to_value(schema).unwrap_or_default(),
+                )
+            })
+            .collect();
+        self.derived.insert(record_name.clone(), derived);
+        let input = <R::Input as ToSchema>::name().into_owned();
+        if input == name && !R::READ_ONLY.is_empty() {
+            self.read_only
+                .insert(input, R::READ_ONLY.iter().map(|f| f.to_string()).collect());
+        }
         let record: RefOr<Schema> = AllOfBuilder::new()
             .item(Ref::from_schema_name("RecordMeta"))
             .item(Ref::from_schema_name(name.clone()))
@@ -102,66 +123,43 @@ impl Doc {
         let item = format!("/api/v1/{}/{{id}}", R::PATH);
         let tag = R::TAG;
 
-        let mut list = OperationBuilder::new()
-            .tag(tag)
-            .operation_id(Some(format!("list_{}", R::TABLE.name)))
-            .summary(Some(format!(
-                "List {} (cursor pagination, filters by field)",
-                R::TABLE.name
-            )))
-            .parameter(param(
-                "limit",
-                ParameterIn::Query,
-                false,
-                Type::Integer,
-                "Page size, 1–1000 (default 50)",
-            ))
-            .parameter(param(
-                "cursor",
-                ParameterIn::Query,
-                false,
-                Type::String,
-                "next_cursor of the previous page",
-            ))
-            .parameter(param(
-                "include_withdrawn",
-                ParameterIn::Query,
-                false,
-                Type::Boolean,
-                "Include withdrawn records",
-            ));
-        for c in R::TABLE.columns.iter().filter(|c| c.ty != ColumnType::Json) {
-            let ty = match c.ty {
-                ColumnType::Int => Type::Integer,
-                ColumnType::Real => Type::Number,
-                ColumnType::Bool => Type::Boolean,
-                _ => Type::String,
-            };
-            list = list.parameter(param(
-                c.name,
-                ParameterIn::Query,
-                false,
-                ty,
-                "Equal to (also `.gte`, `.lte`, `.null=true|false`)",
-            ));
-        }
+        let list = super::with_query(
+            OperationBuilder::new()
+                .tag(tag)
+                .operation_id(Some(format!("list_{}", R::TABLE.name)))
+                .summary(Some(format!(
+                    "List {} (cursor pagination, filters by field)",
+                    R::TABLE.name
+                )))
+                .build(),
+            super::table_list_params(R::TABLE, None),
+        );
         let page = ObjectBuilder::new()
             .property("items", ArrayBuilder::new().items(record_ref()))
             .required("items")
             .property(
                 "next_cursor",
-                ObjectBuilder::new().schema_type(Type::String),
+                ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        Type::String,
+                        Type::Null,
+                    ]))
+                    .description(Some(
+                        "Pass as `cursor` for the next page; null on the last page",
+                    )),
             )
+            .required("next_cursor")
             .build();
-        let list = list
-            .response(
-                "200",
+        let mut list = list;
+        list.responses.responses.insert(
+            "200".to_string(),
+            RefOr::T(
                 ResponseBuilder::new()
                     .description("A page of records")
-                    .content("application/json", json_content(page)),
-            )
-            .response("400", problem_response("Bad parameter"))
-            .build();
+                    .content("application/json", json_content(page))
+                    .build(),
+            ),
+        );
         self.operation(&collection, HttpMethod::Get, list);
 
         let get = OperationBuilder::new()
@@ -207,12 +205,15 @@ impl Doc {
             .build();
         self.operation(&collection, HttpMethod::Post, create);
 
-        let patch_body = ObjectBuilder::new()
-            .description(Some("The fields to change, plus the version read and (for submitted or locked records) a reason"))
-            .property("version", ObjectBuilder::new().schema_type(Type::Integer))
-            .required("version")
-            .property("reason", ObjectBuilder::new().schema_type(Type::String))
-            .build();
+        let patch_name = format!("{name}Patch");
+        let fixed: Vec<String> = R::READ_ONLY
+            .iter()
+            .chain(R::IMMUTABLE)
+            .map(|f| f.to_string())
+            .collect();
+        self.patches
+            .insert(patch_name.clone(), (name.clone(), fixed));
+        let patch_body = Ref::from_schema_name(patch_name);
         let update = OperationBuilder::new()
             .tag(tag)
             .operation_id(Some(format!("update_{}", R::KIND)))

@@ -131,6 +131,13 @@ impl Resource for Visit {
         let status = serde_json::to_value(record.data.status(today)).unwrap_or(JsonValue::Null);
         json.insert("status".into(), status);
     }
+
+    fn derived() -> Vec<(
+        &'static str,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )> {
+        vec![("status", <VisitStatus as utoipa::PartialSchema>::schema())]
+    }
 }
 
 /// Body of `POST /api/v1/plans/{id}/transitions`.

@@ -145,7 +145,9 @@ async fn get_what_if(
             format!("give ?rule_set=ID: {e}"),
         )
     })?;
-    let set = choose_rule_set(&state, Some(&q.rule_set), None)?;
+    // The rule set is named in the query: an unknown one is a bad parameter (400).
+    let set = choose_rule_set(&state, Some(&q.rule_set), None)
+        .map_err(|e| e.with_code(Code::BadParameter))?;
     Ok(Json(what_if(&state.store, set).await?))
 }
 
@@ -410,6 +412,8 @@ async fn get_retention(
 
 /// Mounts the regulatory endpoints.
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
+    use super::{q, q_required, with_query};
+    use utoipa::openapi::schema::Type;
     b.resource::<PeriodicReport>(false)
         .schema::<ClassifyRequest>()
         .schema::<ClassificationResult>()
@@ -437,7 +441,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
             "/what-if",
             get(get_what_if).post(post_what_if),
             vec![
-                (HttpMethod::Get, operation("regulation", "what_if", "Re-classify every plan on file under an embedded rule set (?rule_set=ID)", None, &[("200", "WhatIfReport")])),
+                (HttpMethod::Get, with_query(operation("regulation", "what_if", "Re-classify every plan on file under an embedded rule set", None, &[("200", "WhatIfReport")]), vec![q_required("rule_set", Type::String, "The rule set's id (see /rule-sets)")])),
                 (HttpMethod::Post, operation("regulation", "what_if_toml", "Re-classify every plan on file under a rule set given as TOML", Some("WhatIfRequest"), &[("200", "WhatIfReport"), ("422", "Invalid rule set")])),
             ],
         )
@@ -449,7 +453,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/plans/{id}/periodic-reports/{n}",
             get(get_plan_report),
-            vec![(HttpMethod::Get, operation("regulation", "compile_periodic_report", "Compile period n's periodic report from registry data (?format=json|html)", None, &[("200", "PeriodicReportContent or HTML")]))],
+            vec![(HttpMethod::Get, with_query(operation("regulation", "compile_periodic_report", "Compile period n's periodic report from registry data", None, &[("200", "PeriodicReportContent or HTML")]), vec![q("format", Type::String, "json (default) or html")]))],
         )
         .route(
             "/plans/{id}/periodic-reports/{n}/submit",
@@ -464,6 +468,10 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route(
             "/deadlines",
             get(get_deadlines),
-            vec![(HttpMethod::Get, operation("regulation", "deadlines", "Periodic-report and adverse-event deadlines per institution (?as_of=&status=&institution_id=)", None, &[("200", "DeadlineReport")]))],
+            vec![(HttpMethod::Get, with_query(operation("regulation", "deadlines", "Periodic-report and adverse-event deadlines per institution", None, &[("200", "DeadlineReport")]), vec![
+                q("as_of", Type::String, "Statuses as of this date, YYYY-MM-DD (default: today in Japan)"),
+                q("status", Type::String, "Only this status: due, overdue or done"),
+                q("institution_id", Type::String, "Only this institution (a regulator's view)"),
+            ]))],
         )
 }

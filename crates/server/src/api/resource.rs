@@ -58,6 +58,14 @@ pub trait Resource: Stored {
 
     /// Adds derived, never-stored fields to a record's JSON (e.g. a visit's status).
     fn decorate(_record: &Record<Self>, _json: &mut Map<String, JsonValue>) {}
+
+    /// The schemas of the fields [`Resource::decorate`] adds, for the API document.
+    fn derived() -> Vec<(
+        &'static str,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )> {
+        Vec::new()
+    }
 }
 
 /// A record as JSON, with derived fields.
@@ -131,6 +139,14 @@ pub type Params = Vec<(String, String)>;
 /// Turns `?field=…&field.gte=…&limit=…&cursor=…` into a store query.
 pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
     table_list_query(R::TABLE, None, params)
+}
+
+/// Whether a column's values have an order a list may filter by (`.gte`, `.lte`).
+pub fn ordered(ty: ColumnType) -> bool {
+    matches!(
+        ty,
+        ColumnType::Int | ColumnType::Real | ColumnType::Date | ColumnType::Timestamp
+    )
 }
 
 /// Columns of `table` a list may filter on: `only` when given, else every column that
@@ -216,6 +232,16 @@ fn filter(
                 ),
             )
         })?;
+    if matches!(op, FilterOp::Gte | FilterOp::Lte) && !ordered(col.ty) {
+        return Err(ApiError::field(
+            Code::BadParameter,
+            truncate(name),
+            format!(
+                "{} has no order to compare by; use {} or {}.null",
+                col.name, col.name, col.name
+            ),
+        ));
+    }
     if op == FilterOp::IsNull {
         let op = match raw {
             "true" => FilterOp::IsNull,
@@ -306,6 +332,29 @@ impl PageRequest {
             })
             .transpose()
     }
+}
+
+/// One page of a list computed in memory, ordered by id: the items after the cursor,
+/// at most `limit`, and the cursor of the next page (the last id) when more remain.
+pub fn paginate<T>(
+    mut items: Vec<T>,
+    id_of: impl Fn(&T) -> uuid::Uuid,
+    page: &PageRequest,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let after = page.cursor_id()?;
+    items.sort_by_key(|i| id_of(i));
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|i| after.is_none_or(|a| id_of(i) > a))
+        .collect();
+    let more = rest.len() > page.limit as usize;
+    rest.truncate(page.limit as usize);
+    let next = if more {
+        rest.last().map(|i| id_of(i).to_string())
+    } else {
+        None
+    };
+    Ok((rest, next))
 }
 
 fn parse_limit(raw: &str) -> Result<u32, ApiError> {

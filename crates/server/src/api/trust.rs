@@ -131,6 +131,7 @@ pub struct ChangePassword {
     /// The current code.
     pub code: String,
     /// The new password (at least 12 characters, not a common one).
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 
@@ -276,6 +277,7 @@ pub struct CreateUser {
     #[serde(default)]
     pub organisation_id: Option<Uuid>,
     /// Initial password (at least 12 characters, not a common one).
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -516,8 +518,10 @@ async fn post_open_enrolment(
 pub struct CompleteEnrolmentRequest {
     /// The token from the link.
     pub token: String,
-    /// The new password, when the link resets it.
+    /// The new password, when the link resets it (at least 12 characters, not a
+    /// common one).
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: Option<String>,
     /// A code from the new authenticator, when the link resets the second factor.
     #[serde(default)]
@@ -982,6 +986,49 @@ async fn list_signatures(
 
 /// Mounts the trust endpoints.
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
+    use super::{page_query, q, q_required, table_list_params, with_query};
+    use utoipa::openapi::schema::Type;
+    let user_filters = ["email", "display_name", "role", "organisation_id", "active"];
+    let audit_params = || {
+        let mut p = page_query();
+        p.push(q(
+            "entity",
+            Type::String,
+            "Only entries about this kind of record",
+        ));
+        p.push(q(
+            "entity_id",
+            Type::String,
+            "Only entries about this record (UUID)",
+        ));
+        p
+    };
+    let access_params = {
+        let mut p = page_query();
+        p.extend([
+            q("actor", Type::String, "Only this reader (user id)"),
+            q("entity", Type::String, "Only this kind of record"),
+            q("record_id", Type::String, "Only this record (UUID)"),
+            q(
+                "patient_id",
+                Type::String,
+                "Only records about this patient (UUID)",
+            ),
+            q("from", Type::String, "Only from this instant (RFC 3339)"),
+            q("to", Type::String, "Only before this instant (RFC 3339)"),
+        ]);
+        p
+    };
+    let signature_params = {
+        let mut p = page_query();
+        p.push(q_required(
+            "entity",
+            Type::String,
+            "The kind of record (plan, lot, periodic_report…)",
+        ));
+        p.push(q_required("entity_id", Type::String, "The record (UUID)"));
+        p
+    };
     b.schema::<SignInRequest>()
         .schema::<CreateUser>()
         .schema::<UpdateUser>()
@@ -994,7 +1041,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .schema::<CompleteEnrolmentRequest>()
         .route("/auth/sign-in", post(post_sign_in), vec![(HttpMethod::Post, operation("trust", "sign_in", "Sign in with e-mail, password and TOTP code (or a recovery code); returns a bearer token", Some("SignInRequest"), &[("200", "Token and user"), ("401", "Wrong credentials"), ("429", "Too many failed attempts: wait Retry-After seconds")]))])
         .route("/auth/recovery-codes", post(post_recovery_codes), vec![(HttpMethod::Post, operation("trust", "replace_recovery_codes", "Replace your recovery codes (password and code re-entered); shown once", Some("Reverify"), &[("200", "The new codes"), ("401", "Wrong credentials")]))])
-        .route("/auth/sessions", get(list_sessions), vec![(HttpMethod::Get, operation("trust", "list_sessions", "Your web sessions", None, &[("200", "Sessions")]))])
+        .route("/auth/sessions", get(list_sessions), vec![(HttpMethod::Get, with_query(operation("trust", "list_sessions", "Your web sessions", None, &[("200", "Sessions")]), table_list_params(&SESSIONS, Some(&[]))))])
         .route("/auth/sessions/{id}/end", post(post_end_session), vec![(HttpMethod::Post, operation("trust", "end_session", "End one of your web sessions", None, &[("204", "Ended"), ("404", "No such session of yours")]))])
         .route("/auth/enrolment", post(post_open_enrolment), vec![(HttpMethod::Post, operation("trust", "open_enrolment", "Open a reset link: what it resets, and the new authenticator secret", Some("OpenEnrolmentRequest"), &[("200", "The reset"), ("404", "Unknown, used or expired link")]))])
         .route("/auth/enrolment/complete", post(post_complete_enrolment), vec![(HttpMethod::Post, operation("trust", "complete_enrolment", "Complete a reset: new password and/or a code from the new authenticator", Some("CompleteEnrolmentRequest"), &[("200", "The user, and new recovery codes"), ("404", "Unknown, used or expired link"), ("422", "Weak password or wrong code")]))])
@@ -1004,20 +1051,20 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .route("/auth/password", post(post_password), vec![(HttpMethod::Post, operation("trust", "change_password", "Change your password (current password and code re-entered)", Some("ChangePassword"), &[("204", "Changed"), ("401", "Wrong credentials"), ("422", "Weak new password")]))])
         .route("/auth/me", get(get_me), vec![(HttpMethod::Get, operation("trust", "me", "The signed-in user", None, &[("200", "UserView")]))])
         .route("/users", get(list_users).post(post_user), vec![
-            (HttpMethod::Get, operation("trust", "list_users", "Users (admin)", None, &[("200", "UserView list")])),
+            (HttpMethod::Get, with_query(operation("trust", "list_users", "Users (admin)", None, &[("200", "UserView list")]), table_list_params(&USERS, Some(&user_filters)))),
             (HttpMethod::Post, operation("trust", "create_user", "Create a user (admin); returns the TOTP secret once", Some("CreateUser"), &[("201", "User and TOTP enrolment"), ("409", "E-mail taken")])),
         ])
         .route("/users/{id}", patch(patch_user), vec![(HttpMethod::Patch, operation("trust", "update_user", "Change a user's role, organisation or status (admin, with a reason)", Some("UpdateUser"), &[("200", "UserView")]))])
         .route("/tokens", get(list_tokens).post(post_token), vec![
-            (HttpMethod::Get, operation("trust", "list_tokens", "Your API tokens", None, &[("200", "Tokens (never the token itself)")])),
+            (HttpMethod::Get, with_query(operation("trust", "list_tokens", "Your API tokens", None, &[("200", "Tokens (never the token itself)")]), table_list_params(&API_TOKENS, Some(&["name"])))),
             (HttpMethod::Post, operation("trust", "create_token", "A named API token for yourself (password and code re-entered); shown once", Some("CreateToken"), &[("201", "The token")])),
         ])
         .route("/tokens/{id}/revoke", post(post_revoke_token), vec![(HttpMethod::Post, operation("trust", "revoke_token", "Revoke a token", None, &[("204", "Revoked")]))])
-        .route("/audit", get(get_audit), vec![(HttpMethod::Get, operation("trust", "audit", "Audit entries (?entity=&entity_id=&after=&limit=), regulator and admin", None, &[("200", "Entries")]))])
-        .route("/access-log", get(crate::access_log::get_access_log), vec![(HttpMethod::Get, operation("trust", "access_log", "Who was shown which patient-level record (admin and regulator)", None, &[("200", "Entries")]))])
+        .route("/audit", get(get_audit), vec![(HttpMethod::Get, with_query(operation("trust", "audit", "Audit entries in order (regulator and admin); content only for readers of the record", None, &[("200", "Entries")]), audit_params()))])
+        .route("/access-log", get(crate::access_log::get_access_log), vec![(HttpMethod::Get, with_query(operation("trust", "access_log", "Who was shown which patient-level record (admin and regulator)", None, &[("200", "Entries")]), access_params))])
         .route("/audit/verify", get(get_audit_verify), vec![(HttpMethod::Get, operation("trust", "audit_verify", "Verify the audit hash chain, then every record against its latest audit entry", None, &[("200", "ok with the counts, or the first broken entry or mismatching record")]))])
         .route("/signatures", get(list_signatures).post(post_signature), vec![
-            (HttpMethod::Get, operation("trust", "list_signatures", "Signatures on a record (?entity=&entity_id=), each with whether it still matches the record", None, &[("200", "Signatures")])),
+            (HttpMethod::Get, with_query(operation("trust", "list_signatures", "Signatures on a record, each with whether it still matches the record", None, &[("200", "Signatures")]), signature_params)),
             (HttpMethod::Post, operation("trust", "sign", "Sign a record as it now is (password and code re-entered, meaning stated)", Some("SignRequest"), &[("201", "The signature"), ("401", "Wrong credentials")])),
         ])
 }

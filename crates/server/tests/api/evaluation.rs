@@ -435,11 +435,12 @@ async fn run_gives_a_verdict_and_a_self_contained_report(app: TestApp) {
     );
     let patients = app
         .get(&format!(
-            "/api/v1/products/{}/patients",
+            "/api/v1/products/{}/patients?limit=1000",
             product["id"].as_str().unwrap()
         ))
         .await;
     assert_eq!(patients.status, StatusCode::OK, "{}", patients.text);
+    assert!(patients.body["next_cursor"].is_null(), "one page holds them all");
     let treated = patients.body["items"].as_array().unwrap().len();
     assert!(treated > 20, "{}", patients.text);
     let cohort = app

@@ -7,6 +7,7 @@ mod helpers;
 
 mod access;
 mod concurrency;
+mod contract;
 mod corpus;
 mod crud;
 mod evaluation;

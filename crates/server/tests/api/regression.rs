@@ -516,3 +516,68 @@ async fn sign_in_told_real_accounts_from_unknown(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 on_both!(sign_in_oracle, sign_in_told_real_accounts_from_unknown);
+
+async fn lists_ignored_their_parameters(app: TestApp) {
+    let t = two_clinics(&app).await;
+    app.act_as_admin();
+    // Unknown query parameters are refused everywhere, naming the parameter.
+    for path in [
+        format!("/api/v1/patients/{}?foo=1", id(&t.a_patient)),
+        "/api/v1/rule-sets?x=1".to_string(),
+        "/api/v1/audit?after=5".to_string(),
+        "/api/v1/users?emial=x@y.example".to_string(),
+        "/api/v1/organisations?nmae=x".to_string(),
+        "/api/v1/health?verbose=1".to_string(),
+    ] {
+        let r = app.get(&path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text);
+        assert_eq!(r.body["code"], "bad_parameter", "{path}");
+        assert!(
+            !r.body["errors"][0]["field"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty()
+        );
+    }
+    // /users honours filters and limit; its pages chain by cursor.
+    let all = app.get("/api/v1/users?limit=1000").await;
+    let n = all.body["items"].as_array().unwrap().len();
+    assert!(n >= 3);
+    let one = app
+        .get(&format!("/api/v1/users?email={}", t.a_doctor.email))
+        .await;
+    assert_eq!(one.body["items"].as_array().unwrap().len(), 1);
+    let mut seen = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = app.get(&format!("/api/v1/users?limit=1{cursor}")).await;
+        seen += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, n, "every user, one page at a time");
+    // The audit trail pages with cursor like every list.
+    let first = app.get("/api/v1/audit?limit=2").await;
+    let c = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = app.get(&format!("/api/v1/audit?limit=2&cursor={c}")).await;
+    assert!(second.body["items"][0]["seq"].as_i64() > first.body["items"][1]["seq"].as_i64());
+    // Lists that refused `limit` take it.
+    app.act_as(&t.b.doctor);
+    let sigs = app
+        .get(&format!(
+            "/api/v1/signatures?entity=plan&entity_id={}&limit=1",
+            id(&t.b.plan)
+        ))
+        .await;
+    assert_eq!(sigs.status, StatusCode::OK, "{}", sigs.text);
+    assert_eq!(sigs.body["items"].as_array().unwrap().len(), 1);
+    assert!(
+        sigs.body["next_cursor"].is_string(),
+        "the plan has two signatures"
+    );
+    let tokens = app.get("/api/v1/tokens?limit=1").await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
+}
+on_both!(list_parameters, lists_ignored_their_parameters);

@@ -278,7 +278,7 @@ impl Entity for LotQcResult {
 
 /// A deviation recorded for a lot: the rules it accepts although unmet, why, and who
 /// approved it. Only one approved by a QA manager on or before the release decision
-/// counts (see [`crate::quality::decide_release`]).
+/// counts towards releasing the lot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LotDeviation {

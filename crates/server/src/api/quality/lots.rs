@@ -98,6 +98,23 @@ pub async fn post_quarantine(
     Ok(decision_json(decision))
 }
 
+/// Body of `POST /api/v1/lots/{id}/release`: the decision, signed by the QA manager.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LotReleaseRequest {
+    /// The decision date.
+    pub on: time::Date,
+    /// Who decides (a QA manager).
+    pub decided_by: saisei_domain::quality::Approver,
+    /// A note on the release.
+    #[serde(default)]
+    pub reason: Option<saisei_domain::text::Text>,
+    /// The lot version read.
+    pub version: i64,
+    /// The QA manager's electronic signature (password and code) over the lot as released.
+    pub signature: SignatureInput,
+}
+
 /// `POST /api/v1/lots/{id}/release`: refused with every blocker unless each failing or
 /// missing rule is covered by a QA-approved deviation. The QA manager signs the release
 /// (`"signature": {"password", "code"}` in the body), bound to the lot as released.
@@ -116,25 +133,15 @@ pub async fn post_release(
             "a lot is released by a QA manager",
         ));
     }
-    let mut body = body;
-    let signature = body
-        .as_object_mut()
-        .and_then(|o| o.remove("signature"))
-        .ok_or_else(|| {
-            ApiError::field(
-                Code::ValidationFailed,
-                "signature",
-                "releasing a lot needs your electronic signature (password and code)",
-            )
-        })?;
-    let mut signature: SignatureInput = parse(signature).map_err(|mut e| {
-        for f in &mut e.errors {
-            f.field = format!("signature.{}", f.field);
-        }
-        e
-    })?;
+    let release: LotReleaseRequest = parse(body)?;
+    let mut signature = release.signature;
     signature.meaning = Some(SignatureMeaning::Approval);
-    let request: LotDecisionRequest = parse(body)?;
+    let request = LotDecisionRequest {
+        on: release.on,
+        decided_by: release.decided_by,
+        reason: release.reason,
+        version: release.version,
+    };
     let mut batch = Batch::new(&actor.audit());
     let decision = match lots::prepare_release(&state.store, id, request, &mut batch).await {
         Ok(d) => d,

@@ -47,6 +47,27 @@ fn create_only<R: Resource>(summary: &str) -> Vec<(HttpMethod, Operation)> {
     )]
 }
 
+/// Lets an operation also take its body as `text/csv`.
+fn csv_body(mut op: Operation) -> Operation {
+    if let Some(utoipa::openapi::RefOr::T(body)) = op.request_body.as_mut() {
+        body.content.insert(
+            "text/csv".to_string(),
+            utoipa::openapi::RefOr::T(
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::String)
+                            .description(Some(
+                                "One `time,celsius` reading per line (RFC 3339 time)",
+                            )),
+                    ))
+                    .build(),
+            ),
+        );
+    }
+    op
+}
+
 fn read(id: &str, summary: &str) -> Vec<(HttpMethod, Operation)> {
     vec![(
         HttpMethod::Get,
@@ -61,13 +82,18 @@ fn read(id: &str, summary: &str) -> Vec<(HttpMethod, Operation)> {
 }
 
 fn decision(id: &str, summary: &str) -> Vec<(HttpMethod, Operation)> {
+    let body = if id == "release_lot" {
+        "LotReleaseRequest"
+    } else {
+        "LotDecisionRequest"
+    };
     vec![(
         HttpMethod::Post,
         operation(
             TAG,
             id,
             summary,
-            Some("LotDecisionRequest"),
+            Some(body),
             &[
                 (
                     "200",
@@ -101,6 +127,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         .resource::<ExcursionDisposition>(false)
         .resource::<ProductChecklistAnswer>(true)
         .schema::<LotDecisionRequest>()
+        .schema::<lots::LotReleaseRequest>()
         .schema::<AllocationRequest>()
         .schema::<ShipmentRequest>()
         .schema::<TemperatureLogRequest>()
@@ -207,13 +234,19 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
             post(units::post_temperature_log),
             vec![(
                 HttpMethod::Post,
-                operation(
-                    TAG,
-                    "upload_temperature_log",
-                    "Upload a temperature log (text/csv time,celsius or JSON); excursions put the affected units on hold",
-                    Some("TemperatureLogRequest"),
-                    &[("201", "The log, its excursions and the holds opened"), ("415", "Neither CSV nor JSON"), ("422", "Malformed lines (line and column named)")],
-                ),
+                csv_body(super::with_query(
+                    operation(
+                        TAG,
+                        "upload_temperature_log",
+                        "Upload a temperature log (text/csv time,celsius or JSON); excursions put the affected units on hold",
+                        Some("TemperatureLogRequest"),
+                        &[("201", "The log, its excursions and the holds opened"), ("415", "Neither CSV nor JSON"), ("422", "Malformed lines (line and column named)")],
+                    ),
+                    vec![
+                        super::q("also_unit_ids", utoipa::openapi::schema::Type::String, "With a CSV body: other units in the same shipper, comma-separated ids"),
+                        super::q("recorded_at", utoipa::openapi::schema::Type::String, "With a CSV body: when the log was read out (RFC 3339)"),
+                    ],
+                )),
             )],
         )
         .route(
