@@ -256,7 +256,16 @@ async fn enrol_form_page(
     let page = EnrolPage {
         usable: true,
         email: email.clone(),
-        expires_at: saisei_domain::dates::rfc3339(open.enrolment.data.expires_at),
+        expires_at: {
+            let jst = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+            let t = open.enrolment.data.expires_at.to_offset(jst);
+            format!(
+                "{} {:02}:{:02} (Japan time)",
+                t.date(),
+                t.hour(),
+                t.minute()
+            )
+        },
         csrf,
         token: token.to_string(),
         password: open.enrolment.data.password,

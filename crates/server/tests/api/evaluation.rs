@@ -440,7 +440,10 @@ async fn run_gives_a_verdict_and_a_self_contained_report(app: TestApp) {
         ))
         .await;
     assert_eq!(patients.status, StatusCode::OK, "{}", patients.text);
-    assert!(patients.body["next_cursor"].is_null(), "one page holds them all");
+    assert!(
+        patients.body["next_cursor"].is_null(),
+        "one page holds them all"
+    );
     let treated = patients.body["items"].as_array().unwrap().len();
     assert!(treated > 20, "{}", patients.text);
     let cohort = app
