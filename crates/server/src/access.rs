@@ -248,7 +248,7 @@ fn is(table: &TableDef, list: &[&TableDef]) -> bool {
 }
 
 /// Patient-level clinical tables that point at their patient with `patient_id`.
-const PATIENT_CHILDREN: &[&TableDef] = &[
+pub const PATIENT_CHILDREN: &[&TableDef] = &[
     &ENROLLMENTS,
     &CONSENTS,
     &TREATMENTS,

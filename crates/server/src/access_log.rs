@@ -11,31 +11,22 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use saisei_domain::Record;
 use saisei_domain::access_log::{AccessEntry, AccessQuery};
+use saisei_store::Stored;
+use saisei_store::tables::PATIENTS;
 use saisei_store::tables::evaluation::ADJUDICATION_TASKS;
-use saisei_store::tables::{
-    ADVERSE_EVENTS, CONSENTS, ENROLLMENTS, OBSERVATIONS, PATIENTS, TREATMENTS, VISITS,
-};
-use saisei_store::{Stored, TableDef};
 use serde_json::{Value as JsonValue, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-/// The tables whose records are about one patient.
-pub const PATIENT_LEVEL: &[&TableDef] = &[
-    &PATIENTS,
-    &ENROLLMENTS,
-    &CONSENTS,
-    &TREATMENTS,
-    &VISITS,
-    &OBSERVATIONS,
-    &ADVERSE_EVENTS,
-    &ADJUDICATION_TASKS,
-];
-
-/// Whether records of `entity` are about one patient.
+/// Whether records of `entity` are about one patient: patients, their clinical records
+/// (the access policy's patient-level tables) and adjudication tasks.
 pub fn is_patient_level(entity: &str) -> bool {
-    PATIENT_LEVEL.iter().any(|t| t.entity == entity)
+    entity == PATIENTS.entity
+        || entity == ADJUDICATION_TASKS.entity
+        || crate::access::PATIENT_CHILDREN
+            .iter()
+            .any(|t| t.entity == entity)
 }
 
 /// The request an entry belongs to: who read, when, through which path and how.
@@ -209,16 +200,7 @@ pub async fn get_access_log(
             })
             .transpose()
     };
-    let after_seq = match page.cursor.as_deref() {
-        None => 0,
-        Some(c) => c.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
-            ApiError::field(
-                Code::BadParameter,
-                "cursor",
-                "is not a cursor this API issued",
-            )
-        })?,
-    };
+    let after_seq = page.cursor_seq()?;
     let entries = state
         .store
         .access_log(&AccessQuery {

@@ -163,20 +163,18 @@ async fn backup_under_write_load_restores_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_under_write_load_restores_postgres() {
-    let Ok(url) = std::env::var("SAISEI_TEST_POSTGRES_URL") else {
+    let Some((db, schema)) = crate::durability::postgres_schema().await else {
         return;
     };
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let backend = saisei_store_postgres::PostgresBackend::connect_in_schema(&url, &schema)
+    let url = std::env::var("SAISEI_TEST_POSTGRES_URL").unwrap();
+    let backend = saisei_store_postgres::PostgresBackend::connect(&url)
         .await
-        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
+        .unwrap();
     // An empty database to restore into, on the same server.
     let target = format!("restore_{}", uuid::Uuid::now_v7().simple());
     saisei_store::Backend::execute(&backend, &format!("CREATE DATABASE {target}"), &[])
         .await
         .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}options=-c%20search_path%3D{schema}");
     let server_url = url.rsplit_once('/').unwrap().0;
     let restored = format!("{server_url}/{target}?options=-c%20search_path%3D{schema}");
     let dir = std::env::temp_dir().join(format!("saisei-backup-{}", uuid::Uuid::now_v7()));

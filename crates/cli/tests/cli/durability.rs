@@ -209,20 +209,30 @@ async fn sigkill_loses_nothing_sqlite() {
     crash_and_recover(db, &dir).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_loses_nothing_postgres() {
+/// A fresh schema on the test PostgreSQL server and the URL that points the binary at
+/// it (through the connection's options); `None` when no server is configured.
+pub(crate) async fn postgres_schema() -> Option<(String, String)> {
     let Ok(url) = std::env::var("SAISEI_TEST_POSTGRES_URL") else {
-        eprintln!("SAISEI_TEST_POSTGRES_URL is not set: PostgreSQL durability not run");
-        return;
+        eprintln!("SAISEI_TEST_POSTGRES_URL is not set: PostgreSQL half not run");
+        return None;
     };
     let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    // Create the schema, then point the binary at it through the connection options.
     let backend = saisei_store_postgres::PostgresBackend::connect_in_schema(&url, &schema)
         .await
         .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
     saisei_store::Backend::close(&backend).await;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    Some((
+        format!("{url}{sep}options=-c%20search_path%3D{schema}"),
+        schema,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_nothing_postgres() {
+    let Some((db, _)) = postgres_schema().await else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("saisei-crash-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     crash_and_recover(db, &dir).await;

@@ -36,16 +36,9 @@ async fn audit_verify_passed_records_edited_in_the_database_sqlite() {
 
 #[tokio::test]
 async fn audit_verify_passed_records_edited_in_the_database_postgres() {
-    let Ok(url) = std::env::var("SAISEI_TEST_POSTGRES_URL") else {
-        return;
-    };
-    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-    let backend = saisei_store_postgres::PostgresBackend::connect_in_schema(&url, &schema)
-        .await
-        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
-    saisei_store::Backend::close(&backend).await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    tampering_is_found(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await;
+    if let Some((db, _)) = crate::durability::postgres_schema().await {
+        tampering_is_found(&db).await;
+    }
 }
 
 async fn tampering_is_found(db: &str) {

@@ -317,6 +317,21 @@ impl PageRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The cursor as a position in a log (lists ordered by sequence number), 0 without
+    /// one, or a 400.
+    pub fn cursor_seq(&self) -> Result<i64, ApiError> {
+        match self.cursor.as_deref() {
+            None => Ok(0),
+            Some(c) => c.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
+                ApiError::field(
+                    Code::BadParameter,
+                    "cursor",
+                    "is not a cursor this API issued",
+                )
+            }),
+        }
+    }
+
     /// The cursor as a record id (lists ordered by id), or a 400.
     pub fn cursor_id(&self) -> Result<Option<uuid::Uuid>, ApiError> {
         self.cursor

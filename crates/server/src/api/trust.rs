@@ -687,16 +687,7 @@ async fn get_audit(
     authorize(&actor, Action::Read, "audit")?;
     let Query(params) = params.map_err(query_rejection)?;
     let page = PageRequest::parse(&params, &["entity", "entity_id"])?;
-    let after_seq = match page.cursor.as_deref() {
-        None => 0,
-        Some(c) => c.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
-            ApiError::field(
-                Code::BadParameter,
-                "cursor",
-                "is not a cursor this API issued",
-            )
-        })?,
-    };
+    let after_seq = page.cursor_seq()?;
     let entity_id = page
         .get("entity_id")
         .map(|s| {

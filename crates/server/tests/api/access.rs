@@ -150,18 +150,7 @@ async fn list(app: &TestApp, user: &TestUser, resource: &str) -> (StatusCode, Ve
 }
 
 async fn walk_the_matrix(app: TestApp) {
-    saisei_demo::generate(
-        &app.store,
-        saisei_domain::regulation::RuleBook::embedded().unwrap(),
-        &crate::helpers::test_key(),
-        saisei_demo::DemoOptions {
-            patients: 60,
-            seed: 7,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    app.demo(60, 7).await;
     app.act_as_admin();
     let orgs = app.get("/api/v1/organisations?limit=1000").await.body["items"]
         .as_array()
@@ -477,18 +466,7 @@ async fn stored(app: &TestApp) -> u64 {
 /// (all another organisation's, seen from an outsider) is answered exactly as the same
 /// body pointing at records that do not exist — and stores nothing.
 async fn references_into_other_organisations(app: TestApp) {
-    saisei_demo::generate(
-        &app.store,
-        saisei_domain::regulation::RuleBook::embedded().unwrap(),
-        &crate::helpers::test_key(),
-        saisei_demo::DemoOptions {
-            patients: 40,
-            seed: 11,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    app.demo(40, 11).await;
     let authority = app.organisation("Authority", "regulator").await;
     let regulator = app.user("regulator", Some(&authority)).await;
     let mut checks = 0usize;

@@ -132,18 +132,7 @@ async fn schemathesis_finds_no_breach_of_the_contract() {
     let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite)
         .await
         .unwrap();
-    saisei_demo::generate(
-        &app.store,
-        saisei_domain::regulation::RuleBook::embedded().unwrap(),
-        &crate::helpers::test_key(),
-        saisei_demo::DemoOptions {
-            patients: 40,
-            seed: 5,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    app.demo(40, 5).await;
     let roles = [
         ("physician", Some("medical_institution")),
         ("qa_manager", Some("cell_processing_facility")),

@@ -172,6 +172,20 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 }
 
 impl TestApp {
+    /// Fills the registry with the demo's synthetic data (through the store, as the
+    /// generator does), `patients` patients from `seed`.
+    pub async fn demo(&self, patients: usize, seed: u64) {
+        saisei_demo::generate(
+            &self.store,
+            RuleBook::embedded().unwrap(),
+            &test_key(),
+            saisei_demo::DemoOptions { patients, seed },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    }
+
     /// Makes later requests act as `user`.
     pub fn act_as(&self, user: &TestUser) {
         *self.acting.lock().unwrap() = user.token.clone();

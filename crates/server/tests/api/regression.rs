@@ -164,18 +164,7 @@ on_both!(
 );
 
 async fn error_messages_do_not_name_records_out_of_reach(app: TestApp) {
-    saisei_demo::generate(
-        &app.store,
-        saisei_domain::regulation::RuleBook::embedded().unwrap(),
-        &crate::helpers::test_key(),
-        saisei_demo::DemoOptions {
-            patients: 40,
-            seed: 3,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    app.demo(40, 3).await;
     let authority = app.organisation("Authority", "regulator").await;
     let regulator = app.user("regulator", Some(&authority)).await;
     app.act_as(&regulator);
@@ -225,18 +214,7 @@ on_both!(
 );
 
 async fn audit_trail_shows_admins_no_clinical_content(app: TestApp) {
-    saisei_demo::generate(
-        &app.store,
-        saisei_domain::regulation::RuleBook::embedded().unwrap(),
-        &crate::helpers::test_key(),
-        saisei_demo::DemoOptions {
-            patients: 20,
-            seed: 5,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
+    app.demo(20, 5).await;
     app.act_as_admin();
     for entity in [
         "patient",
