@@ -26,5 +26,10 @@ token=$("$bin" token create --db "$dir/demo.db" --user bench@x.example 2>/dev/nu
 own=$(api "$token" "$base/api/v1/patients" -d "{\"institution_id\":\"$clinic\",\"record_number\":\"B1\",\"birth_year_month\":\"1960-01\",\"sex\":\"male\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 patient=$(api "$admin" "$base/api/v1/audit?entity=patient&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["entity_id"])')
 plan=$(api "$admin" "$base/api/v1/audit?entity=plan&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["entity_id"])')
+emails=""
+for i in $(seq 9); do
+  "$bin" user add --db "$dir/demo.db" --email "signer$i@x.example" --role physician --org "$clinic" --password-file "$dir/pw" > /dev/null 2>&1
+  emails="$emails${emails:+,}signer$i@x.example"
+done
 echo "demo of $patients patients; $rounds rounds of each pair, interleaved"
-python3 bench/access/timing.py "$base" "$token" "$patient" "$plan" "$own" physician@demo.example "$rounds"
+python3 bench/access/timing.py "$base" "$token" "$patient" "$plan" "$own" "$emails" "$rounds"
