@@ -122,13 +122,13 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         args.seed
     );
     for (label, table) in [
-        ("organisations", &tables::ORGANISATIONS),
-        ("plans", &tables::PLANS),
-        ("patients", &tables::PATIENTS),
-        ("treatments", &tables::TREATMENTS),
-        ("visits", &tables::VISITS),
-        ("observations", &tables::OBSERVATIONS),
-        ("adverse events", &tables::ADVERSE_EVENTS),
+        ("organisations", &*tables::ORGANISATIONS),
+        ("plans", &*tables::PLANS),
+        ("patients", &*tables::PATIENTS),
+        ("treatments", &*tables::TREATMENTS),
+        ("visits", &*tables::VISITS),
+        ("observations", &*tables::OBSERVATIONS),
+        ("adverse events", &*tables::ADVERSE_EVENTS),
     ] {
         let n = store
             .count_table(table)

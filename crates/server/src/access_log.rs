@@ -12,7 +12,6 @@ use axum::extract::{Query, State};
 use saisei_domain::Record;
 use saisei_domain::access_log::{AccessEntry, AccessQuery};
 use saisei_store::Stored;
-use saisei_store::tables::PATIENTS;
 use saisei_store::tables::evaluation::ADJUDICATION_TASKS;
 use serde_json::{Value as JsonValue, json};
 use time::OffsetDateTime;
@@ -20,13 +19,16 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 /// Whether records of `entity` are about one patient: patients, their clinical records
-/// (the access policy's patient-level tables) and adjudication tasks.
+/// (by access class) and adjudication tasks.
 pub fn is_patient_level(entity: &str) -> bool {
-    entity == PATIENTS.entity
-        || entity == ADJUDICATION_TASKS.entity
-        || crate::access::PATIENT_CHILDREN
-            .iter()
-            .any(|t| t.entity == entity)
+    entity == ADJUDICATION_TASKS.entity
+        || saisei_store::tables::all().iter().any(|t| {
+            t.entity == entity
+                && matches!(
+                    t.class,
+                    saisei_store::AccessClass::Patient | saisei_store::AccessClass::PatientRecord
+                )
+        })
 }
 
 /// The request an entry belongs to: who read, when, through which path and how.

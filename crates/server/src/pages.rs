@@ -25,8 +25,8 @@ const SIGN_IN_CSRF: &str = "saisei_sign_in_csrf";
 
 /// One row of the overview table.
 pub struct CountRow {
-    /// Human label.
-    pub label: &'static str,
+    /// The kind of record (its table's name).
+    pub label: String,
     /// API path segment.
     pub path: &'static str,
     /// How many records (not withdrawn) the user may see.
@@ -52,23 +52,6 @@ struct SignInPage {
     error: Option<String>,
 }
 
-/// The tables shown, with their labels and API paths.
-const SHOWN: &[(&str, &str, &saisei_store::TableDef)] = &[
-    ("Organisations", "organisations", &tables::ORGANISATIONS),
-    ("Practitioners", "practitioners", &tables::PRACTITIONERS),
-    ("Provision plans", "plans", &tables::PLANS),
-    ("Products", "products", &tables::PRODUCTS),
-    ("Patients", "patients", &tables::PATIENTS),
-    ("Enrolments", "enrollments", &tables::ENROLLMENTS),
-    ("Consents", "consents", &tables::CONSENTS),
-    ("Treatments", "treatments", &tables::TREATMENTS),
-    ("Follow-up visits", "visits", &tables::VISITS),
-    ("Observations", "observations", &tables::OBSERVATIONS),
-    ("Adverse events", "adverse-events", &tables::ADVERSE_EVENTS),
-    ("Lots", "lots", &tables::quality::LOTS),
-    ("Product units", "units", &tables::quality::UNITS),
-];
-
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(Code::Internal, e.to_string())
 }
@@ -92,14 +75,20 @@ pub async fn overview(
     let Some(actor) = resolve(&state, &headers, address).await.ok().flatten() else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
-    let mut rows = Vec::with_capacity(SHOWN.len());
-    for (label, path, table) in SHOWN {
+    // Every kind the API exposes, from the catalogue.
+    let mut rows = Vec::new();
+    for table in tables::all() {
+        let Some(api) = table.api else { continue };
         let count = match access(&actor, table).read {
             Scope::None => continue,
             Scope::All => state.store.count_where(table, &[]).await?,
             Scope::Rows(f) => state.store.count_where(table, &f).await?,
         };
-        rows.push(CountRow { label, path, count });
+        rows.push(CountRow {
+            label: table.name.replace('_', " "),
+            path: api.path,
+            count,
+        });
     }
     let csrf = match &actor.via {
         Via::Session { csrf, .. } => csrf.clone(),

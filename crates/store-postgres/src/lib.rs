@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_and_access_log",
         include_str!("../migrations/0006_accounts_and_access_log.sql"),
     ),
+    (
+        7,
+        "times_as_timestamps",
+        include_str!("../migrations/0007_times_as_timestamps.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises appends to the audit chain.

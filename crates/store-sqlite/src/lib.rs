@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_and_access_log",
         include_str!("../migrations/0006_accounts_and_access_log.sql"),
     ),
+    (
+        7,
+        "times_as_timestamps",
+        include_str!("../migrations/0007_times_as_timestamps.sql"),
+    ),
 ];
 
 /// A registry in a SQLite file.

@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod derive;
 pub mod error;
 pub mod schema;
 pub mod sql;
@@ -21,6 +22,6 @@ pub use backend::{
     steps,
 };
 pub use error::StoreError;
-pub use schema::{Col, Reference, Stored, TableDef};
+pub use schema::{AccessClass, Api, Col, KindDecl, Reference, Stored, TableDef, TableRef};
 pub use store::{Batch, Page, Store};
 pub use value::{ColumnType, Value};

@@ -1,12 +1,19 @@
-//! The map from entities to tables.
+//! The catalogue of kinds of record.
 //!
-//! Each stored entity names its table and columns here once. Column names equal the
-//! entity's serde field names, so the generic row conversion in [`crate::value`] needs no
-//! per-entity code; the conformance suite checks that every field has a column.
+//! Each kind is declared once, in its [`Stored`] impl: its table's name, its access
+//! class, how the API exposes it, its unique constraints and the records it points at.
+//! Its columns are not declared at all: they are derived from the type (see
+//! [`crate::derive`]), so a field is written once, on the type. The access policy, the
+//! API's mounting and document, the overview and the invariant tests all read the
+//! catalogue; a test checks each backend's migrated schema against it.
 
 use crate::value::ColumnType;
 use saisei_domain::Entity;
 use saisei_domain::registry::OrganisationKind;
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::RwLock;
 use uuid::Uuid;
 
 /// One data column.
@@ -16,23 +23,123 @@ pub struct Col {
     pub name: &'static str,
     /// Storage type.
     pub ty: ColumnType,
+    /// Whether it may be NULL.
+    pub nullable: bool,
+}
+
+/// Who may reach records of a kind. The access policy decides by class, so a new kind
+/// of an existing class needs no change to the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessClass {
+    /// Configuration every signed-in role reads (organisations, practitioners,
+    /// follow-up schedules).
+    Reference,
+    /// Products: read by all; written by admins and their marketing-authorisation holder.
+    Product,
+    /// Culture media, shared by facilities.
+    CultureMedium,
+    /// A patient (`institution_id`).
+    Patient,
+    /// A record about one patient (`patient_id`).
+    PatientRecord,
+    /// A provision plan (`institution_id`, `committee_id`).
+    Plan,
+    /// A record of a plan (`plan_id`): transitions, periodic reports.
+    PlanRecord,
+    /// A collection of starting material (`collected_by_id`, `patient_id`).
+    Collection,
+    /// A record a facility owns (`facility_id`): donors, cell banks.
+    FacilityRecord,
+    /// A lot (`facility_id`, `product_id`).
+    Lot,
+    /// A record of a lot (`lot_id`).
+    LotRecord,
+    /// A unit (`lot_id`; made for or allocated to a patient in `recipient`).
+    Unit,
+    /// A record of a unit (`unit_id`).
+    UnitRecord,
+    /// A decision on a temperature excursion (`excursion_id`).
+    Disposition,
+    /// An answer to a product's checklist (`product_id`).
+    ChecklistAnswer,
+    /// An evaluation plan (`product_id`).
+    EvaluationPlan,
+    /// A record of an evaluation plan (`plan_id`): runs, adjudication tasks.
+    EvaluationRecord,
+    /// An adjudicator's assessment (`task_id`).
+    Assessment,
+    /// An electronic signature (`signer_id`).
+    Signature,
+    /// Credentials and keys: reached only through the sign-in and user endpoints.
+    Credential,
+}
+
+/// How the API exposes a kind at `/api/v1/{path}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Api {
+    /// Path segment, kebab-case plural (`adverse-events`).
+    pub path: &'static str,
+    /// The area it belongs to (the document's tag).
+    pub tag: &'static str,
+    /// Whether the generic create, change and withdraw operations are mounted.
+    pub writable: bool,
+    /// Fields fixed at creation (changing them would make it a different record).
+    pub immutable: &'static [&'static str],
+}
+
+/// A kind of record as declared in its [`Stored`] impl.
+#[derive(Debug, Clone, Copy)]
+pub struct KindDecl {
+    /// Table name (plural, snake case).
+    pub table: &'static str,
+    /// Who may reach it.
+    pub class: AccessClass,
+    /// How the API exposes it generically, if it does.
+    pub api: Option<Api>,
+    /// Unique constraints: constraint name → the field a client should be told about.
+    pub unique: &'static [(&'static str, &'static str)],
 }
 
 /// A table: the metadata columns every table has (`id`, `version`, `created_at`,
-/// `updated_at`, `withdrawn_at`, `withdrawal_reason`) plus these data columns.
+/// `updated_at`, `withdrawn_at`, `withdrawal_reason`) plus data columns derived from
+/// the entity's type.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TableDef {
     /// Table name (plural, snake case).
     pub name: &'static str,
-    /// The entity's singular noun, for messages and audit entries.
+    /// The entity's singular noun, for messages and audit entries (`Entity::KIND`).
     pub entity: &'static str,
     /// Data columns in storage order.
     pub columns: &'static [Col],
     /// Unique constraints: constraint name → the field a client should be told about.
     pub unique: &'static [(&'static str, &'static str)],
+    /// Who may reach it.
+    pub class: AccessClass,
+    /// How the API exposes it generically, if it does.
+    pub api: Option<Api>,
 }
 
 impl TableDef {
+    /// The table of `T`, from its declaration and its type's fields.
+    fn of<T: Stored>() -> TableDef {
+        let columns: Vec<Col> = crate::derive::columns_of::<T>()
+            .into_iter()
+            .map(|c| Col {
+                name: Box::leak(c.name.into_boxed_str()),
+                ty: c.ty,
+                nullable: c.nullable,
+            })
+            .collect();
+        TableDef {
+            name: T::DECL.table,
+            entity: T::KIND,
+            columns: Box::leak(columns.into_boxed_slice()),
+            unique: T::DECL.unique,
+            class: T::DECL.class,
+            api: T::DECL.api,
+        }
+    }
+
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<&Col> {
         self.columns.iter().find(|c| c.name == name)
@@ -53,6 +160,51 @@ impl TableDef {
             entity: self.entity,
             field,
         }
+    }
+}
+
+/// The tables built so far, one per type: built on first use, then read without
+/// contention (a table is needed for every row read or written).
+static TABLES: RwLock<Option<HashMap<TypeId, &'static TableDef>>> = RwLock::new(None);
+
+/// The table of `T`, built once from its declaration and its fields.
+fn table_of<T: Stored>() -> &'static TableDef {
+    let id = TypeId::of::<T>();
+    if let Some(t) = TABLES
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&id))
+    {
+        return t;
+    }
+    let mut guard = TABLES.write().unwrap_or_else(|p| p.into_inner());
+    let map = guard.get_or_insert_with(HashMap::new);
+    map.entry(id)
+        .or_insert_with(|| Box::leak(Box::new(TableDef::of::<T>())))
+}
+
+/// A named handle on a kind's table, for code that names tables (the access policy's
+/// filters): it dereferences to the [`TableDef`].
+pub struct TableRef<T>(PhantomData<fn() -> T>);
+
+impl<T> TableRef<T> {
+    /// The handle (usable in a `static`).
+    pub const fn new() -> Self {
+        TableRef(PhantomData)
+    }
+}
+
+impl<T> Default for TableRef<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Stored> std::ops::Deref for TableRef<T> {
+    type Target = TableDef;
+    fn deref(&self) -> &TableDef {
+        T::table()
     }
 }
 
@@ -101,21 +253,18 @@ impl Reference {
     }
 }
 
-/// An entity with a table.
+/// An entity with a table: the catalogue entry of a kind of record.
 pub trait Stored: Entity {
-    /// Its table.
-    const TABLE: &'static TableDef;
+    /// The kind's declaration.
+    const DECL: KindDecl;
+
+    /// Its table (built once from [`Stored::DECL`] and the type's fields).
+    fn table() -> &'static TableDef {
+        table_of::<Self>()
+    }
 
     /// The records this one points at.
     fn references(&self) -> Vec<Reference> {
         Vec::new()
     }
-}
-
-/// Shorthand for column lists.
-#[macro_export]
-macro_rules! cols {
-    ($($name:ident : $ty:ident),* $(,)?) => {
-        &[$($crate::schema::Col { name: stringify!($name), ty: $crate::value::ColumnType::$ty }),*]
-    };
 }

@@ -110,6 +110,7 @@ fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
         Some(crate::schema::Col {
             name: "id",
             ty: ColumnType::Uuid,
+            nullable: false,
         })
     } else {
         table.column(name).copied()

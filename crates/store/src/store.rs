@@ -51,7 +51,7 @@ pub fn to_row<T: Stored>(meta: RecordMeta, data: &T) -> Result<Row, StoreError> 
     };
     Ok(Row {
         meta,
-        values: row_values(T::TABLE, &object)?,
+        values: row_values(T::table(), &object)?,
     })
 }
 
@@ -73,7 +73,7 @@ pub fn row_json(table: &TableDef, row: &Row) -> Json {
 pub fn content_hash_of<T: Stored>(data: &T) -> Result<String, StoreError> {
     let row = to_row(RecordMeta::new(now()), data)?;
     Ok(saisei_domain::audit::content_hash(&row_json(
-        T::TABLE,
+        T::table(),
         &row,
     )))
 }
@@ -116,7 +116,7 @@ fn access_entry(values: Vec<crate::Value>) -> Result<AccessEntry, StoreError> {
 /// Converts a row back to an entity, re-checking every value on the way.
 pub fn from_row<T: Stored>(row: Row) -> Result<Record<T>, StoreError> {
     let mut object = Map::new();
-    for (col, value) in T::TABLE.columns.iter().zip(&row.values) {
+    for (col, value) in T::table().columns.iter().zip(&row.values) {
         let json = value.to_json();
         if !json.is_null() {
             object.insert(col.name.to_string(), json);
@@ -202,7 +202,7 @@ impl Batch {
             });
         }
         self.inner.ops.push(WriteOp::Insert {
-            table: T::TABLE,
+            table: T::table(),
             row,
         });
         Ok(record)
@@ -235,7 +235,7 @@ impl Batch {
             });
         }
         self.inner.ops.push(WriteOp::Update {
-            table: T::TABLE,
+            table: T::table(),
             row,
             expected_version: current.meta.version,
         });
@@ -270,7 +270,7 @@ impl Batch {
             reason: Some(reason),
         });
         self.inner.ops.push(WriteOp::Update {
-            table: T::TABLE,
+            table: T::table(),
             row,
             expected_version: current.meta.version,
         });
@@ -283,7 +283,7 @@ impl Batch {
     /// Requires `record` to be unchanged when the batch commits.
     pub fn check<T: Stored>(&mut self, record: &Record<T>) {
         self.inner.ops.push(WriteOp::Check {
-            table: T::TABLE,
+            table: T::table(),
             id: record.meta.id,
             expected_version: record.meta.version,
         });
@@ -325,7 +325,7 @@ impl Store {
 
     /// One record, if it exists.
     pub async fn find<T: Stored>(&self, id: Uuid) -> Result<Option<Record<T>>, StoreError> {
-        match self.backend.get(T::TABLE, id).await? {
+        match self.backend.get(T::table(), id).await? {
             Some(row) => Ok(Some(from_row(row)?)),
             None => Ok(None),
         }
@@ -338,7 +338,7 @@ impl Store {
             limit,
             ..query.clone()
         };
-        let rows = self.backend.list(T::TABLE, &q).await?;
+        let rows = self.backend.list(T::table(), &q).await?;
         let full = rows.len() as u32 == limit;
         let items = rows
             .into_iter()
@@ -398,7 +398,7 @@ impl Store {
 
     /// How many records match.
     pub async fn count<T: Stored>(&self, filters: &[Filter]) -> Result<u64, StoreError> {
-        self.backend.count(T::TABLE, filters, false).await
+        self.backend.count(T::table(), filters, false).await
     }
 
     /// How many rows a table holds (not withdrawn).
@@ -518,7 +518,8 @@ impl Store {
         filters: &[Filter],
     ) -> Result<bool, StoreError> {
         let row = to_row(RecordMeta::new(now()), data)?;
-        self.row_satisfies(T::TABLE, id, &row.values, filters).await
+        self.row_satisfies(T::table(), id, &row.values, filters)
+            .await
     }
 
     /// [`Store::satisfies`] for a row of any table (values in the table's column order).
@@ -559,7 +560,7 @@ impl Store {
         id: Uuid,
         filters: &[Filter],
     ) -> Result<Option<Record<T>>, StoreError> {
-        match self.row_within(T::TABLE, id, filters).await? {
+        match self.row_within(T::table(), id, filters).await? {
             Some(row) => Ok(Some(from_row(row)?)),
             None => Ok(None),
         }

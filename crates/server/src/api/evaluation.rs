@@ -40,9 +40,6 @@ use utoipa::openapi::path::HttpMethod;
 use uuid::Uuid;
 
 impl Resource for EvaluationPlan {
-    const PATH: &'static str = "evaluation-plans";
-    const TAG: &'static str = "evaluation";
-    const IMMUTABLE: &'static [&'static str] = &["product_id"];
     type Input = EvaluationPlan;
 
     fn from_input(input: EvaluationPlan, _state: &AppState) -> Result<Self, ApiError> {
@@ -77,8 +74,6 @@ impl Resource for EvaluationPlan {
 }
 
 impl Resource for EvaluationRun {
-    const PATH: &'static str = "evaluation-runs";
-    const TAG: &'static str = "evaluation";
     type Input = EvaluationRun;
 
     fn from_input(_input: EvaluationRun, _state: &AppState) -> Result<Self, ApiError> {
@@ -755,8 +750,8 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         )
     };
     let format = || q("format", Type::String, "html (default) or json");
-    b.resource::<EvaluationPlan>(true)
-        .resource::<EvaluationRun>(false)
+    b.resource::<EvaluationPlan>()
+        .resource::<EvaluationRun>()
         .schema::<RunRequest>()
         .schema::<AssessmentRequest>()
         .schema::<BlindedTask>()

@@ -42,10 +42,12 @@ impl ApiBuilder {
         }
     }
 
-    /// A resource with list/get, and create/update/withdraw when `writable`.
-    pub fn resource<R: Resource>(mut self, writable: bool) -> Self {
-        let collection = format!("/{}", R::PATH);
-        let item = format!("/{}/{{id}}", R::PATH);
+    /// A resource with list/get, and create/update/withdraw when its catalogue entry
+    /// says it is writable.
+    pub fn resource<R: Resource>(mut self) -> Self {
+        let writable = R::table().api.is_some_and(|a| a.writable);
+        let collection = format!("/{}", R::path());
+        let item = format!("/{}/{{id}}", R::path());
         if writable {
             self.router = self
                 .router

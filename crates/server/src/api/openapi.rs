@@ -119,20 +119,20 @@ impl Doc {
             .into();
         self.schemas.push((record_name.clone(), record));
         let record_ref = || Ref::from_schema_name(record_name.clone());
-        let collection = format!("/api/v1/{}", R::PATH);
-        let item = format!("/api/v1/{}/{{id}}", R::PATH);
-        let tag = R::TAG;
+        let collection = format!("/api/v1/{}", R::path());
+        let item = format!("/api/v1/{}/{{id}}", R::path());
+        let tag = R::tag();
 
         let list = super::with_query(
             OperationBuilder::new()
                 .tag(tag)
-                .operation_id(Some(format!("list_{}", R::TABLE.name)))
+                .operation_id(Some(format!("list_{}", R::table().name)))
                 .summary(Some(format!(
                     "List {} (cursor pagination, filters by field)",
-                    R::TABLE.name
+                    R::table().name
                 )))
                 .build(),
-            super::table_list_params(R::TABLE, None),
+            super::table_list_params(R::table(), None),
         );
         let page = ObjectBuilder::new()
             .property("items", ArrayBuilder::new().items(record_ref()))
@@ -208,7 +208,7 @@ impl Doc {
         let patch_name = format!("{name}Patch");
         let fixed: Vec<String> = R::READ_ONLY
             .iter()
-            .chain(R::IMMUTABLE)
+            .chain(R::immutable())
             .map(|f| f.to_string())
             .collect();
         self.patches

@@ -19,38 +19,31 @@ use saisei_store::workflow::{TransitionRequest, record_treatment, transition_pla
 use serde_json::{Map, Value as JsonValue};
 use utoipa::openapi::path::HttpMethod;
 
+/// A kind whose input is the record itself (where, area and fixed fields come from its
+/// catalogue entry).
 macro_rules! plain_resource {
-    ($ty:ty, $path:literal, $tag:literal, [$($immutable:literal),*]) => {
+    ($($ty:ty),* $(,)?) => {$(
         impl Resource for $ty {
-            const PATH: &'static str = $path;
-            const TAG: &'static str = $tag;
-            const IMMUTABLE: &'static [&'static str] = &[$($immutable),*];
             type Input = $ty;
             fn from_input(input: Self::Input, _state: &AppState) -> Result<Self, ApiError> {
                 Ok(input)
             }
         }
-    };
+    )*};
 }
 
-plain_resource!(Organisation, "organisations", "organisations", ["kind"]);
-plain_resource!(Practitioner, "practitioners", "organisations", []);
-plain_resource!(Product, "products", "products", []);
-plain_resource!(FollowUpSchedule, "follow-up-schedules", "follow-up", []);
-plain_resource!(Enrollment, "enrollments", "patients", ["patient_id"]);
-plain_resource!(Consent, "consents", "patients", ["patient_id"]);
-plain_resource!(Observation, "observations", "follow-up", ["patient_id"]);
 plain_resource!(
+    Organisation,
+    Practitioner,
+    Product,
+    FollowUpSchedule,
+    Enrollment,
+    Consent,
+    Observation,
     AdverseEvent,
-    "adverse-events",
-    "adverse-events",
-    ["patient_id"]
 );
 
 impl Resource for Patient {
-    const PATH: &'static str = "patients";
-    const TAG: &'static str = "patients";
-    const IMMUTABLE: &'static [&'static str] = &["institution_id"];
     type Input = NewPatient;
 
     fn from_input(input: NewPatient, state: &AppState) -> Result<Self, ApiError> {
@@ -73,9 +66,6 @@ impl Resource for Patient {
 }
 
 impl Resource for Plan {
-    const PATH: &'static str = "plans";
-    const TAG: &'static str = "plans";
-    const IMMUTABLE: &'static [&'static str] = &["institution_id"];
     type Input = Plan;
 
     fn from_input(input: Plan, _state: &AppState) -> Result<Self, ApiError> {
@@ -88,8 +78,6 @@ impl Resource for Plan {
 }
 
 impl Resource for PlanTransition {
-    const PATH: &'static str = "plan-transitions";
-    const TAG: &'static str = "plans";
     type Input = PlanTransition;
 
     fn from_input(_input: PlanTransition, _state: &AppState) -> Result<Self, ApiError> {
@@ -101,9 +89,6 @@ impl Resource for PlanTransition {
 }
 
 impl Resource for Treatment {
-    const PATH: &'static str = "treatments";
-    const TAG: &'static str = "treatments";
-    const IMMUTABLE: &'static [&'static str] = &["patient_id", "schedule_id", "unit_id"];
     type Input = Treatment;
 
     fn from_input(input: Treatment, _state: &AppState) -> Result<Self, ApiError> {
@@ -117,9 +102,6 @@ impl Resource for Treatment {
 }
 
 impl Resource for Visit {
-    const PATH: &'static str = "visits";
-    const TAG: &'static str = "follow-up";
-    const IMMUTABLE: &'static [&'static str] = &["patient_id", "treatment_id"];
     type Input = Visit;
 
     fn from_input(input: Visit, _state: &AppState) -> Result<Self, ApiError> {
@@ -266,19 +248,19 @@ pub async fn post_transition(
 
 /// Mounts the registry core's resources and workflows.
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
-    b.resource::<Organisation>(true)
-        .resource::<Practitioner>(true)
-        .resource::<Product>(true)
-        .resource::<Plan>(true)
-        .resource::<PlanTransition>(false)
-        .resource::<Patient>(true)
-        .resource::<Enrollment>(true)
-        .resource::<Consent>(true)
-        .resource::<FollowUpSchedule>(true)
-        .resource::<Treatment>(true)
-        .resource::<Visit>(true)
-        .resource::<Observation>(true)
-        .resource::<AdverseEvent>(true)
+    b.resource::<Organisation>()
+        .resource::<Practitioner>()
+        .resource::<Product>()
+        .resource::<Plan>()
+        .resource::<PlanTransition>()
+        .resource::<Patient>()
+        .resource::<Enrollment>()
+        .resource::<Consent>()
+        .resource::<FollowUpSchedule>()
+        .resource::<Treatment>()
+        .resource::<Visit>()
+        .resource::<Observation>()
+        .resource::<AdverseEvent>()
         .schema::<TransitionBody>()
         .route(
             "/plans/{id}/transitions",

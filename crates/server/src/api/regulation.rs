@@ -32,8 +32,6 @@ use time::Date;
 use utoipa::openapi::path::HttpMethod;
 
 impl Resource for PeriodicReport {
-    const PATH: &'static str = "periodic-reports";
-    const TAG: &'static str = "regulation";
     type Input = PeriodicReport;
 
     fn from_input(_input: PeriodicReport, _state: &AppState) -> Result<Self, ApiError> {
@@ -414,7 +412,7 @@ async fn get_retention(
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
     use super::{q, q_required, with_query};
     use utoipa::openapi::schema::Type;
-    b.resource::<PeriodicReport>(false)
+    b.resource::<PeriodicReport>()
         .schema::<ClassifyRequest>()
         .schema::<ClassificationResult>()
         .schema::<WhatIfRequest>()

@@ -26,14 +26,24 @@ use std::future::Future;
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 
-/// An entity exposed at `/api/v1/{PATH}`.
+/// An entity exposed at `/api/v1/{path}`: where and how is its catalogue entry's
+/// business (`Stored::DECL.api`); this trait adds what the API does with input.
 pub trait Resource: Stored {
-    /// Path segment, kebab-case plural (`adverse-events`).
-    const PATH: &'static str;
-    /// OpenAPI tag.
-    const TAG: &'static str;
-    /// Fields fixed at creation (changing them would make it a different record).
-    const IMMUTABLE: &'static [&'static str] = &[];
+    /// Path segment, kebab-case plural (`adverse-events`), from the catalogue.
+    fn path() -> &'static str {
+        Self::table()
+            .api
+            .map(|a| a.path)
+            .unwrap_or(Self::table().name)
+    }
+    /// The API area (document tag), from the catalogue.
+    fn tag() -> &'static str {
+        Self::table().api.map(|a| a.tag).unwrap_or("other")
+    }
+    /// Fields fixed at creation, from the catalogue.
+    fn immutable() -> &'static [&'static str] {
+        Self::table().api.map(|a| a.immutable).unwrap_or(&[])
+    }
     /// What a client sends to create one.
     type Input: DeserializeOwned + utoipa::ToSchema + Send + 'static;
 
@@ -80,7 +90,7 @@ pub fn to_json<R: Resource>(record: &Record<R>) -> JsonValue {
 /// The response to a successful create: 201, a Location header and the record.
 fn created<R: Resource>(record: &Record<R>) -> axum::response::Response {
     let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/{}/{}", R::PATH, record.meta.id)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/{}/{}", R::path(), record.meta.id)) {
         headers.insert(header::LOCATION, v);
     }
     (StatusCode::CREATED, headers, Json(to_json(record))).into_response()
@@ -128,7 +138,7 @@ pub async fn get<R: Resource>(
     authorize(&actor, Action::Read, R::KIND)?;
     let id = parse_id(&id)?;
     let record = visible::<R>(&state, &actor, id).await?;
-    let path = format!("/api/v1/{}/{id}", R::PATH);
+    let path = format!("/api/v1/{}/{id}", R::path());
     access_log::disclosed(&state, &actor, "read", &path, std::slice::from_ref(&record)).await?;
     Ok(Json(to_json(&record)))
 }
@@ -138,7 +148,7 @@ pub type Params = Vec<(String, String)>;
 
 /// Turns `?field=…&field.gte=…&limit=…&cursor=…` into a store query.
 pub fn list_query<R: Resource>(params: &Params) -> Result<ListQuery, ApiError> {
-    table_list_query(R::TABLE, None, params)
+    table_list_query(R::table(), None, params)
 }
 
 /// Whether a column's values have an order a list may filter by (`.gte`, `.lte`).
@@ -404,7 +414,7 @@ pub async fn list<R: Resource>(
     let mut q = list_query::<R>(&params)?;
     q.filters.extend(read_filters::<R>(&actor)?);
     let page = state.store.list::<R>(&q).await?;
-    let path = format!("/api/v1/{}", R::PATH);
+    let path = format!("/api/v1/{}", R::path());
     access_log::disclosed(&state, &actor, "list", &path, &page.items).await?;
     let items: Vec<JsonValue> = page.items.iter().map(to_json).collect();
     Ok(Json(serde_json::json!({
@@ -492,7 +502,7 @@ pub async fn update<R: Resource>(
         return Err(ApiError::new(Code::Internal, "record is not an object"));
     };
     for (k, v) in patch {
-        if R::READ_ONLY.contains(&k.as_str()) || R::IMMUTABLE.contains(&k.as_str()) {
+        if R::READ_ONLY.contains(&k.as_str()) || R::immutable().contains(&k.as_str()) {
             return Err(ApiError::field(
                 Code::ValidationFailed,
                 k,

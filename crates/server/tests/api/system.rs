@@ -40,7 +40,10 @@ async fn overview_counts_records(app: TestApp) {
     );
     let html = r.text().await.unwrap();
     assert!(html.contains("/api/v1/openapi.json"));
-    assert!(html.contains("Provision plans"));
+    assert!(
+        html.contains("href=\"/api/v1/plans\""),
+        "every kind the API exposes, from the catalogue"
+    );
     assert!(
         html.contains(">2</td>"),
         "two organisations counted: {html}"

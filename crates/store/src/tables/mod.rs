@@ -1,6 +1,6 @@
-//! Every table, and which entity lives in it, grouped by the part of Saisei that owns
-//! them. Each group lists its tables in dependency order (a table only refers to tables
-//! before it, or in groups before it).
+//! Every kind of record and its table, grouped by the part of Saisei that owns them:
+//! each kind's catalogue entry is its `Stored` impl in its group's module, and
+//! [`kinds`] is the one list of them all.
 
 pub mod evaluation;
 pub mod quality;
@@ -9,15 +9,9 @@ pub mod trust;
 
 pub use registry::*;
 
-/// Every table of every group, in dependency order.
+/// Every table (one per kind).
 pub fn all() -> Vec<&'static crate::TableDef> {
-    registry::TABLES
-        .iter()
-        .chain(quality::TABLES.iter())
-        .chain(evaluation::TABLES.iter())
-        .chain(trust::TABLES.iter())
-        .copied()
-        .collect()
+    kinds().into_iter().map(|k| k.table).collect()
 }
 
 /// What code that walks every kind of record generically needs to know of each one that
@@ -32,6 +26,8 @@ pub struct KindOps {
     /// A stored row as the audit trail shows the record (parsed through the type, so
     /// secrets are left out as the trail leaves them out).
     pub audit_view: fn(crate::Row) -> Result<serde_json::Value, crate::StoreError>,
+    /// The columns derived from the type.
+    pub columns: fn() -> Vec<crate::derive::DerivedColumn>,
 }
 
 fn audit_view_of<T: crate::Stored>(
@@ -43,9 +39,10 @@ fn audit_view_of<T: crate::Stored>(
 macro_rules! kinds {
     ($($ty:ty),* $(,)?) => {
         vec![$(KindOps {
-            table: <$ty as crate::Stored>::TABLE,
+            table: <$ty as crate::Stored>::table(),
             audited: <$ty as saisei_domain::Entity>::AUDITED,
             audit_view: audit_view_of::<$ty>,
+            columns: crate::derive::columns_of::<$ty>,
         }),*]
     };
 }

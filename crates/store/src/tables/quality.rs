@@ -2,290 +2,25 @@
 //! logs and excursions, and guidance checklist answers.
 
 use super::registry::{ORGANISATIONS, PATIENTS, PRODUCTS};
-use crate::cols;
-use crate::schema::{Reference, Stored, TableDef};
+use crate::schema::{AccessClass, Api, KindDecl, Reference, Stored, TableRef};
 use saisei_domain::quality::Recipient;
 use saisei_domain::quality::records::*;
 use saisei_domain::registry::OrganisationKind::{CellProcessingFacility, MedicalInstitution};
 
-/// Donors (pseudonymised).
-pub static DONORS: TableDef = TableDef {
-    name: "donors",
-    entity: "donor",
-    columns: cols!(
-        facility_id: Uuid,
-        pseudonym: Text,
-        sex: Text,
-        birth_year_month: Text,
-        eligibility_tests: Json,
-        eligibility: Text,
-        eligibility_decided_on: Date,
-    ),
-    unique: &[("donors_facility_pseudonym_key", "donor_code")],
-};
-
-/// Collections from donors or patients.
-pub static COLLECTIONS: TableDef = TableDef {
-    name: "collections",
-    entity: "collection",
-    columns: cols!(
-        donor_id: Uuid,
-        patient_id: Uuid,
-        collected_by_id: Uuid,
-        collected_on: Date,
-        material: Text,
-        din: Text,
-        sec: Text,
-        volume_ml: Real,
-    ),
-    unique: &[],
-};
-
-/// Master and working cell banks.
-pub static CELL_BANKS: TableDef = TableDef {
-    name: "cell_banks",
-    entity: "cell_bank",
-    columns: cols!(
-        bank_code: Text,
-        tier: Text,
-        facility_id: Uuid,
-        collection_id: Uuid,
-        parent_bank_id: Uuid,
-        cell_type: Text,
-        passage: Int,
-        vials: Int,
-        established_on: Date,
-        storage_location: Text,
-    ),
-    unique: &[("cell_banks_bank_code_key", "bank_code")],
-};
-
-/// Culture media lots.
-pub static CULTURE_MEDIA: TableDef = TableDef {
-    name: "culture_media",
-    entity: "culture_medium",
-    columns: cols!(
-        name: Text,
-        manufacturer: Text,
-        medium_lot: Text,
-        xeno_free: Bool,
-        components: Json,
-        expires_on: Date,
-    ),
-    unique: &[],
-};
-
-/// Manufacturing lots.
-pub static LOTS: TableDef = TableDef {
-    name: "lots",
-    entity: "lot",
-    columns: cols!(
-        lot_number: Text,
-        product_id: Uuid,
-        facility_id: Uuid,
-        cell_bank_id: Uuid,
-        collection_id: Uuid,
-        culture_medium_ids: Json,
-        process_version: Text,
-        specification: Text,
-        evaluation_context: Json,
-        manufactured_on: Date,
-        expires_on: Date,
-        status: Text,
-        status_changed_on: Date,
-        evidence_revision: Int,
-    ),
-    unique: &[("lots_lot_number_key", "lot_number")],
-};
-
-/// Lot status decisions.
-pub static LOT_STATUS_CHANGES: TableDef = TableDef {
-    name: "lot_status_changes",
-    entity: "lot_status_change",
-    columns: cols!(
-        lot_id: Uuid,
-        from_status: Text,
-        to_status: Text,
-        on: Date,
-        decided_by: Json,
-        reason: Text,
-        evaluation_outcome: Text,
-        covered: Json,
-    ),
-    unique: &[],
-};
-
-/// Product units.
-pub static UNITS: TableDef = TableDef {
-    name: "units",
-    entity: "unit",
-    columns: cols!(
-        lot_id: Uuid,
-        unit_number: Text,
-        container: Text,
-        dose: Real,
-        dose_unit: Text,
-        expires_on: Date,
-        storage: Json,
-        recipient: Json,
-    ),
-    unique: &[("units_unit_number_key", "unit_number")],
-};
-
-/// Retained samples.
-pub static RETAINED_SAMPLES: TableDef = TableDef {
-    name: "retained_samples",
-    entity: "retained_sample",
-    columns: cols!(
-        lot_id: Uuid,
-        sample_code: Text,
-        material: Text,
-        location: Text,
-        quantity: Real,
-        quantity_unit: Text,
-        retained_on: Date,
-        retain_until: Date,
-        storage: Json,
-    ),
-    unique: &[("retained_samples_sample_code_key", "sample_code")],
-};
-
-/// QC results.
-pub static QC_RESULTS: TableDef = TableDef {
-    name: "qc_results",
-    entity: "qc_result",
-    columns: cols!(
-        lot_id: Uuid,
-        attribute: Text,
-        value: Json,
-        method: Text,
-        instrument: Text,
-        tested_on: Date,
-        sample_id: Text,
-    ),
-    unique: &[],
-};
-
-/// Deviations.
-pub static DEVIATIONS: TableDef = TableDef {
-    name: "deviations",
-    entity: "deviation",
-    columns: cols!(
-        lot_id: Uuid,
-        reference: Text,
-        rule_ids: Json,
-        reason: Text,
-        approved_by: Json,
-        approved_on: Date,
-    ),
-    unique: &[("deviations_reference_key", "reference")],
-};
-
-/// The custody log: append-only, one row per event.
-pub static CUSTODY_EVENTS: TableDef = TableDef {
-    name: "custody_events",
-    entity: "custody_event",
-    columns: cols!(
-        unit_id: Uuid,
-        seq: Int,
-        event_type: Text,
-        at: Text,
-        by: Json,
-        action: Json,
-    ),
-    unique: &[("custody_events_unit_seq_key", "seq")],
-};
-
-/// Temperature logs.
-pub static TEMPERATURE_LOGS: TableDef = TableDef {
-    name: "temperature_logs",
-    entity: "temperature_log",
-    columns: cols!(
-        unit_id: Uuid,
-        also_unit_ids: Json,
-        range: Json,
-        readings: Json,
-        first_at: Text,
-        last_at: Text,
-        within_range: Bool,
-        excursion_count: Int,
-    ),
-    unique: &[],
-};
-
-/// Temperature excursions.
-pub static TEMPERATURE_EXCURSIONS: TableDef = TableDef {
-    name: "temperature_excursions",
-    entity: "temperature_excursion",
-    columns: cols!(
-        log_id: Uuid,
-        unit_id: Uuid,
-        unit_ids: Json,
-        hold: Text,
-        start_at: Text,
-        end_at: Text,
-        duration_seconds: Int,
-        min_celsius: Real,
-        max_celsius: Real,
-        direction: Text,
-        readings: Int,
-        open_at_end_of_log: Bool,
-        range: Json,
-    ),
-    unique: &[],
-};
-
-/// Dispositions of excursion holds (one per excursion).
-pub static DISPOSITIONS: TableDef = TableDef {
-    name: "dispositions",
-    entity: "disposition",
-    columns: cols!(
-        excursion_id: Uuid,
-        hold: Text,
-        decision: Json,
-        approved_by: Json,
-        decided_on: Date,
-        unit_ids: Json,
-    ),
-    unique: &[("dispositions_excursion_id_key", "excursion_id")],
-};
-
-/// Products' answers to guidance checklists (one per product, checklist version and item).
-pub static CHECKLIST_ANSWERS: TableDef = TableDef {
-    name: "checklist_answers",
-    entity: "checklist_answer",
-    columns: cols!(
-        product_id: Uuid,
-        checklist: Text,
-        checklist_version: Int,
-        item: Text,
-        response: Json,
-        answered_on: Date,
-    ),
-    unique: &[("checklist_answers_item_key", "item")],
-};
-
-/// The quality tables, in dependency order.
-pub static TABLES: &[&TableDef] = &[
-    &DONORS,
-    &COLLECTIONS,
-    &CELL_BANKS,
-    &CULTURE_MEDIA,
-    &LOTS,
-    &LOT_STATUS_CHANGES,
-    &UNITS,
-    &RETAINED_SAMPLES,
-    &QC_RESULTS,
-    &DEVIATIONS,
-    &CUSTODY_EVENTS,
-    &TEMPERATURE_LOGS,
-    &TEMPERATURE_EXCURSIONS,
-    &DISPOSITIONS,
-    &CHECKLIST_ANSWERS,
-];
+pub static DONORS: TableRef<Donor> = TableRef::new();
 
 impl Stored for Donor {
-    const TABLE: &'static TableDef = &DONORS;
+    const DECL: KindDecl = KindDecl {
+        table: "donors",
+        class: AccessClass::FacilityRecord,
+        api: Some(Api {
+            path: "donors",
+            tag: "quality",
+            writable: true,
+            immutable: &["facility_id"],
+        }),
+        unique: &[("donors_facility_pseudonym_key", "donor_code")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
             "facility_id",
@@ -295,8 +30,20 @@ impl Stored for Donor {
     }
 }
 
+pub static COLLECTIONS: TableRef<Collection> = TableRef::new();
+
 impl Stored for Collection {
-    const TABLE: &'static TableDef = &COLLECTIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "collections",
+        class: AccessClass::Collection,
+        api: Some(Api {
+            path: "collections",
+            tag: "quality",
+            writable: true,
+            immutable: &["donor_id", "patient_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to(
             "collected_by_id",
@@ -313,8 +60,20 @@ impl Stored for Collection {
     }
 }
 
+pub static CELL_BANKS: TableRef<CellBank> = TableRef::new();
+
 impl Stored for CellBank {
-    const TABLE: &'static TableDef = &CELL_BANKS;
+    const DECL: KindDecl = KindDecl {
+        table: "cell_banks",
+        class: AccessClass::FacilityRecord,
+        api: Some(Api {
+            path: "cell-banks",
+            tag: "quality",
+            writable: true,
+            immutable: &["bank_code", "tier", "collection_id", "parent_bank_id"],
+        }),
+        unique: &[("cell_banks_bank_code_key", "bank_code")],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::organisation(
             "facility_id",
@@ -335,12 +94,42 @@ impl Stored for CellBank {
     }
 }
 
+pub static CULTURE_MEDIA: TableRef<CultureMedium> = TableRef::new();
+
 impl Stored for CultureMedium {
-    const TABLE: &'static TableDef = &CULTURE_MEDIA;
+    const DECL: KindDecl = KindDecl {
+        table: "culture_media",
+        class: AccessClass::CultureMedium,
+        api: Some(Api {
+            path: "culture-media",
+            tag: "quality",
+            writable: true,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
 }
 
+pub static LOTS: TableRef<Lot> = TableRef::new();
+
 impl Stored for Lot {
-    const TABLE: &'static TableDef = &LOTS;
+    const DECL: KindDecl = KindDecl {
+        table: "lots",
+        class: AccessClass::Lot,
+        api: Some(Api {
+            path: "lots",
+            tag: "quality",
+            writable: true,
+            immutable: &[
+                "lot_number",
+                "product_id",
+                "specification",
+                "cell_bank_id",
+                "collection_id",
+            ],
+        }),
+        unique: &[("lots_lot_number_key", "lot_number")],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![
             Reference::to("product_id", self.product_id, &PRODUCTS),
@@ -369,15 +158,39 @@ impl Stored for Lot {
     }
 }
 
+pub static LOT_STATUS_CHANGES: TableRef<LotStatusChange> = TableRef::new();
+
 impl Stored for LotStatusChange {
-    const TABLE: &'static TableDef = &LOT_STATUS_CHANGES;
+    const DECL: KindDecl = KindDecl {
+        table: "lot_status_changes",
+        class: AccessClass::LotRecord,
+        api: Some(Api {
+            path: "lot-status-changes",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
     }
 }
 
+pub static UNITS: TableRef<ProductUnit> = TableRef::new();
+
 impl Stored for ProductUnit {
-    const TABLE: &'static TableDef = &UNITS;
+    const DECL: KindDecl = KindDecl {
+        table: "units",
+        class: AccessClass::Unit,
+        api: Some(Api {
+            path: "units",
+            tag: "quality",
+            writable: true,
+            immutable: &["lot_id", "unit_number", "recipient"],
+        }),
+        unique: &[("units_unit_number_key", "unit_number")],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("lot_id", self.lot_id, &LOTS)];
         match self.recipient {
@@ -394,29 +207,77 @@ impl Stored for ProductUnit {
     }
 }
 
+pub static RETAINED_SAMPLES: TableRef<RetainedSample> = TableRef::new();
+
 impl Stored for RetainedSample {
-    const TABLE: &'static TableDef = &RETAINED_SAMPLES;
+    const DECL: KindDecl = KindDecl {
+        table: "retained_samples",
+        class: AccessClass::LotRecord,
+        api: Some(Api {
+            path: "retained-samples",
+            tag: "quality",
+            writable: true,
+            immutable: &["lot_id", "sample_code"],
+        }),
+        unique: &[("retained_samples_sample_code_key", "sample_code")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
     }
 }
+
+pub static QC_RESULTS: TableRef<LotQcResult> = TableRef::new();
 
 impl Stored for LotQcResult {
-    const TABLE: &'static TableDef = &QC_RESULTS;
+    const DECL: KindDecl = KindDecl {
+        table: "qc_results",
+        class: AccessClass::LotRecord,
+        api: Some(Api {
+            path: "qc-results",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
     }
 }
+
+pub static DEVIATIONS: TableRef<LotDeviation> = TableRef::new();
 
 impl Stored for LotDeviation {
-    const TABLE: &'static TableDef = &DEVIATIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "deviations",
+        class: AccessClass::LotRecord,
+        api: Some(Api {
+            path: "deviations",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[("deviations_reference_key", "reference")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
     }
 }
 
+pub static CUSTODY_EVENTS: TableRef<UnitCustodyEvent> = TableRef::new();
+
 impl Stored for UnitCustodyEvent {
-    const TABLE: &'static TableDef = &CUSTODY_EVENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "custody_events",
+        class: AccessClass::UnitRecord,
+        api: Some(Api {
+            path: "custody-events",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[("custody_events_unit_seq_key", "seq")],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![
             Reference::to("unit_id", self.unit_id, &UNITS),
@@ -446,8 +307,20 @@ impl Stored for UnitCustodyEvent {
     }
 }
 
+pub static TEMPERATURE_LOGS: TableRef<UnitTemperatureLog> = TableRef::new();
+
 impl Stored for UnitTemperatureLog {
-    const TABLE: &'static TableDef = &TEMPERATURE_LOGS;
+    const DECL: KindDecl = KindDecl {
+        table: "temperature_logs",
+        class: AccessClass::UnitRecord,
+        api: Some(Api {
+            path: "temperature-logs",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("unit_id", self.unit_id, &UNITS)];
         r.extend(
@@ -459,8 +332,20 @@ impl Stored for UnitTemperatureLog {
     }
 }
 
+pub static TEMPERATURE_EXCURSIONS: TableRef<UnitTemperatureExcursion> = TableRef::new();
+
 impl Stored for UnitTemperatureExcursion {
-    const TABLE: &'static TableDef = &TEMPERATURE_EXCURSIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "temperature_excursions",
+        class: AccessClass::UnitRecord,
+        api: Some(Api {
+            path: "temperature-excursions",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![
             Reference::to("log_id", self.log_id, &TEMPERATURE_LOGS),
@@ -469,8 +354,20 @@ impl Stored for UnitTemperatureExcursion {
     }
 }
 
+pub static DISPOSITIONS: TableRef<ExcursionDisposition> = TableRef::new();
+
 impl Stored for ExcursionDisposition {
-    const TABLE: &'static TableDef = &DISPOSITIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "dispositions",
+        class: AccessClass::Disposition,
+        api: Some(Api {
+            path: "dispositions",
+            tag: "quality",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[("dispositions_excursion_id_key", "excursion_id")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
             "excursion_id",
@@ -480,8 +377,20 @@ impl Stored for ExcursionDisposition {
     }
 }
 
+pub static CHECKLIST_ANSWERS: TableRef<ProductChecklistAnswer> = TableRef::new();
+
 impl Stored for ProductChecklistAnswer {
-    const TABLE: &'static TableDef = &CHECKLIST_ANSWERS;
+    const DECL: KindDecl = KindDecl {
+        table: "checklist_answers",
+        class: AccessClass::ChecklistAnswer,
+        api: Some(Api {
+            path: "checklist-answers",
+            tag: "quality",
+            writable: true,
+            immutable: &["product_id", "checklist", "checklist_version", "item"],
+        }),
+        unique: &[("checklist_answers_item_key", "item")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("product_id", self.product_id, &PRODUCTS)]
     }

@@ -1,220 +1,40 @@
 //! The registry core's tables: organisations, plans, patients and their follow-up.
 
-use crate::cols;
-use crate::schema::{Reference, Stored, TableDef};
+use crate::schema::{AccessClass, Api, KindDecl, Reference, Stored, TableRef};
 use saisei_domain::registry::*;
-
-/// Organisations.
-pub static ORGANISATIONS: TableDef = TableDef {
-    name: "organisations",
-    entity: "organisation",
-    columns: cols!(name: Text, kind: Text, code: Text, prefecture: Text),
-    unique: &[],
-};
-
-/// Practitioners.
-pub static PRACTITIONERS: TableDef = TableDef {
-    name: "practitioners",
-    entity: "practitioner",
-    columns: cols!(organisation_id: Uuid, name: Text, profession: Text, qualifications: Json),
-    unique: &[],
-};
-
-/// Provision plans.
-pub static PLANS: TableDef = TableDef {
-    name: "plans",
-    entity: "plan",
-    columns: cols!(
-        plan_number: Text,
-        title: Text,
-        institution_id: Uuid,
-        responsible_physician_id: Uuid,
-        risk_class: Text,
-        target_disease: Text,
-        material_description: Text,
-        therapy: Json,
-        committee_id: Uuid,
-        status: Text,
-        submitted_on: Date,
-        filed_on: Date,
-        activated_on: Date,
-        expected_efficacy: Text,
-        evaluation_method: Text,
-    ),
-    unique: &[("plans_plan_number_key", "plan_number")],
-};
-
-/// Plan status transitions.
-pub static PLAN_TRANSITIONS: TableDef = TableDef {
-    name: "plan_transitions",
-    entity: "plan_transition",
-    columns: cols!(
-        plan_id: Uuid,
-        from_status: Text,
-        to_status: Text,
-        on: Date,
-        actor: Text,
-        reason: Text,
-    ),
-    unique: &[],
-};
-
-/// Products.
-pub static PRODUCTS: TableDef = TableDef {
-    name: "products",
-    entity: "product",
-    columns: cols!(name: Text, modality: Text, mah_id: Uuid, description: Text, approval: Json),
-    unique: &[],
-};
-
-/// Patients (pseudonymised).
-pub static PATIENTS: TableDef = TableDef {
-    name: "patients",
-    entity: "patient",
-    columns: cols!(institution_id: Uuid, pseudonym: Text, birth_year_month: Text, sex: Text),
-    unique: &[("patients_institution_pseudonym_key", "record_number")],
-};
-
-/// Enrolments as treated or control.
-pub static ENROLLMENTS: TableDef = TableDef {
-    name: "enrollments",
-    entity: "enrollment",
-    columns: cols!(
-        patient_id: Uuid,
-        arm: Text,
-        plan_id: Uuid,
-        product_id: Uuid,
-        control_source: Text,
-        enrolled_on: Date,
-        index_date: Date,
-    ),
-    unique: &[],
-};
-
-/// Consents.
-pub static CONSENTS: TableDef = TableDef {
-    name: "consents",
-    entity: "consent",
-    columns: cols!(
-        patient_id: Uuid,
-        scope: Text,
-        form_version: Text,
-        given_on: Date,
-        withdrawn_on: Date,
-        withdrawal_statement: Text,
-    ),
-    unique: &[],
-};
-
-/// Follow-up schedule definitions.
-pub static FOLLOW_UP_SCHEDULES: TableDef = TableDef {
-    name: "follow_up_schedules",
-    entity: "follow_up_schedule",
-    columns: cols!(name: Text, description: Text, visits: Json, repeat: Json),
-    unique: &[],
-};
-
-/// Treatments (administrations).
-pub static TREATMENTS: TableDef = TableDef {
-    name: "treatments",
-    entity: "treatment",
-    columns: cols!(
-        patient_id: Uuid,
-        plan_id: Uuid,
-        product_id: Uuid,
-        unit_id: Uuid,
-        schedule_id: Uuid,
-        administered_on: Date,
-        dose: Real,
-        dose_unit: Text,
-        route: Text,
-        site: Text,
-    ),
-    unique: &[],
-};
-
-/// Follow-up visits.
-pub static VISITS: TableDef = TableDef {
-    name: "visits",
-    entity: "visit",
-    columns: cols!(
-        patient_id: Uuid,
-        treatment_id: Uuid,
-        label: Text,
-        due_on: Date,
-        window_opens_on: Date,
-        window_closes_on: Date,
-        done_on: Date,
-        not_done_reason: Text,
-    ),
-    unique: &[],
-};
-
-/// Observations.
-pub static OBSERVATIONS: TableDef = TableDef {
-    name: "observations",
-    entity: "observation",
-    columns: cols!(
-        patient_id: Uuid,
-        visit_id: Uuid,
-        code: Text,
-        system: Text,
-        value_number: Real,
-        value_text: Text,
-        unit: Text,
-        observed_on: Date,
-    ),
-    unique: &[],
-};
-
-/// Adverse events.
-pub static ADVERSE_EVENTS: TableDef = TableDef {
-    name: "adverse_events",
-    entity: "adverse_event",
-    columns: cols!(
-        patient_id: Uuid,
-        treatment_id: Uuid,
-        verbatim_term: Text,
-        ctcae_term: Text,
-        grade: Int,
-        seriousness: Json,
-        causality: Text,
-        onset_on: Date,
-        known_on: Date,
-        outcome: Text,
-        resolved_on: Date,
-        description: Text,
-        reported_on: Date,
-    ),
-    unique: &[],
-};
-
-/// The registry core's tables, in dependency order.
-pub static TABLES: &[&TableDef] = &[
-    &ORGANISATIONS,
-    &PRACTITIONERS,
-    &PRODUCTS,
-    &PLANS,
-    &PLAN_TRANSITIONS,
-    &PATIENTS,
-    &ENROLLMENTS,
-    &CONSENTS,
-    &FOLLOW_UP_SCHEDULES,
-    &TREATMENTS,
-    &VISITS,
-    &OBSERVATIONS,
-    &ADVERSE_EVENTS,
-    &PERIODIC_REPORTS,
-];
 
 use OrganisationKind::*;
 
+pub static ORGANISATIONS: TableRef<Organisation> = TableRef::new();
+
 impl Stored for Organisation {
-    const TABLE: &'static TableDef = &ORGANISATIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "organisations",
+        class: AccessClass::Reference,
+        api: Some(Api {
+            path: "organisations",
+            tag: "organisations",
+            writable: true,
+            immutable: &["kind"],
+        }),
+        unique: &[],
+    };
 }
 
+pub static PRACTITIONERS: TableRef<Practitioner> = TableRef::new();
+
 impl Stored for Practitioner {
-    const TABLE: &'static TableDef = &PRACTITIONERS;
+    const DECL: KindDecl = KindDecl {
+        table: "practitioners",
+        class: AccessClass::Reference,
+        api: Some(Api {
+            path: "practitioners",
+            tag: "organisations",
+            writable: true,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
             "organisation_id",
@@ -224,8 +44,20 @@ impl Stored for Practitioner {
     }
 }
 
+pub static PRODUCTS: TableRef<Product> = TableRef::new();
+
 impl Stored for Product {
-    const TABLE: &'static TableDef = &PRODUCTS;
+    const DECL: KindDecl = KindDecl {
+        table: "products",
+        class: AccessClass::Product,
+        api: Some(Api {
+            path: "products",
+            tag: "products",
+            writable: true,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         self.mah_id
             .map(|id| Reference::organisation("mah_id", id, &[MarketingAuthorisationHolder]))
@@ -234,8 +66,20 @@ impl Stored for Product {
     }
 }
 
+pub static PLANS: TableRef<Plan> = TableRef::new();
+
 impl Stored for Plan {
-    const TABLE: &'static TableDef = &PLANS;
+    const DECL: KindDecl = KindDecl {
+        table: "plans",
+        class: AccessClass::Plan,
+        api: Some(Api {
+            path: "plans",
+            tag: "plans",
+            writable: true,
+            immutable: &["institution_id"],
+        }),
+        unique: &[("plans_plan_number_key", "plan_number")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![
             Reference::organisation("institution_id", self.institution_id, &[MedicalInstitution]),
@@ -253,15 +97,39 @@ impl Stored for Plan {
     }
 }
 
+pub static PLAN_TRANSITIONS: TableRef<PlanTransition> = TableRef::new();
+
 impl Stored for PlanTransition {
-    const TABLE: &'static TableDef = &PLAN_TRANSITIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "plan_transitions",
+        class: AccessClass::PlanRecord,
+        api: Some(Api {
+            path: "plan-transitions",
+            tag: "plans",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("plan_id", self.plan_id, &PLANS)]
     }
 }
 
+pub static PATIENTS: TableRef<Patient> = TableRef::new();
+
 impl Stored for Patient {
-    const TABLE: &'static TableDef = &PATIENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "patients",
+        class: AccessClass::Patient,
+        api: Some(Api {
+            path: "patients",
+            tag: "patients",
+            writable: true,
+            immutable: &["institution_id"],
+        }),
+        unique: &[("patients_institution_pseudonym_key", "record_number")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::organisation(
             "institution_id",
@@ -271,8 +139,20 @@ impl Stored for Patient {
     }
 }
 
+pub static ENROLLMENTS: TableRef<Enrollment> = TableRef::new();
+
 impl Stored for Enrollment {
-    const TABLE: &'static TableDef = &ENROLLMENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "enrollments",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "enrollments",
+            tag: "patients",
+            writable: true,
+            immutable: &["patient_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional("plan_id", self.plan_id, &PLANS));
@@ -285,19 +165,55 @@ impl Stored for Enrollment {
     }
 }
 
+pub static CONSENTS: TableRef<Consent> = TableRef::new();
+
 impl Stored for Consent {
-    const TABLE: &'static TableDef = &CONSENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "consents",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "consents",
+            tag: "patients",
+            writable: true,
+            immutable: &["patient_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("patient_id", self.patient_id, &PATIENTS)]
     }
 }
 
+pub static FOLLOW_UP_SCHEDULES: TableRef<FollowUpSchedule> = TableRef::new();
+
 impl Stored for FollowUpSchedule {
-    const TABLE: &'static TableDef = &FOLLOW_UP_SCHEDULES;
+    const DECL: KindDecl = KindDecl {
+        table: "follow_up_schedules",
+        class: AccessClass::Reference,
+        api: Some(Api {
+            path: "follow-up-schedules",
+            tag: "follow-up",
+            writable: true,
+            immutable: &[],
+        }),
+        unique: &[],
+    };
 }
 
+pub static TREATMENTS: TableRef<Treatment> = TableRef::new();
+
 impl Stored for Treatment {
-    const TABLE: &'static TableDef = &TREATMENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "treatments",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "treatments",
+            tag: "treatments",
+            writable: true,
+            immutable: &["patient_id", "schedule_id", "unit_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional("plan_id", self.plan_id, &PLANS));
@@ -320,8 +236,20 @@ impl Stored for Treatment {
     }
 }
 
+pub static VISITS: TableRef<Visit> = TableRef::new();
+
 impl Stored for Visit {
-    const TABLE: &'static TableDef = &VISITS;
+    const DECL: KindDecl = KindDecl {
+        table: "visits",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "visits",
+            tag: "follow-up",
+            writable: true,
+            immutable: &["patient_id", "treatment_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional(
@@ -333,8 +261,20 @@ impl Stored for Visit {
     }
 }
 
+pub static OBSERVATIONS: TableRef<Observation> = TableRef::new();
+
 impl Stored for Observation {
-    const TABLE: &'static TableDef = &OBSERVATIONS;
+    const DECL: KindDecl = KindDecl {
+        table: "observations",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "observations",
+            tag: "follow-up",
+            writable: true,
+            immutable: &["patient_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional("visit_id", self.visit_id, &VISITS));
@@ -342,8 +282,20 @@ impl Stored for Observation {
     }
 }
 
+pub static ADVERSE_EVENTS: TableRef<AdverseEvent> = TableRef::new();
+
 impl Stored for AdverseEvent {
-    const TABLE: &'static TableDef = &ADVERSE_EVENTS;
+    const DECL: KindDecl = KindDecl {
+        table: "adverse_events",
+        class: AccessClass::PatientRecord,
+        api: Some(Api {
+            path: "adverse-events",
+            tag: "adverse-events",
+            writable: true,
+            immutable: &["patient_id"],
+        }),
+        unique: &[],
+    };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
         r.extend(Reference::optional(
@@ -355,26 +307,20 @@ impl Stored for AdverseEvent {
     }
 }
 
-/// Filed periodic reports.
-pub static PERIODIC_REPORTS: TableDef = TableDef {
-    name: "periodic_reports",
-    entity: "periodic_report",
-    columns: cols!(
-        plan_id: Uuid,
-        period_number: Int,
-        period_start: Date,
-        period_end: Date,
-        due_on: Date,
-        submitted_on: Date,
-        rule_set: Text,
-        content: Json,
-        content_hash: Text,
-    ),
-    unique: &[("periodic_reports_plan_period_key", "period_number")],
-};
+pub static PERIODIC_REPORTS: TableRef<PeriodicReport> = TableRef::new();
 
 impl Stored for PeriodicReport {
-    const TABLE: &'static TableDef = &PERIODIC_REPORTS;
+    const DECL: KindDecl = KindDecl {
+        table: "periodic_reports",
+        class: AccessClass::PlanRecord,
+        api: Some(Api {
+            path: "periodic-reports",
+            tag: "regulation",
+            writable: false,
+            immutable: &[],
+        }),
+        unique: &[("periodic_reports_plan_period_key", "period_number")],
+    };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("plan_id", self.plan_id, &PLANS)]
     }

@@ -22,9 +22,6 @@ fn workflow_only(path: &str) -> ApiError {
 }
 
 impl Resource for Donor {
-    const PATH: &'static str = "donors";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] = &["facility_id"];
     type Input = NewDonor;
 
     fn from_input(input: NewDonor, state: &AppState) -> Result<Self, ApiError> {
@@ -45,9 +42,6 @@ impl Resource for Donor {
 }
 
 impl Resource for Collection {
-    const PATH: &'static str = "collections";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] = &["donor_id", "patient_id"];
     type Input = Collection;
 
     fn from_input(input: Collection, _state: &AppState) -> Result<Self, ApiError> {
@@ -56,10 +50,6 @@ impl Resource for Collection {
 }
 
 impl Resource for CellBank {
-    const PATH: &'static str = "cell-banks";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] =
-        &["bank_code", "tier", "collection_id", "parent_bank_id"];
     type Input = CellBank;
 
     fn from_input(input: CellBank, _state: &AppState) -> Result<Self, ApiError> {
@@ -72,8 +62,6 @@ impl Resource for CellBank {
 }
 
 impl Resource for CultureMedium {
-    const PATH: &'static str = "culture-media";
-    const TAG: &'static str = TAG;
     type Input = CultureMedium;
 
     fn from_input(input: CultureMedium, _state: &AppState) -> Result<Self, ApiError> {
@@ -82,15 +70,6 @@ impl Resource for CultureMedium {
 }
 
 impl Resource for Lot {
-    const PATH: &'static str = "lots";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] = &[
-        "lot_number",
-        "product_id",
-        "specification",
-        "cell_bank_id",
-        "collection_id",
-    ];
     type Input = Lot;
 
     fn from_input(input: Lot, _state: &AppState) -> Result<Self, ApiError> {
@@ -103,8 +82,6 @@ impl Resource for Lot {
 }
 
 impl Resource for LotStatusChange {
-    const PATH: &'static str = "lot-status-changes";
-    const TAG: &'static str = TAG;
     type Input = LotStatusChange;
 
     fn from_input(_input: LotStatusChange, _state: &AppState) -> Result<Self, ApiError> {
@@ -113,9 +90,6 @@ impl Resource for LotStatusChange {
 }
 
 impl Resource for ProductUnit {
-    const PATH: &'static str = "units";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] = &["lot_id", "unit_number", "recipient"];
     type Input = ProductUnit;
 
     fn from_input(input: ProductUnit, _state: &AppState) -> Result<Self, ApiError> {
@@ -128,9 +102,6 @@ impl Resource for ProductUnit {
 }
 
 impl Resource for RetainedSample {
-    const PATH: &'static str = "retained-samples";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] = &["lot_id", "sample_code"];
     type Input = RetainedSample;
 
     fn from_input(input: RetainedSample, _state: &AppState) -> Result<Self, ApiError> {
@@ -139,8 +110,6 @@ impl Resource for RetainedSample {
 }
 
 impl Resource for LotQcResult {
-    const PATH: &'static str = "qc-results";
-    const TAG: &'static str = TAG;
     type Input = LotQcResult;
 
     fn from_input(input: LotQcResult, _state: &AppState) -> Result<Self, ApiError> {
@@ -153,8 +122,6 @@ impl Resource for LotQcResult {
 }
 
 impl Resource for LotDeviation {
-    const PATH: &'static str = "deviations";
-    const TAG: &'static str = TAG;
     type Input = LotDeviation;
 
     fn from_input(input: LotDeviation, _state: &AppState) -> Result<Self, ApiError> {
@@ -167,8 +134,6 @@ impl Resource for LotDeviation {
 }
 
 impl Resource for UnitCustodyEvent {
-    const PATH: &'static str = "custody-events";
-    const TAG: &'static str = TAG;
     type Input = NewCustodyEvent;
 
     fn from_input(input: NewCustodyEvent, _state: &AppState) -> Result<Self, ApiError> {
@@ -188,8 +153,6 @@ impl Resource for UnitCustodyEvent {
 }
 
 impl Resource for UnitTemperatureLog {
-    const PATH: &'static str = "temperature-logs";
-    const TAG: &'static str = TAG;
     type Input = UnitTemperatureLog;
 
     fn from_input(_input: UnitTemperatureLog, _state: &AppState) -> Result<Self, ApiError> {
@@ -198,8 +161,6 @@ impl Resource for UnitTemperatureLog {
 }
 
 impl Resource for UnitTemperatureExcursion {
-    const PATH: &'static str = "temperature-excursions";
-    const TAG: &'static str = TAG;
     type Input = UnitTemperatureExcursion;
 
     fn from_input(_input: UnitTemperatureExcursion, _state: &AppState) -> Result<Self, ApiError> {
@@ -208,8 +169,6 @@ impl Resource for UnitTemperatureExcursion {
 }
 
 impl Resource for ExcursionDisposition {
-    const PATH: &'static str = "dispositions";
-    const TAG: &'static str = TAG;
     type Input = NewDisposition;
 
     fn from_input(_input: NewDisposition, _state: &AppState) -> Result<Self, ApiError> {
@@ -218,10 +177,6 @@ impl Resource for ExcursionDisposition {
 }
 
 impl Resource for ProductChecklistAnswer {
-    const PATH: &'static str = "checklist-answers";
-    const TAG: &'static str = TAG;
-    const IMMUTABLE: &'static [&'static str] =
-        &["product_id", "checklist", "checklist_version", "item"];
     type Input = ProductChecklistAnswer;
 
     fn from_input(input: ProductChecklistAnswer, _state: &AppState) -> Result<Self, ApiError> {
