@@ -124,3 +124,110 @@ pub async fn generate(
     );
     Ok(())
 }
+
+/// A small registry holding records of every kind: the demo (40 patients), its users
+/// (with the demo's secret key), and a token, a web session, a reset link and a
+/// signature. The store's conformance suite round-trips every one of them on each
+/// backend.
+pub async fn every_kind(store: &Store) -> Result<(), StoreError> {
+    use saisei_store::workflow::auth;
+    let rules = RuleBook::embedded().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    generate(
+        store,
+        rules,
+        &demo_key(3),
+        DemoOptions {
+            patients: 40,
+            seed: 3,
+        },
+        |_| {},
+    )
+    .await?;
+    let secret = demo_secret_key(3);
+    auth::check_secret_key(store, Some(&secret))
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let people = users::create(store, &secret, 3).await?;
+    let now = saisei_store::store::now();
+    let admin = people
+        .iter()
+        .find(|u| u.user.data.role == saisei_domain::auth::Role::Admin)
+        .ok_or_else(|| StoreError::Corrupt("the demo has an admin".into()))?;
+    let physician = people
+        .iter()
+        .find(|u| u.user.data.role == saisei_domain::auth::Role::Physician)
+        .ok_or_else(|| StoreError::Corrupt("the demo has a physician".into()))?;
+    let actor = AuditActor::system("demo");
+    auth::issue_token(
+        store,
+        &actor,
+        &physician.user,
+        "every kind",
+        now + time::Duration::days(1),
+    )
+    .await?;
+    auth::start_session(store, &auth::AuthPolicy::default(), &physician.user, now).await?;
+    auth::issue_enrolment(
+        store,
+        &auth::AuthPolicy::default(),
+        &actor,
+        admin.user.meta.id,
+        &physician.user,
+        auth::EnrolmentRequest {
+            password: true,
+            second_factor: false,
+            reason: "every kind"
+                .parse()
+                .map_err(|e: String| StoreError::invalid("reason", e))?,
+        },
+        now,
+    )
+    .await?;
+    let plan = store
+        .all::<saisei_domain::registry::Plan>(vec![])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("the demo has plans".into()))?;
+    let mut batch = saisei_store::Batch::new(&actor);
+    auth::add_signature(
+        &mut batch,
+        &physician.user,
+        auth::SigningRequest {
+            entity: "plan",
+            entity_id: plan.meta.id,
+            entity_version: plan.meta.version,
+            content_hash: saisei_store::store::content_hash_of(&plan.data)?,
+            meaning: saisei_domain::auth::SignatureMeaning::Authorship,
+            comment: None,
+        },
+        now,
+    )?;
+    store.commit(batch).await?;
+    // An analysis run, filed as the evidence engine files one (its numbers are not the
+    // point here: the row's shape is).
+    let evaluation = store
+        .all::<saisei_domain::evaluation::EvaluationPlan>(vec![])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("the demo has an evaluation plan".into()))?;
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("patients".to_string(), 40);
+    saisei_store::workflow::evaluation::record_run(
+        store,
+        &actor,
+        &evaluation,
+        now.date(),
+        saisei_domain::evaluation::Verdict::NotYetEvaluable,
+        saisei_domain::evaluation::DataSnapshot {
+            counts,
+            data_hash: "0".repeat(64),
+            plan_hash: saisei_store::store::content_hash_of(&evaluation.data)?,
+            engine: "every-kind".into(),
+        },
+        serde_json::json!({"primary": {"patients": 40}}),
+    )
+    .await?;
+    Ok(())
+}

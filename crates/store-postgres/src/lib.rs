@@ -405,6 +405,56 @@ impl Backend for PostgresBackend {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn describe(
+        &self,
+        table: &str,
+    ) -> Result<Option<saisei_store::backend::TableShape>, StoreError> {
+        let columns: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(table.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let foreign_keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.attname::text, t.relname::text FROM pg_constraint c \
+             JOIN pg_class s ON s.oid = c.conrelid \
+             JOIN pg_namespace n ON n.oid = s.relnamespace \
+             JOIN pg_class t ON t.oid = c.confrelid \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() AND s.relname = $1",
+        )
+        .bind(table.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Some(saisei_store::backend::TableShape {
+            columns: columns
+                .into_iter()
+                .map(|(n, t, nullable)| (n, t.to_lowercase(), nullable == "YES"))
+                .collect(),
+            foreign_keys,
+        }))
+    }
+
+    fn storage_type(&self, ty: saisei_store::ColumnType) -> &'static str {
+        use saisei_store::ColumnType::*;
+        match ty {
+            Uuid => "uuid",
+            Text => "text",
+            Int => "bigint",
+            Real => "double precision",
+            Bool => "boolean",
+            Date => "date",
+            Timestamp => "timestamp with time zone",
+            Json => "jsonb",
+        }
+    }
 }
 
 async fn current_version(

@@ -22,4 +22,4 @@ async fn fresh() -> Option<Store> {
     Some(Store::new(Arc::new(backend)))
 }
 
-saisei_store::conformance_suite!(fresh);
+saisei_store::conformance_suite!(fresh, saisei_demo::every_kind);

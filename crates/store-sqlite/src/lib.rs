@@ -25,34 +25,57 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+/// The migrations, embedded in the binary: version, description, script, and whether
+/// the script manages its own transaction (a table rebuild must turn foreign keys off,
+/// which SQLite ignores inside a transaction).
+const MIGRATIONS: &[(i64, &str, &str, bool)] = &[
     (
         1,
         "registry",
         include_str!("../migrations/0001_registry.sql"),
+        false,
     ),
-    (2, "quality", include_str!("../migrations/0002_quality.sql")),
+    (
+        2,
+        "quality",
+        include_str!("../migrations/0002_quality.sql"),
+        false,
+    ),
     (
         3,
         "periodic_reports",
         include_str!("../migrations/0003_periodic_reports.sql"),
+        false,
     ),
     (
         4,
         "evaluation",
         include_str!("../migrations/0004_evaluation.sql"),
+        false,
     ),
-    (5, "trust", include_str!("../migrations/0005_trust.sql")),
+    (
+        5,
+        "trust",
+        include_str!("../migrations/0005_trust.sql"),
+        false,
+    ),
     (
         6,
         "accounts_and_access_log",
         include_str!("../migrations/0006_accounts_and_access_log.sql"),
+        false,
     ),
     (
         7,
         "times_as_timestamps",
         include_str!("../migrations/0007_times_as_timestamps.sql"),
+        false,
+    ),
+    (
+        8,
+        "treatment_unit_reference",
+        include_str!("../migrations/0008_treatment_unit_reference.sql"),
+        true,
     ),
 ];
 
@@ -193,13 +216,13 @@ impl Backend for SqliteBackend {
     async fn migrate(&self) -> Result<(), StoreError> {
         let migrations = MIGRATIONS
             .iter()
-            .map(|(v, d, s)| {
+            .map(|(v, d, s, own_transaction)| {
                 Migration::new(
                     *v,
                     (*d).into(),
                     MigrationType::Simple,
                     s.into_sql_str(),
-                    false,
+                    *own_transaction,
                 )
             })
             .collect();
@@ -435,6 +458,45 @@ impl Backend for SqliteBackend {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn describe(
+        &self,
+        table: &str,
+    ) -> Result<Option<saisei_store::backend::TableShape>, StoreError> {
+        // Table names come from the catalogue; PRAGMA functions take them as values.
+        let columns: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT name, lower(type), \"notnull\" FROM pragma_table_info(?) ORDER BY cid",
+        )
+        .bind(table.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let foreign_keys: Vec<(String, String)> =
+            sqlx::query_as("SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?)")
+                .bind(table.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(Some(saisei_store::backend::TableShape {
+            columns: columns
+                .into_iter()
+                .map(|(n, t, notnull)| (n, t, notnull == 0))
+                .collect(),
+            foreign_keys,
+        }))
+    }
+
+    fn storage_type(&self, ty: saisei_store::ColumnType) -> &'static str {
+        use saisei_store::ColumnType::*;
+        match ty {
+            Int | Bool => "integer",
+            Real => "real",
+            Uuid | Text | Date | Timestamp | Json => "text",
+        }
     }
 }
 

@@ -224,6 +224,15 @@ pub struct AuditQuery {
     pub entity_id: Option<Uuid>,
 }
 
+/// A table as the database holds it: for checking the migrations against the catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableShape {
+    /// Each column: name, the database's type name (lowercase), and whether it may be NULL.
+    pub columns: Vec<(String, String, bool)>,
+    /// Each foreign key: the column and the table it refers to.
+    pub foreign_keys: Vec<(String, String)>,
+}
+
 /// A database that can hold the registry.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -293,6 +302,13 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Closes connections cleanly.
     async fn close(&self);
+
+    /// How the migrated database holds a table (`None` when it has no such table).
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>, StoreError>;
+
+    /// The type name (lowercase, as [`Backend::describe`] reports it) this backend
+    /// stores a column type as.
+    fn storage_type(&self, ty: crate::ColumnType) -> &'static str;
 }
 
 /// The largest page a backend returns, whatever was asked.

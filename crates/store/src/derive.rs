@@ -30,22 +30,19 @@ pub fn columns_of<T: utoipa::ToSchema>() -> Vec<DerivedColumn> {
         .collect();
     let schema = serde_json::to_value(T::schema()).unwrap_or(Json::Null);
     let schema = resolve(&schema, &components);
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .collect();
     schema["properties"]
         .as_object()
         .into_iter()
         .flatten()
         .map(|(name, s)| {
             let (ty, null) = storage(s, &components, 0);
+            // A field is written whenever the record is (serde writes every field); only
+            // one whose type admits null (an `Option`) may be NULL. `required` speaks of
+            // input, where `#[serde(default)]` fields may be left out.
             DerivedColumn {
                 name: name.clone(),
                 ty,
-                nullable: null || !required.contains(&name.as_str()),
+                nullable: null,
             }
         })
         .collect()

@@ -175,11 +175,19 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Picks each column's field out of a serialised entity.
+/// Picks each column's field out of a serialised entity. A field without a column is an
+/// error, never dropped: the catalogue derives columns from the type, so it means a
+/// type and its table disagree.
 pub fn row_values(
     table: &crate::schema::TableDef,
     object: &Map<String, Json>,
 ) -> Result<Vec<Value>, StoreError> {
+    if let Some(extra) = object.keys().find(|k| table.column(k).is_none()) {
+        return Err(StoreError::Corrupt(format!(
+            "{}: the field {extra} has no column",
+            table.name
+        )));
+    }
     table
         .columns
         .iter()

@@ -28,6 +28,21 @@ pub struct KindOps {
     pub audit_view: fn(crate::Row) -> Result<serde_json::Value, crate::StoreError>,
     /// The columns derived from the type.
     pub columns: fn() -> Vec<crate::derive::DerivedColumn>,
+    /// A row read back as the record and written again as a row.
+    pub round_trip: fn(crate::Row) -> Result<crate::Row, crate::StoreError>,
+    /// The records a stored row points at.
+    pub references: fn(crate::Row) -> Result<Vec<crate::Reference>, crate::StoreError>,
+}
+
+fn round_trip_of<T: crate::Stored>(row: crate::Row) -> Result<crate::Row, crate::StoreError> {
+    let record = crate::store::from_row::<T>(row)?;
+    crate::store::to_row(record.meta, &record.data)
+}
+
+fn references_of<T: crate::Stored>(
+    row: crate::Row,
+) -> Result<Vec<crate::Reference>, crate::StoreError> {
+    Ok(crate::store::from_row::<T>(row)?.data.references())
 }
 
 fn audit_view_of<T: crate::Stored>(
@@ -43,6 +58,8 @@ macro_rules! kinds {
             audited: <$ty as saisei_domain::Entity>::AUDITED,
             audit_view: audit_view_of::<$ty>,
             columns: crate::derive::columns_of::<$ty>,
+            round_trip: round_trip_of::<$ty>,
+            references: references_of::<$ty>,
         }),*]
     };
 }
@@ -99,6 +116,25 @@ pub fn kinds() -> Vec<KindOps> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_kind_is_declared_once_and_its_noun_agrees() {
+        let mut names: Vec<&str> = super::all().iter().map(|t| t.name).collect();
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "a table is declared twice");
+        for t in super::all() {
+            assert!(!t.columns.is_empty(), "{} has no columns", t.name);
+            if let Some(api) = t.api {
+                assert!(
+                    api.immutable.iter().all(|f| t.column(f).is_some()),
+                    "{}: an immutable field that is not a column",
+                    t.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_table_has_its_kind_and_no_more() {
         let mut tables: Vec<&str> = super::all().iter().map(|t| t.name).collect();
