@@ -12,11 +12,11 @@ use crate::serve;
 use saisei_domain::Record;
 use saisei_domain::audit::AuditActor;
 use saisei_domain::dates::today_jst;
-use saisei_domain::evaluation::EvaluationPlan;
-use saisei_evidence::{AnalysisOptions, EvaluationResults};
+use saisei_domain::evaluation::{EvaluationPlan, data_cut};
+use saisei_evidence::{Engine, EvaluationResults};
 use saisei_store::Store;
 use saisei_store::value::parse_date;
-use saisei_store::workflow::evaluation::{load_data, record_run};
+use saisei_store::workflow::evaluation::{AnalysisError, analyse, run_evaluation};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -88,43 +88,33 @@ pub async fn run(args: EvaluateArgs) -> Result<(), CliError> {
     }
     let store = serve::open(&url).await?;
     let plan = find_plan(&store, &args.plan).await?;
-    let cut = as_of
-        .or(plan.data.data_cut)
-        .unwrap_or_else(|| today_jst(time::OffsetDateTime::now_utc()));
-    let data = load_data(&store, &plan).await.map_err(CliError::from)?;
-    let options = AnalysisOptions {
-        as_of: cut,
-        plan_id: Some(plan.meta.id),
-        plan_version: plan.meta.version,
+    let cut = data_cut(
+        &plan.data,
+        as_of,
+        today_jst(time::OffsetDateTime::now_utc()),
+    );
+    let engine_error = |e: AnalysisError<saisei_evidence::EvidenceError>| match e {
+        AnalysisError::Store(s) => CliError::from(s),
+        AnalysisError::Stopped => CliError::Failure(anyhow::anyhow!("{e}")),
+        AnalysisError::Engine(_) | AnalysisError::NoPanel => CliError::input(e.to_string()),
     };
-    let p = plan.data.clone();
-    let results: EvaluationResults =
-        tokio::task::spawn_blocking(move || saisei_evidence::analyse(&p, &data, &options))
+    let (results, run_id) = if args.record {
+        let (run, results) = run_evaluation(&store, Engine, &AuditActor::system("cli"), &plan, cut)
             .await
-            .map_err(|e| CliError::Failure(anyhow::anyhow!("the analysis stopped: {e}")))?
-            .map_err(|e| CliError::input(e.to_string()))?;
+            .map_err(engine_error)?;
+        (results, Some(run.meta.id))
+    } else {
+        let results = analyse(&store, Engine, &plan, cut)
+            .await
+            .map_err(engine_error)?;
+        (results, None)
+    };
     if let Some(out) = &args.out {
         let html =
             saisei_evidence::report::html(&results).map_err(|e| CliError::Failure(e.into()))?;
         std::fs::write(out, html).map_err(|e| {
             CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", out.display()))
         })?;
-    }
-    let mut run_id = None;
-    if args.record {
-        let json = serde_json::to_value(&results).map_err(|e| CliError::Failure(e.into()))?;
-        let run = record_run(
-            &store,
-            &AuditActor::system("cli"),
-            &plan,
-            cut,
-            results.verdict,
-            results.snapshot.clone(),
-            json,
-        )
-        .await
-        .map_err(CliError::from)?;
-        run_id = Some(run.meta.id);
     }
     store.backend().close().await;
     if args.json {

@@ -16,7 +16,7 @@ use saisei_store::workflow::auth::{
 };
 use saisei_store::workflow::deadlines::{DeadlineQuery, deadlines};
 use saisei_store::workflow::reports::{
-    SubmitError, Submitter, compile_periodic_report, find_plan, submit_periodic_report,
+    SubmitError, compile_periodic_report, find_plan, submit_periodic_report,
 };
 use saisei_store::workflow::what_if::what_if;
 use std::io::Read;
@@ -298,7 +298,7 @@ pub async fn periodic_cmd(args: PeriodicArgs) -> Result<(), CliError> {
             &plan,
             args.period,
             on,
-            Submitter {
+            saisei_store::workflow::auth::Signer {
                 user_id: signer.meta.id,
                 credentials: SignerCredentials {
                     password,

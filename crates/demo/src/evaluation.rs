@@ -18,7 +18,8 @@ use saisei_domain::evaluation::{
     EventSource, task_state,
 };
 use saisei_domain::text::{Code, Text};
-use saisei_store::workflow::evaluation::{create_tasks, load_data};
+use saisei_store::workflow::adjudication::new_tasks;
+use saisei_store::workflow::evaluation::AnalysisError;
 use saisei_store::{Batch, Store, StoreError};
 use serde_json::json;
 
@@ -98,9 +99,12 @@ pub async fn add(
     seed: u64,
 ) -> Result<(), StoreError> {
     let plan = store.create(actor, plan(scaffold)?).await?;
-    let data = load_data(store, &plan).await?;
-    let tasks = saisei_evidence::adjudication::new_tasks(plan.id(), &plan.data, &data, DATA_CUT);
-    let tasks = create_tasks(store, actor, &plan, tasks).await?;
+    let tasks = new_tasks(store, saisei_evidence::Engine, actor, &plan, DATA_CUT)
+        .await
+        .map_err(|e| match e {
+            AnalysisError::Store(e) => e,
+            other => StoreError::invalid("demo", other.to_string()),
+        })?;
     assess(store, actor, &plan, tasks, seed).await
 }
 

@@ -438,6 +438,7 @@ async fn make_lot(
                 Err(LotDecisionError::Refused(_)) => {}
                 Ok(_) => return Err(invalid("a lot without karyotype was released")),
                 Err(LotDecisionError::Store(e)) => return Err(e),
+                Err(other) => return Err(invalid(other)),
             }
             let late = decided_on + Duration::days(6);
             record_qc_result(
@@ -471,7 +472,7 @@ async fn make_lot(
     };
     let released = decision.map_err(|e| match e {
         LotDecisionError::Store(e) => e,
-        LotDecisionError::Refused(r) => invalid(r),
+        other => invalid(other),
     })?;
     Ok(Some(ReleasedLot {
         id: released.lot.id(),

@@ -7,23 +7,12 @@
 
 use crate::cohort::build;
 use crate::endpoints::candidates;
-use saisei_domain::evaluation::{AdjudicationTask, EvaluationPlan, RegistryData, TaskStatus};
+use saisei_domain::evaluation::{
+    AdjudicationTask, EvaluationPlan, RegistryData, TaskStatus, product_words,
+};
 use std::collections::{BTreeMap, HashSet};
 use time::Date;
 use uuid::Uuid;
-
-/// Words that would name the product in free text: its name, and its name without a
-/// parenthesised suffix ("Regenecel-K (demo)" → "Regenecel-K").
-pub fn product_words(name: &str) -> Vec<String> {
-    let mut words = vec![name.trim().to_string()];
-    if let Some((base, _)) = name.split_once('(') {
-        let base = base.trim();
-        if base.chars().count() >= 3 {
-            words.push(base.to_string());
-        }
-    }
-    words
-}
 
 /// The tasks to create for `plan` (stored as `plan_id`): candidate events of its
 /// adjudicated endpoints as of `as_of` that have no task yet.

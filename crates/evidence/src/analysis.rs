@@ -38,19 +38,9 @@ use saisei_stats::logrank::logrank;
 use saisei_stats::matching::matched_effect;
 use saisei_stats::survival::Grouping;
 use std::collections::BTreeMap;
-use time::Date;
 use uuid::Uuid;
 
-/// How to run an analysis.
-#[derive(Debug, Clone)]
-pub struct AnalysisOptions {
-    /// The data cut.
-    pub as_of: Date,
-    /// The plan's id, when stored.
-    pub plan_id: Option<Uuid>,
-    /// The plan's record version.
-    pub plan_version: i64,
-}
+pub use saisei_domain::evaluation::AnalysisOptions;
 
 /// The plan check of the domain plus what only the evidence engine can say: whether the
 /// targets reach what the power assumptions require.

@@ -46,3 +46,39 @@ pub use results::EvaluationResults;
 
 /// The engine's name and version, recorded with every stored run.
 pub const ENGINE: &str = concat!("saisei-evidence ", env!("CARGO_PKG_VERSION"));
+
+/// This crate as the engine the store's evaluation workflows run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Engine;
+
+impl saisei_domain::evaluation::EvidenceEngine for Engine {
+    type Results = EvaluationResults;
+    type Error = EvidenceError;
+
+    fn analyse(
+        self,
+        plan: &saisei_domain::evaluation::EvaluationPlan,
+        data: &RegistryData,
+        options: &AnalysisOptions,
+    ) -> Result<EvaluationResults, EvidenceError> {
+        analyse(plan, data, options)
+    }
+
+    fn verdict(results: &EvaluationResults) -> saisei_domain::evaluation::Verdict {
+        results.verdict
+    }
+
+    fn snapshot(results: &EvaluationResults) -> saisei_domain::evaluation::DataSnapshot {
+        results.snapshot.clone()
+    }
+
+    fn adjudication_tasks(
+        self,
+        plan_id: uuid::Uuid,
+        plan: &saisei_domain::evaluation::EvaluationPlan,
+        data: &RegistryData,
+        as_of: time::Date,
+    ) -> Vec<saisei_domain::evaluation::AdjudicationTask> {
+        adjudication::new_tasks(plan_id, plan, data, as_of)
+    }
+}

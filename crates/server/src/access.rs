@@ -408,6 +408,43 @@ pub fn authorize(actor: &Actor, action: Action, entity: &str) -> Result<(), ApiE
     }
 }
 
+/// Unblinded adjudication data (a plan's task list and the panel's agreement) is for the
+/// coordinators: an adjudicator sees tasks only blinded, whatever else their role may
+/// read ([`saisei_domain::auth::duties::sees_unblinded_adjudication`]).
+pub fn check_unblinded(actor: &Actor) -> Result<(), ApiError> {
+    if saisei_domain::auth::duties::sees_unblinded_adjudication(actor.role) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::Forbidden,
+            "adjudicators see tasks only blinded, at /api/v1/adjudication/tasks",
+        ))
+    }
+}
+
+/// The institution whose deadlines `actor` is shown, given the one asked for: institution
+/// staff and physicians see their own institution's obligations only; the regulator sees
+/// any or all.
+pub fn deadline_institution(actor: &Actor, asked: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
+    authorize(actor, Action::Read, "deadline")?;
+    if matches!(actor.role, Role::InstitutionStaff | Role::Physician) {
+        if asked.is_some_and(|i| Some(i) != actor.organisation_id) {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "you may only see your own institution's deadlines",
+            ));
+        }
+        return Ok(actor.organisation_id);
+    }
+    Ok(asked)
+}
+
+/// Whether `actor` may see and revoke an API token of `owner`: their own, and any for
+/// an admin (a token of someone else is otherwise "not found").
+pub fn may_manage_token(actor: &Actor, owner: Uuid) -> bool {
+    owner == actor.user_id || actor.role == Role::Admin
+}
+
 fn verb(action: Action) -> &'static str {
     match action {
         Action::Read => "read",

@@ -7,6 +7,7 @@
 //! backend crates.
 
 pub mod backend;
+pub mod blocking;
 pub mod conformance;
 pub mod derive;
 pub mod error;

@@ -2,6 +2,7 @@
 //! signatures). The access policy that uses them lives in the server.
 
 pub mod credentials;
+pub mod duties;
 pub mod records;
 pub mod role;
 pub mod secrets;

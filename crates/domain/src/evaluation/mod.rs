@@ -26,8 +26,10 @@
 //! builds on these types; nothing here does I/O.
 
 pub mod adjudication;
+pub mod blinding;
 pub mod check;
 pub mod data;
+pub mod engine;
 pub mod kappa;
 pub mod outcome;
 pub mod plan;
@@ -38,8 +40,10 @@ pub use adjudication::{
     AdjudicationAssessment, AdjudicationTask, AssessmentRound, BlindedDetail, BlindedEvent,
     DecisionBasis, EventDecision, EventSource, TaskState, TaskStatus, task_state,
 };
+pub use blinding::{AssessmentView, BlindedState, BlindedTask, blind, panel_name, product_words};
 pub use check::{GuidanceItem, PlanGap, Severity, check_plan};
 pub use data::RegistryData;
+pub use engine::{AnalysisOptions, EvidenceEngine, data_cut};
 pub use kappa::{Kappa, KappaError, cohen_kappa};
 pub use plan::{
     AdjustmentMethod, Assessor, Blinding, ControlGroup, CovariateSpec, DataDirection, Direction,

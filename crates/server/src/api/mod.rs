@@ -3,6 +3,7 @@
 //! Resources are mounted through [`ApiBuilder`], which adds the routes and their
 //! OpenAPI operations together, so the document always matches what is served.
 
+pub mod adjudication;
 pub mod contract;
 pub mod docs;
 pub mod evaluation;
@@ -248,7 +249,7 @@ pub fn table_list_params(
 pub fn router() -> (Router<AppState>, Arc<serde_json::Value>) {
     let b = trust::mount(regulation::mount(registry::mount(ApiBuilder::new())));
     let b = quality::mount(b);
-    let mut b = evaluation::mount(b);
+    let mut b = adjudication::mount(evaluation::mount(b));
 
     b.router = b.router.route("/health", get(health));
     b.doc.operation(

@@ -1,7 +1,7 @@
 //! The registry core's resources and the workflows behind their writes.
 
 use super::resource::Resource;
-use super::trust::{SignatureInput, sign_into};
+use super::trust::{SignatureInput, signing_problem};
 use super::{ApiBuilder, operation};
 use crate::access::{Action, Actor, authorize, visible};
 use crate::extract::{JsonBody, parse, parse_id};
@@ -12,10 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use saisei_domain::Record;
-use saisei_domain::auth::{Role, SignatureMeaning};
 use saisei_domain::dates::today_jst;
 use saisei_domain::registry::*;
-use saisei_store::workflow::{TransitionRequest, record_treatment, transition_plan};
+use saisei_store::workflow::plan::{MoveError, move_plan};
+use saisei_store::workflow::{TransitionRequest, record_treatment};
 use serde_json::{Map, Value as JsonValue};
 use utoipa::openapi::path::HttpMethod;
 
@@ -141,35 +141,8 @@ pub struct TransitionBody {
     pub signature: Option<SignatureInput>,
 }
 
-/// Who may make a move: the institution's physicians move their own plans; the
-/// reviewing committee's members review, accept or return them.
-fn check_mover(actor: &Actor, plan: &Record<Plan>, to: PlanStatus) -> Result<(), ApiError> {
-    use PlanStatus::*;
-    let org = actor.organisation_id;
-    let allowed = match actor.role {
-        Role::Physician => {
-            org == Some(plan.data.institution_id)
-                && matches!(to, Submitted | Withdrawn | Active | Suspended | Ended)
-                || (org == Some(plan.data.institution_id)
-                    && to == Draft
-                    && plan.data.status == Submitted)
-        }
-        Role::CommitteeMember => {
-            org == Some(plan.data.committee_id) && matches!(to, UnderReview | Accepted | Draft)
-        }
-        _ => false,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            Code::Forbidden,
-            format!("a {} may not move this plan to {to}", actor.role),
-        ))
-    }
-}
-
-/// `POST /api/v1/plans/{id}/transitions`: moves a plan through its lifecycle.
+/// `POST /api/v1/plans/{id}/transitions`: moves a plan through its lifecycle (the
+/// store's [`move_plan`] decides who may and signs where the move needs it).
 pub async fn post_transition(
     State(state): State<AppState>,
     actor: Actor,
@@ -179,70 +152,35 @@ pub async fn post_transition(
     authorize(&actor, Action::Read, "plan")?;
     let id = parse_id(&id)?;
     let body: TransitionBody = parse(body)?;
-    let plan = visible::<Plan>(&state, &actor, id).await?;
-    check_mover(&actor, &plan, body.to)?;
-    let meaning = match body.to {
-        PlanStatus::Submitted => Some(SignatureMeaning::Responsibility),
-        PlanStatus::Accepted => Some(SignatureMeaning::Approval),
-        _ => None,
-    };
+    visible::<Plan>(&state, &actor, id).await?;
     let request = TransitionRequest {
         to: body.to,
         on: body.on,
         reason: body.reason,
         version: body.version,
     };
-    let (plan, transition, signature) = match meaning {
-        None => {
-            let (p, t) =
-                transition_plan(&state.store, &actor.audit(), state.rules, id, request).await?;
-            (p, t, None)
-        }
-        Some(meaning) => {
-            let mut input = body.signature.ok_or_else(|| {
-                ApiError::field(
-                    Code::ValidationFailed,
-                    "signature",
-                    format!(
-                        "moving a plan to {} needs your electronic signature (password and code)",
-                        body.to
-                    ),
-                )
-            })?;
-            input.meaning = Some(meaning);
-            // The signature covers the plan as submitted or accepted: sign the content
-            // after the move, in the same transaction as the move.
-            let mut batch = saisei_store::Batch::new(&actor.audit());
-            let (p, t) = saisei_store::workflow::plan::prepare_transition(
-                &state.store,
-                &actor.audit(),
-                state.rules,
-                id,
-                request,
-                &mut batch,
-            )
-            .await?;
-            let hash = saisei_store::store::content_hash_of(&p.data)?;
-            let sig = sign_into(
-                &state,
-                &actor,
-                &mut batch,
-                crate::api::trust::Signed {
-                    entity: "plan",
-                    id: p.meta.id,
-                    version: p.meta.version,
-                    content_hash: hash,
-                },
-                input,
-            )
-            .await?;
-            state.store.commit(batch).await?;
-            (p, t, Some(sig))
-        }
-    };
+    let moved = move_plan(
+        &state.store,
+        &state.credential_check(actor.address),
+        state.rules,
+        actor.user_id,
+        body.signature.map(SignatureInput::into_store),
+        id,
+        request,
+    )
+    .await
+    .map_err(|e| match e {
+        MoveError::NotAllowed { .. } => ApiError::new(Code::Forbidden, e.to_string()),
+        MoveError::Signing(s) => signing_problem(s),
+        MoveError::Store(s) => s.into(),
+    })?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "plan": plan, "transition": transition, "signature": signature })),
+        Json(serde_json::json!({
+            "plan": moved.plan,
+            "transition": moved.transition,
+            "signature": moved.signature,
+        })),
     ))
 }
 

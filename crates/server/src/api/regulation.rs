@@ -13,17 +13,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use saisei_domain::auth::Role;
 use saisei_domain::registry::{PeriodicReport, Plan};
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
     periodic_periods_due,
 };
 use saisei_store::value::parse_date;
-use saisei_store::workflow::auth::SignerCredentials;
 use saisei_store::workflow::deadlines::{DeadlineQuery, DeadlineReport, deadlines};
 use saisei_store::workflow::reports::{
-    SubmitError, Submitter, compile_periodic_report, filing_rules, submit_periodic_report,
+    SubmitError, compile_periodic_report, filing_rules, submit_periodic_report,
 };
 use saisei_store::workflow::what_if::{WhatIfReport, what_if};
 use serde::Deserialize;
@@ -289,14 +287,7 @@ async fn submit_plan_report(
         &plan,
         n,
         on,
-        Submitter {
-            user_id: actor.user_id,
-            credentials: SignerCredentials {
-                password: req.signature.password,
-                code: req.signature.code,
-            },
-            comment: req.signature.comment,
-        },
+        req.signature.signer(&actor),
     )
     .await
     .map_err(|e| match e {
@@ -357,22 +348,13 @@ async fn get_deadlines(
             ));
         }
     };
-    let mut institution_id = p
+    let asked = p
         .institution_id
         .as_deref()
         .map(parse_id)
         .transpose()
         .map_err(|_| ApiError::field(Code::BadParameter, "institution_id", "is not a UUID"))?;
-    // Institution staff and physicians see their own institution's obligations only.
-    if matches!(actor.role, Role::InstitutionStaff | Role::Physician) {
-        if institution_id.is_some_and(|i| Some(i) != actor.organisation_id) {
-            return Err(ApiError::new(
-                Code::Forbidden,
-                "you may only see your own institution's deadlines",
-            ));
-        }
-        institution_id = actor.organisation_id;
-    }
+    let institution_id = crate::access::deadline_institution(&actor, asked)?;
     let q = DeadlineQuery {
         status,
         institution_id,

@@ -20,10 +20,10 @@ use saisei_domain::dates::rfc3339;
 use saisei_domain::text::{Name, Text};
 use saisei_store::tables::trust::{API_TOKENS, SESSIONS, USERS};
 use saisei_store::workflow::auth::{
-    EnrolmentAnswers, EnrolmentError, EnrolmentRequest, NewUser, SignInError, SignerCredentials,
-    SigningError, SigningRequest, actor_of, complete_enrolment, create_user, issue_enrolment,
-    issue_token, open_enrolment, regenerate_recovery_codes, revoke_token, sign, sign_in,
-    verify_credentials,
+    EnrolmentAnswers, EnrolmentError, EnrolmentRequest, NewUser, SignInError, Signer,
+    SignerCredentials, SigningError, SigningRequest, actor_of, complete_enrolment, create_user,
+    issue_enrolment, issue_token, open_enrolment, regenerate_recovery_codes, revoke_token, sign,
+    sign_in, verify_credentials,
 };
 use saisei_store::{AuditQuery, Batch, Filter, ListQuery, Value};
 use serde::{Deserialize, Serialize};
@@ -670,7 +670,7 @@ async fn post_revoke_token(
         .store
         .find::<saisei_domain::auth::ApiToken>(id)
         .await?
-        .filter(|t| t.data.user_id == actor.user_id || actor.role == Role::Admin)
+        .filter(|t| crate::access::may_manage_token(&actor, t.data.user_id))
         .ok_or(saisei_store::StoreError::NotFound {
             entity: "api_token",
             id,
@@ -790,6 +790,30 @@ pub struct SignatureInput {
     /// An optional statement.
     #[serde(default)]
     pub comment: Option<Text>,
+}
+
+impl SignatureInput {
+    /// The credentials and statement, as the store's signing workflows take them (the
+    /// meaning is the workflow's to say).
+    pub fn into_store(self) -> saisei_store::workflow::auth::SignatureInput {
+        saisei_store::workflow::auth::SignatureInput {
+            credentials: SignerCredentials {
+                password: self.password,
+                code: self.code,
+            },
+            comment: self.comment,
+        }
+    }
+
+    /// The acting user as the signer of a workflow step.
+    pub fn signer(self, actor: &Actor) -> Signer {
+        let input = self.into_store();
+        Signer {
+            user_id: actor.user_id,
+            credentials: input.credentials,
+            comment: input.comment,
+        }
+    }
 }
 
 /// Body of `POST /api/v1/signatures`.

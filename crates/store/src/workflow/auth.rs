@@ -589,6 +589,28 @@ pub struct SignerCredentials {
     pub code: String,
 }
 
+/// Who signs a step of a workflow: the user, re-entering their credentials, with an
+/// optional statement.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// The signing user.
+    pub user_id: Uuid,
+    /// Their password and current code.
+    pub credentials: SignerCredentials,
+    /// An optional statement with the signature.
+    pub comment: Option<Text>,
+}
+
+/// The re-entered credentials and optional statement that make a signature, where the
+/// signer is the acting user.
+#[derive(Debug, Clone)]
+pub struct SignatureInput {
+    /// Their password and current code.
+    pub credentials: SignerCredentials,
+    /// An optional statement with the signature.
+    pub comment: Option<Text>,
+}
+
 /// Why a signature could not be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {

@@ -1,29 +1,26 @@
 //! Post-marketing evaluation's workflows: loading everything an evaluation reads in one
-//! pass, creating adjudication tasks, recording assessments under the committee's
-//! rules, and filing analysis runs with their data snapshot.
+//! pass, running the analysis, and filing runs with their data snapshot.
 //!
-//! The analysis itself is pure and lives in `saisei-evidence`; these functions only
-//! read and write, each write as one transaction with its audit entries.
+//! The analysis itself is pure and lives in `saisei-evidence`, which these functions
+//! reach through [`EvidenceEngine`]; they read, run the engine off the async runtime and
+//! write, each write as one transaction with its audit entries. Central adjudication's
+//! workflows are in [`super::adjudication`].
 
 use crate::backend::Filter;
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
 use crate::value::Value;
 use saisei_domain::Record;
-use saisei_domain::audit::{AuditAction, AuditActor, content_hash};
+use saisei_domain::audit::{AuditActor, content_hash};
 use saisei_domain::evaluation::{
-    AdjudicationAssessment, AdjudicationTask, AssessmentRound, DataSnapshot, EvaluationPlan,
-    EvaluationRun, EventDecision, RegistryData, TaskStatus, Verdict, task_state,
+    AdjudicationAssessment, AdjudicationTask, AnalysisOptions, DataSnapshot, EvaluationPlan,
+    EvaluationRun, EvidenceEngine, RegistryData, Verdict,
 };
 use saisei_domain::quality::records::{Lot, LotQcResult, ProductUnit};
 use saisei_domain::registry::*;
-use saisei_domain::text::{Code, Text};
 use std::collections::BTreeSet;
 use time::Date;
 use uuid::Uuid;
-
-/// Tasks written per transaction when many are created at once.
-const TASK_BATCH: usize = 500;
 
 fn uuid_filter(column: &'static str, id: Uuid) -> Vec<Filter> {
     vec![Filter::eq(column, Value::Uuid(id))]
@@ -107,140 +104,67 @@ pub async fn load_data(
     })
 }
 
-/// Stores new adjudication tasks (a few hundred per transaction), guarded by the plan's
-/// version so tasks are never made from a plan that changed meanwhile. A task for an
-/// event that already has one is refused by the database.
-pub async fn create_tasks(
+/// Why an evaluation could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError<E: std::error::Error> {
+    /// Reading or filing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine could not analyse the plan.
+    #[error(transparent)]
+    Engine(E),
+    /// The plan has no central adjudication committee of at least two adjudicators.
+    #[error("the plan has no central adjudication committee of at least two adjudicators")]
+    NoPanel,
+    /// The analysis stopped before it finished.
+    #[error("the analysis stopped unexpectedly")]
+    Stopped,
+}
+
+/// Analyses `plan` on the registry as of `as_of`: its data read in one pass, the engine
+/// run off the async runtime.
+pub async fn analyse<E: EvidenceEngine>(
     store: &Store,
+    engine: E,
+    plan: &Record<EvaluationPlan>,
+    as_of: Date,
+) -> Result<E::Results, AnalysisError<E::Error>> {
+    let data = load_data(store, plan).await?;
+    let p = plan.data.clone();
+    let options = AnalysisOptions {
+        as_of,
+        plan_id: Some(plan.meta.id),
+        plan_version: plan.meta.version,
+    };
+    crate::blocking::run(move || engine.analyse(&p, &data, &options))
+        .await
+        .ok_or(AnalysisError::Stopped)?
+        .map_err(AnalysisError::Engine)
+}
+
+/// Analyses `plan` as of `as_of` and files the run, guarded by the plan's version: the
+/// one way a verdict is recorded, for the API and the command line alike.
+pub async fn run_evaluation<E: EvidenceEngine>(
+    store: &Store,
+    engine: E,
     actor: &AuditActor,
     plan: &Record<EvaluationPlan>,
-    tasks: Vec<AdjudicationTask>,
-) -> Result<Vec<Record<AdjudicationTask>>, StoreError> {
-    let mut out = Vec::with_capacity(tasks.len());
-    let mut rest = tasks.into_iter().peekable();
-    while rest.peek().is_some() {
-        let mut batch = Batch::new(actor);
-        batch.check(plan);
-        for t in rest.by_ref().take(TASK_BATCH) {
-            if t.plan_id != plan.meta.id {
-                return Err(StoreError::invalid(
-                    "plan_id",
-                    "a task belongs to the plan it is created for",
-                ));
-            }
-            out.push(batch.insert(t)?);
-        }
-        store.commit(batch).await?;
-    }
-    Ok(out)
-}
-
-/// An adjudicator's assessment as submitted.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    /// The adjudicator (as named in the plan's panel).
-    pub adjudicator: Code,
-    /// Independent or consensus.
-    pub round: AssessmentRound,
-    /// The answer.
-    pub decision: EventDecision,
-    /// The reasoning.
-    pub comment: Option<Text>,
-}
-
-/// Records an assessment and moves the task on (agreement, disagreement, consensus)
-/// in the same transaction. Refused when the adjudicator is not on the plan's panel,
-/// has already assessed the task in this round, or the round does not fit the task's
-/// state (a consensus only after a disagreement, nothing after a decision).
-pub async fn submit_assessment(
-    store: &Store,
-    actor: &AuditActor,
-    task_id: Uuid,
-    s: Submission,
-) -> Result<(Record<AdjudicationTask>, Record<AdjudicationAssessment>), StoreError> {
-    let mut batch = Batch::new(actor);
-    let result = stage_assessment(store, task_id, s, &mut batch).await?;
-    store.commit(batch).await?;
-    Ok(result)
-}
-
-/// Checks an assessment and stages it, with the task's next state, in `batch` (the
-/// caller commits, e.g. after adding the adjudicator's signature).
-pub async fn stage_assessment(
-    store: &Store,
-    task_id: Uuid,
-    s: Submission,
-    batch: &mut Batch,
-) -> Result<(Record<AdjudicationTask>, Record<AdjudicationAssessment>), StoreError> {
-    let task = store.get::<AdjudicationTask>(task_id).await?;
-    let plan = store.get::<EvaluationPlan>(task.data.plan_id).await?;
-    let panel = &plan.data.blinding.adjudicators;
-    if !panel.contains(&s.adjudicator) {
-        return Err(StoreError::invalid(
-            "adjudicator",
-            format!(
-                "'{}' is not on the plan's adjudication committee",
-                s.adjudicator
-            ),
-        ));
-    }
-    match (task.data.status, s.round) {
-        (TaskStatus::Decided, _) => {
-            return Err(StoreError::invalid(
-                "task",
-                format!("task {} is already decided", task.data.task_code),
-            ));
-        }
-        (TaskStatus::AwaitingAssessments, AssessmentRound::Consensus) => {
-            return Err(StoreError::invalid(
-                "round",
-                "a consensus is recorded only after the independent assessments disagree",
-            ));
-        }
-        (TaskStatus::NeedsConsensus, AssessmentRound::Independent) => {
-            return Err(StoreError::invalid(
-                "round",
-                "every independent assessment is in and they disagree: record the consensus",
-            ));
-        }
-        _ => {}
-    }
-    let mut existing = store
-        .all::<AdjudicationAssessment>(uuid_filter("task_id", task_id))
-        .await?;
-    if existing
-        .iter()
-        .any(|a| a.data.adjudicator == s.adjudicator && a.data.round == s.round)
-    {
-        return Err(StoreError::Duplicate {
-            entity: "adjudication_assessment",
-            field: "adjudicator".into(),
-        });
-    }
-    batch.check(&plan);
-    let assessment = batch.insert(AdjudicationAssessment {
-        task_id,
-        adjudicator: s.adjudicator,
-        round: s.round,
-        decision: s.decision,
-        comment: s.comment,
-    })?;
-    existing.push(assessment.clone());
-    let refs: Vec<&AdjudicationAssessment> = existing.iter().map(|a| &a.data).collect();
-    let state = task_state(panel, &refs);
-    let mut next = task.data.clone();
-    next.status = state.status;
-    next.decision = state.decision;
-    next.decided_by = state.decided_by;
-    // Always bump the task: a concurrent assessment of the same task then conflicts
-    // instead of both deciding on stale state.
-    let updated = batch.update(
-        &task,
-        next,
-        AuditAction::Update,
-        Some("adjudication assessment recorded".into()),
-    )?;
-    Ok((updated, assessment))
+    as_of: Date,
+) -> Result<(Record<EvaluationRun>, E::Results), AnalysisError<E::Error>> {
+    let results = analyse(store, engine, plan, as_of).await?;
+    let json = serde_json::to_value(&results)
+        .map_err(|e| StoreError::Corrupt(format!("the results cannot be written: {e}")))?;
+    let run = record_run(
+        store,
+        actor,
+        plan,
+        as_of,
+        E::verdict(&results),
+        E::snapshot(&results),
+        json,
+    )
+    .await?;
+    Ok((run, results))
 }
 
 /// Files an analysis run: the results frozen with their hash and the data snapshot,

@@ -1,6 +1,7 @@
 //! Registry workflows: changes that touch several records or apply regulatory rules,
 //! each committed as one transaction with its audit entries.
 
+pub mod adjudication;
 pub mod auth;
 pub mod deadlines;
 pub mod evaluation;

@@ -5,10 +5,13 @@
 //! of the kind the plan's class requires (at submission and acceptance), and a class 1
 //! plan cannot become active before its waiting period from filing has passed.
 
+use super::auth::{CredentialCheck, SignatureInput, SigningError, SigningRequest, actor_of, sign};
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
 use saisei_domain::Record;
 use saisei_domain::audit::{AuditAction, AuditActor};
+use saisei_domain::auth::duties::{may_move_plan, signature_for_move};
+use saisei_domain::auth::{Role, Signature, User};
 use saisei_domain::registry::{Organisation, OrganisationKind, Plan, PlanStatus, PlanTransition};
 use saisei_domain::regulation::{CommitteeKind, RuleBook, check_activation, check_committee};
 use saisei_domain::text::Text;
@@ -40,7 +43,106 @@ pub fn committee_kind(kind: OrganisationKind) -> Option<CommitteeKind> {
     }
 }
 
-/// Applies one lifecycle move.
+/// A plan after a user's move: the plan, the transition record and the mover's
+/// signature where the move needs one.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    /// The plan after the move.
+    pub plan: Record<Plan>,
+    /// The transition record.
+    pub transition: Record<PlanTransition>,
+    /// The mover's signature over the plan as moved (submission and acceptance).
+    pub signature: Option<Record<Signature>>,
+}
+
+/// Why a user's move was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    /// The mover's role or organisation may not make this move.
+    #[error("a {role} may not move this plan to {to}")]
+    NotAllowed {
+        /// The mover's role.
+        role: Role,
+        /// The status asked for.
+        to: PlanStatus,
+    },
+    /// The signature was refused.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The move breaks a rule, is stale, or could not be stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user moves a plan through its lifecycle: the one way people move plans, for the
+/// API and the pages alike. The institution's physicians move their own plans and the
+/// reviewing committee's members the plans submitted to it
+/// ([`saisei_domain::auth::duties::may_move_plan`]); a submission or acceptance carries
+/// the mover's electronic signature over the plan as moved, in the same transaction.
+pub async fn move_plan(
+    store: &Store,
+    check: &CredentialCheck<'_>,
+    rules: &RuleBook,
+    mover_id: Uuid,
+    signature: Option<SignatureInput>,
+    plan_id: Uuid,
+    request: TransitionRequest,
+) -> Result<Moved, MoveError> {
+    let user = store.get::<User>(mover_id).await?;
+    let plan = store.get::<Plan>(plan_id).await?;
+    let to = request.to;
+    if !may_move_plan(user.data.role, user.data.organisation_id, &plan.data, to) {
+        return Err(MoveError::NotAllowed {
+            role: user.data.role,
+            to,
+        });
+    }
+    // The mover is the acting user: the audit trail names them.
+    let actor = actor_of(&user);
+    let mut batch = Batch::new(&actor);
+    let (plan, transition) =
+        prepare_transition(store, &actor, rules, plan_id, request, &mut batch).await?;
+    let signature = match signature_for_move(to) {
+        None => None,
+        Some(meaning) => {
+            let input = signature.ok_or_else(|| {
+                StoreError::invalid(
+                    "signature",
+                    format!(
+                        "moving a plan to {to} needs your electronic signature (password and code)"
+                    ),
+                )
+            })?;
+            Some(
+                sign(
+                    store,
+                    check,
+                    &mut batch,
+                    user.meta.id,
+                    &input.credentials,
+                    SigningRequest {
+                        entity: "plan",
+                        entity_id: plan.meta.id,
+                        entity_version: plan.meta.version,
+                        content_hash: crate::store::content_hash_of(&plan.data)?,
+                        meaning,
+                        comment: input.comment,
+                    },
+                )
+                .await?,
+            )
+        }
+    };
+    store.commit(batch).await?;
+    Ok(Moved {
+        plan,
+        transition,
+        signature,
+    })
+}
+
+/// Applies one lifecycle move for the system itself (the demo's history, imports): no
+/// mover's role and no signature. People move plans with [`move_plan`].
 pub async fn transition_plan(
     store: &Store,
     actor: &AuditActor,

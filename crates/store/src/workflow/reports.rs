@@ -1,16 +1,15 @@
 //! Periodic reports: compiled from the registry for one plan and period, and filed as a
 //! frozen snapshot.
 
-use super::auth::{
-    CredentialCheck, SignerCredentials, SigningError, SigningRequest, actor_of, sign,
-};
+use super::auth::{CredentialCheck, Signer, SigningError, SigningRequest, actor_of, sign};
 use crate::backend::Filter;
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
 use crate::value::Value;
 use saisei_domain::Record;
 use saisei_domain::audit::content_hash;
-use saisei_domain::auth::{Role, Signature, SignatureMeaning, User};
+use saisei_domain::auth::duties::may_file_periodic_report;
+use saisei_domain::auth::{Signature, SignatureMeaning, User};
 use saisei_domain::registry::periodic_report::{ReportInput, compile};
 use saisei_domain::registry::*;
 use saisei_domain::regulation::{Deadline, RuleBook, RuleSet, periodic_period};
@@ -167,18 +166,6 @@ pub fn filed_report(
     })
 }
 
-/// Who submits a periodic report: a physician of the plan's institution, re-entering
-/// their credentials to sign it.
-#[derive(Debug, Clone)]
-pub struct Submitter {
-    /// The signing user.
-    pub user_id: uuid::Uuid,
-    /// Their password and current code.
-    pub credentials: SignerCredentials,
-    /// An optional statement with the signature.
-    pub comment: Option<saisei_domain::text::Text>,
-}
-
 /// Why a report could not be submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -204,12 +191,10 @@ pub async fn submit_periodic_report(
     plan: &Record<Plan>,
     n: u32,
     submitted_on: Date,
-    submitter: Submitter,
+    submitter: Signer,
 ) -> Result<(Record<PeriodicReport>, Record<Signature>), SubmitError> {
     let signer = store.get::<User>(submitter.user_id).await?;
-    if signer.data.role != Role::Physician
-        || signer.data.organisation_id != Some(plan.data.institution_id)
-    {
+    if !may_file_periodic_report(signer.data.role, signer.data.organisation_id, &plan.data) {
         return Err(SubmitError::NotAllowed);
     }
     let content = compile_periodic_report(store, rules, plan, n).await?;

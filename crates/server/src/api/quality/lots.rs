@@ -5,18 +5,15 @@
 //! facility is "not found").
 
 use crate::access::{Action, Actor, authorize, visible};
-use crate::api::trust::{SignatureInput, sign_into};
+use crate::api::trust::SignatureInput;
 use crate::extract::{JsonBody, parse, parse_id};
 use crate::problem::{ApiError, Code};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use saisei_domain::FieldError;
-use saisei_domain::auth::{Role, SignatureMeaning};
 use saisei_domain::quality::records::Lot;
 use saisei_domain::quality::{ReleaseBlocker, ReleaseRefusal, RuleOutcome};
-use saisei_store::Batch;
-use saisei_store::store::content_hash_of;
 use saisei_store::workflow::quality::lots::{
     self, LotDecision, LotDecisionError, LotDecisionRequest,
 };
@@ -127,42 +124,27 @@ pub async fn post_release(
     authorize(&actor, Action::Update, "lot")?;
     let id = parse_id(&id)?;
     visible::<Lot>(&state, &actor, id).await?;
-    if actor.role != Role::QaManager {
-        return Err(ApiError::new(
-            Code::Forbidden,
-            "a lot is released by a QA manager",
-        ));
-    }
     let release: LotReleaseRequest = parse(body)?;
-    let mut signature = release.signature;
-    signature.meaning = Some(SignatureMeaning::Approval);
     let request = LotDecisionRequest {
         on: release.on,
         decided_by: release.decided_by,
         reason: release.reason,
         version: release.version,
     };
-    let mut batch = Batch::new(&actor.audit());
-    let decision = match lots::prepare_release(&state.store, id, request, &mut batch).await {
-        Ok(d) => d,
-        Err(LotDecisionError::Refused(refusal)) => return Err(refusal_problem(&refusal)),
-        Err(LotDecisionError::Store(e)) => return Err(e.into()),
-    };
-    let hash = content_hash_of(&decision.lot.data)?;
-    let signed = sign_into(
-        &state,
-        &actor,
-        &mut batch,
-        crate::api::trust::Signed {
-            entity: "lot",
-            id,
-            version: decision.lot.meta.version,
-            content_hash: hash,
-        },
-        signature,
+    let (decision, signed) = lots::release_signed(
+        &state.store,
+        &state.credential_check(actor.address),
+        release.signature.signer(&actor),
+        id,
+        request,
     )
-    .await?;
-    state.store.commit(batch).await?;
+    .await
+    .map_err(|e| match e {
+        LotDecisionError::Refused(refusal) => refusal_problem(&refusal),
+        LotDecisionError::NotAllowed => ApiError::new(Code::Forbidden, e.to_string()),
+        LotDecisionError::Signing(s) => crate::api::trust::signing_problem(s),
+        LotDecisionError::Store(e) => e.into(),
+    })?;
     let mut out = decision_json(decision);
     out.0["signature"] = serde_json::to_value(&signed).unwrap_or_default();
     Ok(out)

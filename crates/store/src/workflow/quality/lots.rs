@@ -11,8 +11,13 @@ use super::custody::UnitLog;
 use super::{by, catalogue, event_time};
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
+use crate::workflow::auth::{
+    CredentialCheck, Signer, SigningError, SigningRequest, actor_of, sign,
+};
 use saisei_domain::Record;
 use saisei_domain::audit::{AuditAction, AuditActor};
+use saisei_domain::auth::duties::may_release_lot;
+use saisei_domain::auth::{Signature, SignatureMeaning, User};
 use saisei_domain::dates::today_jst;
 use saisei_domain::quality::records::{
     CoveredDeviation, Lot, LotDeviation, LotQcResult, LotStatusChange, ProductUnit,
@@ -221,6 +226,12 @@ pub enum LotDecisionError {
     /// Release refused: the blockers.
     #[error(transparent)]
     Refused(#[from] ReleaseRefusal),
+    /// The decider's role may not take this decision.
+    #[error("a lot is released by a QA manager")]
+    NotAllowed,
+    /// The signature was refused.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
 }
 
 /// A status decision taken: the lot after it, the decision record, and the units whose
@@ -411,6 +422,43 @@ pub async fn release_lot(
     let decision = prepare_release(store, lot_id, request, &mut batch).await?;
     store.commit(batch).await?;
     Ok(decision)
+}
+
+/// A QA manager releases a lot, signing the lot as released (meaning: approval) in the
+/// same transaction: the one way people release lots, for the API and the pages alike.
+/// Refused for any other role ([`saisei_domain::auth::duties::may_release_lot`]) and,
+/// with every blocker, as [`release_lot`] refuses.
+pub async fn release_signed(
+    store: &Store,
+    check: &CredentialCheck<'_>,
+    signer: Signer,
+    lot_id: Uuid,
+    request: LotDecisionRequest,
+) -> Result<(LotDecision, Record<Signature>), LotDecisionError> {
+    let user = store.get::<User>(signer.user_id).await?;
+    if !may_release_lot(user.data.role) {
+        return Err(LotDecisionError::NotAllowed);
+    }
+    let mut batch = Batch::new(&actor_of(&user));
+    let decision = prepare_release(store, lot_id, request, &mut batch).await?;
+    let signature = sign(
+        store,
+        check,
+        &mut batch,
+        user.meta.id,
+        &signer.credentials,
+        SigningRequest {
+            entity: "lot",
+            entity_id: lot_id,
+            entity_version: decision.lot.meta.version,
+            content_hash: crate::store::content_hash_of(&decision.lot.data)?,
+            meaning: SignatureMeaning::Approval,
+            comment: signer.comment,
+        },
+    )
+    .await?;
+    store.commit(batch).await?;
+    Ok((decision, signature))
 }
 
 /// Checks a release and stages it in `batch` (the caller commits, e.g. after adding
