@@ -18,7 +18,6 @@ use crate::cohort::{Cohort, build};
 use crate::data::RegistryData;
 use crate::endpoints::{DAYS_PER_MONTH, EndpointData, decisions, outcomes};
 use crate::error::EvidenceError;
-use crate::numerics::{alpha_spent, ols, weighted_difference, weighted_km, z_for};
 use crate::power::{PowerResult, required};
 use crate::results::*;
 use saisei_domain::Record;
@@ -27,15 +26,21 @@ use saisei_domain::evaluation::{
     AdjudicationAssessment, AdjudicationTask, AssessmentRound, DataSnapshot, DecisionBasis,
     EffectMeasure, Endpoint, EndpointDefinition, EndpointRole, Estimate, EvaluationPlan,
     EventDecision, GuidanceItem, PlanGap, PowerAssumptions, PrimaryEvidence, Severity, TaskStatus,
-    check_plan, cohen_kappa, decide_verdict,
+    check_plan, decide_verdict,
 };
 use saisei_domain::wire_name as wire;
 use saisei_stats::Covariates;
+use saisei_stats::agreement::cohen_kappa;
 use saisei_stats::cox::{CoxData, CoxOptions, fit_cox};
 use saisei_stats::inference::normal_two_sided_p;
+use saisei_stats::inference::z_for;
+use saisei_stats::km::weighted_km;
 use saisei_stats::km::{ConfType, kaplan_meier};
 use saisei_stats::logrank::logrank;
 use saisei_stats::matching::matched_effect;
+use saisei_stats::means::{mean_sd, weighted_difference};
+use saisei_stats::ols::ols;
+use saisei_stats::sequential::{SpendingFunction as Spending, alpha_spent};
 use saisei_stats::survival::Grouping;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -200,20 +205,6 @@ pub fn analyse(
         },
         notes,
     })
-}
-
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 {
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        f64::NAN
-    };
-    (m, sd)
 }
 
 /// Reads one baseline characteristic of a subject.
@@ -886,7 +877,7 @@ fn primary_evidence_of(
             .rposition(|&t| t <= fr)
             .filter(|_| fr < 1.0);
         for (j, &t) in interim.looks.iter().enumerate() {
-            let cumulative = alpha_spent(interim.spending, alpha, t);
+            let cumulative = alpha_spent(spending(interim.spending), alpha, t);
             let nominal = (cumulative - previous).max(1e-12);
             previous = cumulative;
             let level = 1.0 - nominal;
@@ -992,4 +983,11 @@ pub fn agreement_summary(
         }
     }
     s
+}
+/// The plan's spending function as the statistics name it.
+fn spending(f: saisei_domain::evaluation::SpendingFunction) -> Spending {
+    match f {
+        saisei_domain::evaluation::SpendingFunction::OBrienFleming => Spending::OBrienFleming,
+        saisei_domain::evaluation::SpendingFunction::Pocock => Spending::Pocock,
+    }
 }

@@ -19,11 +19,9 @@
 //! 6. renders everything as one self-contained HTML page with inline SVG plots
 //!    ([`report`], [`plot`]).
 //!
-//! The numerics come from `saisei-stats`; what that crate lacks (sample size for two
-//! means, weighted differences with sandwich errors, least squares, weighted
-//! Kaplan–Meier, Benjamini–Hochberg, α spending) is written here in [`numerics`].
-//! Like the domain and stats crates it does no I/O: no files, clock, network or
-//! database.
+//! Every statistic comes from `saisei-stats`; this crate decides which to compute from
+//! the plan and the registry's records, and must never compute one itself. Like the
+//! domain and stats crates it does no I/O: no files, clock, network or database.
 
 pub mod adjudication;
 pub mod adjust;
@@ -32,7 +30,6 @@ pub mod cohort;
 pub mod data;
 pub mod endpoints;
 pub mod error;
-pub mod numerics;
 pub mod plot;
 pub mod power;
 pub mod quality;

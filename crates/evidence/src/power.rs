@@ -2,11 +2,11 @@
 //!
 //! The plan states its assumptions; the number they require comes from
 //! `saisei-stats::power` (two proportions, Schoenfeld events for a hazard ratio) or, for
-//! two means, from [`crate::numerics::two_means`]. The plan check then compares the
+//! two means, from [`saisei_stats::power::two_means`]. The plan check then compares the
 //! plan's targets with what the assumptions require.
 
-use crate::numerics::two_means;
 use saisei_domain::evaluation::PowerAssumptions;
+use saisei_stats::power::two_means;
 use saisei_stats::power::{EventsMethod, Sides, survival_events, two_proportions};
 use serde::{Deserialize, Serialize};
 

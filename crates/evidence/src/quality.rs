@@ -15,13 +15,15 @@
 use crate::cohort::Cohort;
 use crate::data::RegistryData;
 use crate::endpoints::EndpointData;
-use crate::numerics::{benjamini_hochberg, ols, z_for};
 use crate::results::{ArmOutcome, AttributeResult, QualityResult, Subgroups};
 use saisei_domain::evaluation::{Endpoint, EndpointDefinition, QualityEfficacyPlan};
 use saisei_domain::quality::QcValue;
 use saisei_stats::Covariates;
 use saisei_stats::cox::{CoxData, CoxOptions, fit_cox};
+use saisei_stats::inference::z_for;
 use saisei_stats::logistic::{LogisticOptions, fit_logistic};
+use saisei_stats::multiplicity::benjamini_hochberg;
+use saisei_stats::ols::ols;
 use std::collections::HashMap;
 use time::Date;
 use uuid::Uuid;
@@ -171,16 +173,7 @@ fn attribute(
     def: &EndpointDefinition,
 ) -> AttributeResult {
     let n = x.len();
-    let mean = if n > 0 {
-        x.iter().sum::<f64>() / n as f64
-    } else {
-        f64::NAN
-    };
-    let sd = if n > 1 {
-        (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt()
-    } else {
-        f64::NAN
-    };
+    let (mean, sd) = saisei_stats::means::mean_sd(x);
     let mut r = AttributeResult {
         attribute: name.into(),
         unit,

@@ -5,7 +5,8 @@
 
 use crate::cohort::FlowStep;
 use crate::power::PowerResult;
-use saisei_domain::evaluation::{DataSnapshot, EffectMeasure, Kappa, PlanGap, Verdict};
+use saisei_domain::evaluation::{DataSnapshot, EffectMeasure, PlanGap, Verdict};
+use saisei_stats::agreement::Kappa;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
@@ -181,7 +182,7 @@ pub struct EffectEstimate {
 impl EffectEstimate {
     /// The interval at another confidence level, from the same estimate and SE.
     pub fn at_level(&self, level: f64) -> (f64, f64) {
-        let z = crate::numerics::z_for(level);
+        let z = saisei_stats::inference::z_for(level);
         match self.measure {
             EffectMeasure::HazardRatio => {
                 let b = self.value.ln();

@@ -24,6 +24,18 @@ pub fn normal_upper_quantile(tail: f64) -> f64 {
     std_normal().inverse_cdf(1.0 - tail)
 }
 
+/// z for a two-sided interval at `level` (e.g. 1.96 for 0.95).
+pub fn z_for(level: f64) -> f64 {
+    normal_upper_quantile((1.0 - level) / 2.0)
+}
+
+/// Standard normal CDF.
+pub fn normal_cdf(x: f64) -> f64 {
+    // Φ(x) = 1 − P(|Z| > x)/2 for x ≥ 0.
+    let tail = normal_two_sided_p(x) / 2.0;
+    if x >= 0.0 { 1.0 - tail } else { tail }
+}
+
 /// Upper-tail probability of a chi-square statistic with `df` degrees of freedom.
 pub fn chi_square_sf(statistic: f64, df: f64) -> f64 {
     match ChiSquared::new(df) {

@@ -317,6 +317,36 @@ fn se_of_surv(surv: f64, se_log: f64) -> Option<f64> {
     if v.is_finite() { Some(v) } else { None }
 }
 
+/// A weighted Kaplan–Meier curve as (time, survival) steps starting at (0, 1): at each
+/// event time S ← S·(1 − d_w/n_w) with weighted events and weighted numbers at risk.
+/// Used to draw adjusted curves; inference uses the Cox model.
+pub fn weighted_km(time: &[f64], event: &[bool], w: &[f64]) -> Vec<(f64, f64)> {
+    let mut order: Vec<usize> = (0..time.len()).filter(|&i| w[i] > 0.0).collect();
+    order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+    let mut at_risk: f64 = order.iter().map(|&i| w[i]).sum();
+    let mut s = 1.0;
+    let mut out = vec![(0.0, 1.0)];
+    let mut k = 0;
+    while k < order.len() {
+        let t = time[order[k]];
+        let (mut d, mut leaving) = (0.0, 0.0);
+        while k < order.len() && time[order[k]] == t {
+            let i = order[k];
+            if event[i] {
+                d += w[i];
+            }
+            leaving += w[i];
+            k += 1;
+        }
+        if d > 0.0 && at_risk > 0.0 {
+            s *= 1.0 - d / at_risk;
+            out.push((t, s));
+        }
+        at_risk -= leaving;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +401,23 @@ mod tests {
         assert!((r.lower.unwrap() - 0.2038).abs() < 1e-3);
         assert!((r.upper.unwrap() - 0.9692).abs() < 1e-3);
         assert_eq!(km.median, None);
+    }
+
+    #[test]
+    fn weighted_km_equals_kaplan_meier_with_unit_weights() {
+        let time = [1.0, 2.0, 2.0, 3.0, 4.0, 5.0];
+        let event = [true, true, false, true, false, true];
+        let km = weighted_km(&time, &event, &[1.0; 6]);
+        let reference = kaplan_meier(&time, &event, ConfType::Log).unwrap();
+        let steps: Vec<(f64, f64)> = reference
+            .steps
+            .iter()
+            .filter(|s| s.n_event > 0)
+            .map(|s| (s.time, s.surv))
+            .collect();
+        assert_eq!(km.len(), steps.len() + 1);
+        for (a, b) in km[1..].iter().zip(&steps) {
+            assert!((a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12);
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agreement;
 pub mod balance;
 pub mod concordance;
 pub mod covariates;
@@ -24,9 +25,14 @@ pub mod logistic;
 pub mod logrank;
 pub mod matching;
 mod matrix;
+pub mod means;
+pub mod multiplicity;
+mod newton;
+pub mod ols;
 mod parallel;
 pub mod power;
 pub mod propensity;
+pub mod sequential;
 pub mod survival;
 pub mod weighting;
 

@@ -9,7 +9,7 @@
 use crate::covariates::{Covariates, check_binary, check_len};
 use crate::error::{Result, StatsError};
 use crate::inference::normal_two_sided_p;
-use crate::matrix::{SpdFactor, unpack_lower};
+use crate::newton::{Controls, Maximum, Point, maximise};
 
 /// Name given to the intercept, as R prints it.
 pub const INTERCEPT: &str = "(Intercept)";
@@ -227,15 +227,33 @@ pub fn fit_logistic(
     names.extend(covariates.names().iter().cloned());
 
     // Start at the intercept-only estimate, one Newton step closer than β = 0.
-    let mut beta = vec![0.0; k];
-    beta[0] = (events as f64 / (n - events) as f64).ln();
-    let mut current = evaluate(&x, outcome, k, &beta);
-    let mut converged = false;
-    let mut iterations = 0;
-    let factor = loop {
-        // At β = 0 the Hessian is X'X/4, so a failure there is collinearity; later it
-        // means the weights p(1 − p) collapsed to zero, i.e. separation.
-        let factor = SpdFactor::new(&unpack_lower(&current.hessian, k), k).map_err(|i| {
+    let mut start = vec![0.0; k];
+    start[0] = (events as f64 / (n - events) as f64).ln();
+    let Maximum {
+        beta,
+        at: current,
+        factor,
+        iterations,
+        converged,
+        ..
+    } = maximise(
+        start,
+        |beta| {
+            let s = evaluate(&x, outcome, k, beta);
+            Point {
+                loglik: s.loglik,
+                gradient: s.gradient,
+                information: s.hessian,
+            }
+        },
+        Controls {
+            max_iterations: options.max_iterations,
+            tolerance: options.tolerance,
+        },
+        // At the start the Hessian is X'WX with every weight positive, so a failure
+        // there is collinearity; later it means the weights p(1 − p) collapsed to zero,
+        // i.e. separation.
+        |i, iterations| {
             if iterations > 0 {
                 StatsError::PerfectSeparation {
                     detail: format!(
@@ -252,36 +270,8 @@ pub fn fit_logistic(
                     name: names[i].clone(),
                 }
             }
-        })?;
-        let delta = factor.solve(&current.gradient);
-        let small = delta
-            .iter()
-            .zip(&beta)
-            .all(|(d, b)| d.abs() <= options.tolerance * (1.0 + b.abs()));
-        if small {
-            converged = true;
-            break factor;
-        }
-        if iterations >= options.max_iterations {
-            break factor;
-        }
-        iterations += 1;
-        // Newton step with halving while the likelihood goes down.
-        let mut step = 1.0;
-        loop {
-            let trial: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + step * d).collect();
-            let next = evaluate(&x, outcome, k, &trial);
-            if next.loglik.is_finite()
-                && next.loglik >= current.loglik - 1e-12 * current.loglik.abs()
-                || step < 1e-6
-            {
-                beta = trial;
-                current = next;
-                break;
-            }
-            step /= 2.0;
-        }
-    };
+        },
+    )?;
 
     let linear_predictor: Vec<f64> = x
         .chunks_exact(k)
@@ -329,14 +319,12 @@ pub fn fit_logistic(
     })
 }
 
-/// Sample standard deviation (n − 1 denominator).
+/// Sample standard deviation (n − 1 denominator); 0 for fewer than two values.
 pub(crate) fn sd(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    if values.len() < 2 {
-        return 0.0;
+    match crate::means::mean_sd(values) {
+        (_, sd) if sd.is_nan() => 0.0,
+        (_, sd) => sd,
     }
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
 #[cfg(test)]

@@ -222,6 +222,15 @@ pub fn single_arm(p0: f64, p1: f64, alpha: f64, power: f64) -> Result<SingleArmD
     )))
 }
 
+/// Persons per arm to detect a difference in means with a two-sided z-test:
+/// n_control = (z_{α/2} + z_β)² σ² (1 + 1/r)/δ², n_treated = r·n_control.
+pub fn two_means(difference: f64, sd: f64, alpha: f64, power: f64, allocation: f64) -> (u64, u64) {
+    let z = normal_upper_quantile(alpha / 2.0) + normal_upper_quantile(1.0 - power);
+    let n_control = z * z * sd * sd * (1.0 + 1.0 / allocation) / (difference * difference);
+    let up = |v: f64| (v - 1e-9).ceil().max(1.0) as u64;
+    (up(allocation * n_control), up(n_control))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +281,11 @@ mod tests {
         );
         assert!(two_proportions(0.5, 0.5, 0.05, 0.8, 1.0, Sides::Two).is_err());
         assert!(single_arm(0.2, 0.4, 1.5, 0.8).is_err());
+    }
+
+    #[test]
+    fn two_means_per_arm() {
+        // δ = 0.5σ, α = 0.05, power 0.8, 1:1: n = 2·(1.96 + 0.8416)²/0.25 = 62.8 → 63 per arm.
+        assert_eq!(two_means(5.0, 10.0, 0.05, 0.8, 1.0), (63, 63));
     }
 }

@@ -17,8 +17,11 @@
 //! - [`outcome`]: how an endpoint's definition turns one patient's registry records
 //!   (observations, visits, adverse events) into an outcome or candidate events.
 //! - [`AdjudicationTask`] and [`AdjudicationAssessment`]: blinded central adjudication,
-//!   with [`task_state`] deciding agreement and consensus and [`cohen_kappa`] measuring
-//!   agreement.
+//!   with [`task_state`] deciding agreement and consensus, and [`blind`] building what an
+//!   adjudicator may see (the panel's agreement beyond chance is a statistic, in
+//!   `saisei-stats`).
+//! - [`EvidenceEngine`]: the analysis as the store's workflows call it, implemented by
+//!   `saisei-evidence`.
 //! - [`SuccessCriterion`] and [`decide_verdict`]: met, not met, or not yet evaluable.
 //! - [`EvaluationRun`]: a stored analysis with the data snapshot it came from.
 //!
@@ -30,7 +33,6 @@ pub mod blinding;
 pub mod check;
 pub mod data;
 pub mod engine;
-pub mod kappa;
 pub mod outcome;
 pub mod plan;
 pub mod run;
@@ -44,7 +46,6 @@ pub use blinding::{AssessmentView, BlindedState, BlindedTask, blind, panel_name,
 pub use check::{GuidanceItem, PlanGap, Severity, check_plan};
 pub use data::RegistryData;
 pub use engine::{AnalysisOptions, EvidenceEngine, data_cut};
-pub use kappa::{Kappa, KappaError, cohen_kappa};
 pub use plan::{
     AdjustmentMethod, Assessor, Blinding, ControlGroup, CovariateSpec, DataDirection, Direction,
     Eligibility, Endpoint, EndpointDefinition, EndpointRole, EvaluationPlan, EventDefinition,

@@ -13,7 +13,7 @@ use crate::concordance::{SortedSurvival, concordance_sorted, dense_ranks};
 use crate::covariates::{Covariates, check_len};
 use crate::error::{Result, StatsError};
 use crate::inference::{normal_two_sided_p, normal_upper_quantile};
-use crate::matrix::{SpdFactor, unpack_lower};
+use crate::newton::{Controls, Maximum, Point, maximise};
 use risk_sets::{SortedData, evaluate};
 
 /// How tied event times enter the partial likelihood.
@@ -190,14 +190,29 @@ pub fn fit_cox(data: &CoxData<'_>, options: CoxOptions) -> Result<CoxFit> {
         data.strata,
     );
 
-    let mut beta = vec![0.0; p];
-    let mut current = evaluate(&sorted, &beta, efron);
-    let loglik_null = current.loglik;
-    let mut score_test = f64::NAN;
-    let mut iterations = 0;
-    let mut converged = false;
-    let factor = loop {
-        let factor = SpdFactor::new(&unpack_lower(&current.information, p), p).map_err(|i| {
+    let Maximum {
+        beta,
+        at: current,
+        factor,
+        iterations,
+        converged,
+        initial_loglik: loglik_null,
+        initial_score: score_test,
+    } = maximise(
+        vec![0.0; p],
+        |beta| {
+            let e = evaluate(&sorted, beta, efron);
+            Point {
+                loglik: e.loglik,
+                gradient: e.score,
+                information: e.information,
+            }
+        },
+        Controls {
+            max_iterations: options.max_iterations,
+            tolerance: options.tolerance,
+        },
+        |i, iterations| {
             if iterations == 0 {
                 StatsError::Collinear {
                     name: names[i].clone(),
@@ -205,39 +220,8 @@ pub fn fit_cox(data: &CoxData<'_>, options: CoxOptions) -> Result<CoxFit> {
             } else {
                 monotone(&names[i])
             }
-        })?;
-        let delta = factor.solve(&current.score);
-        if iterations == 0 {
-            score_test = current.score.iter().zip(&delta).map(|(u, d)| u * d).sum();
-        }
-        if delta
-            .iter()
-            .zip(&beta)
-            .all(|(d, b)| d.abs() <= options.tolerance * (1.0 + b.abs()))
-        {
-            converged = true;
-            break factor;
-        }
-        if iterations >= options.max_iterations {
-            break factor;
-        }
-        iterations += 1;
-        let mut step = 1.0;
-        loop {
-            let trial: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + step * d).collect();
-            let next = evaluate(&sorted, &trial, efron);
-            let finite = next.loglik.is_finite()
-                && next.score.iter().all(|v| v.is_finite())
-                && next.information.iter().all(|v| v.is_finite());
-            if finite && next.loglik >= current.loglik - 1e-12 * current.loglik.abs() || step < 1e-6
-            {
-                beta = trial;
-                current = next;
-                break;
-            }
-            step /= 2.0;
-        }
-    };
+        },
+    )?;
     if !converged {
         let grows = (0..p)
             .max_by(|&a, &b| beta[a].abs().total_cmp(&beta[b].abs()))

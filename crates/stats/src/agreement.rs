@@ -1,4 +1,4 @@
-//! Cohen's kappa: how far two adjudicators agree beyond chance.
+//! Cohen's kappa: how far two raters (adjudicators) agree beyond chance.
 //!
 //! The central adjudication committee exists to make endpoint assessment objective; its
 //! agreement is reported so a reviewer can judge whether the assessments are
@@ -9,11 +9,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// z for a two-sided 95 % interval.
-const Z_95: f64 = 1.959_963_984_540_054;
-
 /// Agreement between two raters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Kappa {
     /// Items both raters rated.
     pub n: usize,
@@ -68,6 +65,7 @@ pub fn cohen_kappa<T: Ord + Clone>(pairs: &[(T, T)]) -> Result<Kappa, KappaError
         return Err(KappaError::Degenerate);
     }
     let kappa = (po - pe) / (1.0 - pe);
+    let z = crate::inference::z_for(0.95);
     let se = (po * (1.0 - po) / (n * (1.0 - pe).powi(2))).sqrt();
     Ok(Kappa {
         n: pairs.len(),
@@ -75,8 +73,8 @@ pub fn cohen_kappa<T: Ord + Clone>(pairs: &[(T, T)]) -> Result<Kappa, KappaError
         expected_agreement: pe,
         kappa,
         se,
-        lower: kappa - Z_95 * se,
-        upper: kappa + Z_95 * se,
+        lower: kappa - z * se,
+        upper: kappa + z * se,
     })
 }
 
