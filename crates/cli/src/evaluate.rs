@@ -110,8 +110,9 @@ pub async fn run(args: EvaluateArgs) -> Result<(), CliError> {
         (results, None)
     };
     if let Some(out) = &args.out {
-        let html =
-            saisei_evidence::report::html(&results).map_err(|e| CliError::Failure(e.into()))?;
+        let html = saisei_server::reports::evaluation_report_html(&results).map_err(|e| {
+            CliError::Failure(anyhow::anyhow!("the report could not be drawn: {e}"))
+        })?;
         std::fs::write(out, html).map_err(|e| {
             CliError::Failure(anyhow::anyhow!("cannot write {}: {e}", out.display()))
         })?;

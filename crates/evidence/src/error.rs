@@ -9,7 +9,4 @@ pub enum EvidenceError {
     /// The plan cannot be analysed as written (e.g. no primary endpoint).
     #[error("the plan cannot be analysed: {0}")]
     Plan(String),
-    /// The report could not be drawn.
-    #[error("the report could not be drawn: {0}")]
-    Render(String),
 }

@@ -33,7 +33,6 @@ pub mod error;
 pub mod plot;
 pub mod power;
 pub mod quality;
-pub mod report;
 pub mod results;
 
 pub use analysis::{AnalysisOptions, analyse, check_with_power};

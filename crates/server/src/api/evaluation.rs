@@ -112,7 +112,6 @@ pub(super) fn as_of(state: &AppState, plan: &Record<EvaluationPlan>, asked: Opti
 fn evidence_error(e: saisei_evidence::EvidenceError) -> ApiError {
     match e {
         saisei_evidence::EvidenceError::Plan(m) => ApiError::new(Code::RuleViolation, m),
-        saisei_evidence::EvidenceError::Render(m) => ApiError::new(Code::Internal, m),
     }
 }
 
@@ -256,7 +255,12 @@ async fn get_plan_report(
 fn render(results: &EvaluationResults, format: Option<&str>) -> Result<Response, ApiError> {
     match format {
         None | Some("html") => Ok(html(
-            saisei_evidence::report::html(results).map_err(evidence_error)?,
+            crate::reports::evaluation_report_html(results).map_err(|m| {
+                ApiError::new(
+                    Code::Internal,
+                    format!("the report could not be drawn: {m}"),
+                )
+            })?,
         )),
         Some("json") => Ok(Json(results).into_response()),
         Some(other) => Err(ApiError::field(

@@ -526,6 +526,28 @@ async fn run_gives_a_verdict_and_a_self_contained_report(app: TestApp) {
         .get(&format!("/api/v1/evaluation-plans/{pid}/report"))
         .await;
     assert!(live_html.text.contains("<svg"));
+    // A filed run's report renders the same each time.
+    let again = app.get(run.body["report"].as_str().unwrap()).await;
+    assert_eq!(again.text, report.text);
+    // Text from the plan is escaped by the report's template.
+    let current = app.get(&format!("/api/v1/evaluation-plans/{pid}")).await;
+    let renamed = app
+        .patch(
+            &format!("/api/v1/evaluation-plans/{pid}"),
+            json!({"version": current.body["version"], "title": "<b>Knee & \"cartilage\"</b>"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    let escaped = app
+        .get(&format!("/api/v1/evaluation-plans/{pid}/report"))
+        .await;
+    assert!(
+        escaped.text.contains("&#60;b&#62;Knee &#38; &#34;cartilage&#34;&#60;/b&#62;")
+            || escaped.text.contains("&lt;b&gt;Knee &amp; &quot;cartilage&quot;&lt;/b&gt;"),
+        "{}",
+        &escaped.text[..2000.min(escaped.text.len())]
+    );
+    assert!(!escaped.text.contains("<b>Knee"));
     app.get(&format!("/api/v1/evaluation-plans/{pid}/report?format=pdf"))
         .await
         .assert_problem(400, Some("format"));

@@ -1,4 +1,4 @@
-//! Reports rendered as self-contained HTML (no external assets), for printing and filing.
+//! The periodic report (定期報告) as a page, from its compiled content.
 
 use askama::Template;
 use saisei_domain::registry::PeriodicReportContent;
@@ -13,7 +13,7 @@ pub struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "periodic_report.html")]
+#[template(path = "reports/periodic.html")]
 struct PeriodicView<'a> {
     r: &'a PeriodicReportContent,
     class: String,
@@ -29,7 +29,7 @@ struct PeriodicView<'a> {
 }
 
 fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+    super::opt(v, 2)
 }
 
 fn rows(map: &std::collections::BTreeMap<String, usize>) -> Vec<Row> {
