@@ -1,4 +1,7 @@
-//! `saisei`: the one binary. Every subcommand is a thin shell over the library crates.
+//! `saisei`: the one binary. Every subcommand is a thin shell over the library crates:
+//! it parses arguments, opens the store and calls the same workflow the API calls.
+//!
+//! Must never contain domain logic, a workflow of its own, SQL or a statistic.
 
 mod backup;
 mod config;

@@ -247,18 +247,24 @@ fn dossier(out: &mut String, d: &LotDossier) {
     for c in &d.status_changes {
         let _ = writeln!(out, "  status: {}", status_line(c));
     }
-    let count = |o: RuleOutcome| d.evaluation.rules.iter().filter(|r| r.outcome == o).count();
+    let count = |o: RuleOutcome| {
+        d.conformance
+            .rules
+            .iter()
+            .filter(|r| r.outcome == o)
+            .count()
+    };
     let _ = writeln!(
         out,
-        "  evaluation: {} ({} rules: {} pass, {} fail, {} missing)",
-        word(&d.evaluation.outcome),
-        d.evaluation.rules.len(),
+        "  conformance: {} ({} rules: {} pass, {} fail, {} missing)",
+        word(&d.conformance.outcome),
+        d.conformance.rules.len(),
         count(RuleOutcome::Pass),
         count(RuleOutcome::Fail),
         count(RuleOutcome::Missing)
     );
     for r in d
-        .evaluation
+        .conformance
         .rules
         .iter()
         .filter(|r| r.outcome != RuleOutcome::Pass)

@@ -1,7 +1,7 @@
 //! Saisei's post-marketing evaluation engine: from registry records to a verdict.
 //!
 //! A product under conditional and time-limited approval must show, against registry
-//! controls, that it works (seed 003). This crate takes the records a store workflow
+//! controls, that it works (the MHLW evaluation index, 次世代再生医療等製品評価指標). This crate takes the records a store workflow
 //! loaded ([`RegistryData`]) and an [`saisei_domain::evaluation::EvaluationPlan`], and:
 //!
 //! 1. builds the analysis cohort — treated patients and eligible controls with baseline
@@ -15,24 +15,27 @@
 //!    intervals, Kaplan–Meier curves with numbers at risk, sensitivity analyses and
 //!    interim looks, and decides the verdict ([`analysis`]);
 //! 5. relates lot quality attributes to outcomes to propose candidate critical quality
-//!    attributes ([`quality`]);
-//! 6. renders everything as one self-contained HTML page with inline SVG plots
-//!    ([`report`], [`plot`]).
+//!    attributes ([`cqa`]);
+//! 6. draws the report's plots as inline SVG ([`plot`]); the server renders the report
+//!    page around them.
+//!
+//! The store's workflows run it through [`Engine`], its implementation of
+//! [`saisei_domain::evaluation::EvidenceEngine`].
 //!
 //! Every statistic comes from `saisei-stats`; this crate decides which to compute from
-//! the plan and the registry's records, and must never compute one itself. Like the
-//! domain and stats crates it does no I/O: no files, clock, network or database.
+//! the plan and the registry's records, and must never compute one itself, render HTML,
+//! or do I/O (no files, clock, network or database).
 
 pub mod adjudication;
 pub mod adjust;
 pub mod analysis;
 pub mod cohort;
+pub mod cqa;
 pub mod data;
 pub mod endpoints;
 pub mod error;
 pub mod plot;
 pub mod power;
-pub mod quality;
 pub mod results;
 
 pub use analysis::{AnalysisOptions, analyse, check_with_power};

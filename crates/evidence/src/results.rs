@@ -37,7 +37,8 @@ pub struct EvaluationResults {
     /// Central adjudication.
     pub adjudication: AdjudicationSummary,
     /// Quality attributes against efficacy.
-    pub quality: Option<QualityResult>,
+    #[serde(alias = "quality")]
+    pub cqa: Option<CqaResult>,
     /// What the analysis read.
     pub snapshot: DataSnapshot,
     /// Caveats of the methods, in words.
@@ -392,9 +393,9 @@ pub struct Subgroups {
     pub mean_others: Option<f64>,
 }
 
-/// Quality–efficacy analysis (seed 003, 7-B).
+/// Quality–efficacy analysis (MHLW evaluation index, 7-B).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QualityResult {
+pub struct CqaResult {
     /// The endpoint related.
     pub endpoint: String,
     /// The model: logistic, cox or linear.

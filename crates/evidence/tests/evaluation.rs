@@ -483,7 +483,7 @@ fn quality_attributes_are_related_to_outcomes() {
         &options(),
     )
     .unwrap();
-    let q = r.quality.expect("quality analysis");
+    let q = r.cqa.expect("quality–efficacy analysis");
     assert_eq!(q.model, "logistic");
     assert!(q.patients > 10);
     let via = q
@@ -550,4 +550,10 @@ fn plots_are_inline_svg_and_results_read_back() {
     let json = serde_json::to_value(&r).unwrap();
     let back: saisei_evidence::EvaluationResults = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    // Runs filed before the quality–efficacy section was named `cqa` still read.
+    let mut old = json.clone();
+    let section = old.as_object_mut().unwrap().remove("cqa").unwrap();
+    old["quality"] = section;
+    let read: saisei_evidence::EvaluationResults = serde_json::from_value(old).unwrap();
+    assert_eq!(serde_json::to_value(&read).unwrap(), json);
 }

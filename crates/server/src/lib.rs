@@ -1,9 +1,11 @@
-//! Saisei's HTTP face: the JSON API under `/api/v1`, the OpenAPI document, and web pages.
+//! Saisei's HTTP face: the JSON API under `/api/v1`, the OpenAPI document, web pages and
+//! the HTML reports.
 //!
 //! [`app`] builds the whole router from an [`AppState`], so tests can serve it on a
 //! random port against a fresh database. Every request passes the access policy in
 //! [`access`]; every error leaves as `application/problem+json` through [`problem`].
-//! Must never contain SQL or statistics: it calls the store and the stats crate.
+//! Must never contain SQL, a statistic or a workflow: handlers check access, parse, and
+//! call the store's workflows (with the evidence engine where an analysis runs).
 
 pub mod access;
 pub mod access_log;

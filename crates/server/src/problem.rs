@@ -1,8 +1,8 @@
 //! Errors as `application/problem+json` (RFC 9457), from one table of codes.
 //!
 //! Every failure a client can see has a stable `code`, one HTTP status and a title; the
-//! table below is the only place those are decided, so the API, the FHIR facade and the
-//! CLI agree (the habit is meilisearch's `make_error_codes!`).
+//! table below is the only place those are decided, so the API and the pages
+//! agree (the habit is meilisearch's `make_error_codes!`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -4,6 +4,9 @@
 //! COMMITTED with version-guarded updates (PostgreSQL re-checks the guard against the
 //! newest row version) and `FOR SHARE` locks for checks; the audit chain is appended
 //! under a transaction-scoped advisory lock so its sequence has no gaps or forks.
+//!
+//! Must never be used except through the `Backend` trait, or hold workflow or domain
+//! rules: everything above the statement text is `saisei-store`'s.
 
 mod convert;
 
@@ -440,6 +443,18 @@ impl Backend for PostgresBackend {
                 .collect(),
             foreign_keys,
         }))
+    }
+
+    async fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+             AND table_name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY table_name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(names.into_iter().map(|(n,)| n).collect())
     }
 
     fn storage_type(&self, ty: saisei_store::ColumnType) -> &'static str {

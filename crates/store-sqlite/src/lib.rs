@@ -490,6 +490,17 @@ impl Backend for SqliteBackend {
         }))
     }
 
+    async fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(names.into_iter().map(|(n,)| n).collect())
+    }
+
     fn storage_type(&self, ty: saisei_store::ColumnType) -> &'static str {
         use saisei_store::ColumnType::*;
         match ty {

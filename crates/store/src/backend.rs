@@ -306,6 +306,10 @@ pub trait Backend: Send + Sync + 'static {
     /// How the migrated database holds a table (`None` when it has no such table).
     async fn describe(&self, table: &str) -> Result<Option<TableShape>, StoreError>;
 
+    /// The names of the migrated database's own tables (not the migrator's), so the
+    /// conformance suite can tell a table the catalogue does not know.
+    async fn table_names(&self) -> Result<Vec<String>, StoreError>;
+
     /// The type name (lowercase, as [`Backend::describe`] reports it) this backend
     /// stores a column type as.
     fn storage_type(&self, ty: crate::ColumnType) -> &'static str;

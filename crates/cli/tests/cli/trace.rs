@@ -143,7 +143,7 @@ fn event_trace_back_reaches_the_donor() {
     assert_eq!(dossier["lot"]["lot_number"], lot.as_str());
     assert!(dossier["qc_results"].as_array().unwrap().len() >= 17);
     assert_eq!(
-        dossier["evaluation"]["specification"]["id"],
+        dossier["conformance"]["specification"]["id"],
         "example-ucmsc"
     );
     assert!(!dossier["retained_samples"].as_array().unwrap().is_empty());

@@ -1,4 +1,4 @@
-//! The plan check: every point seed 003 asks a post-marketing evaluation plan to
+//! The plan check: every point the MHLW evaluation index asks a post-marketing evaluation plan to
 //! settle or justify that the plan leaves open.
 //!
 //! The guidance says the items (1)–(7) must be judged adequate before conditional
@@ -13,7 +13,7 @@ use super::plan::{
 use crate::registry::ControlSource;
 use serde::{Deserialize, Serialize};
 
-/// The guidance item a finding belongs to (seed 003, section 6).
+/// The guidance item a finding belongs to (MHLW evaluation index, section 6).
 #[derive(
     Debug,
     Clone,

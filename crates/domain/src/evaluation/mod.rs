@@ -1,6 +1,7 @@
 //! Post-marketing evaluation of products under conditional and time-limited approval
 //! (条件及び期限付承認後の承認条件評価), structured on the MHLW evaluation index for MSC
-//! products (seed 003).
+//! products (次世代再生医療等製品評価指標: ヒト由来の間葉系幹細胞若しくは間葉系間質細胞を原料とする
+//! ヒト細胞加工製品の条件及び期限付承認並びにその後の有効性評価計画に関する評価指標).
 //!
 //! A product approved on the presumption of efficacy must confirm it within its term,
 //! mostly against non-randomised registry controls. Seed 003 lists what such an

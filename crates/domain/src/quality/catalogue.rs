@@ -168,7 +168,7 @@ impl Catalogue {
             .max_by_key(|s| s.key().version)
     }
 
-    /// The specification with all inherited rules merged: what a lot is evaluated against.
+    /// The specification with all inherited rules merged: what a lot is checked against.
     pub fn resolve(&self, key: &SpecKey) -> Result<ResolvedSpecification, SpecError> {
         let spec = self
             .specifications

@@ -1,4 +1,4 @@
-//! Quality and traceability: specifications as data, QC results and their evaluation,
+//! Quality and traceability: specifications as data, QC results and their conformance check,
 //! lot release, chain of identity and custody, temperature excursions, and the JSRM EV
 //! guidance checklist.
 //!
@@ -11,9 +11,9 @@
 //!    specifications go through [`Catalogue::add_specification_toml`], which refuses any
 //!    that loosen a base rule.
 //! 2. [`Catalogue::resolve`] gives the lot's [`ResolvedSpecification`];
-//!    [`evaluate`] judges the lot's [`QcResult`]s against it (pass / fail / missing per
+//!    [`check_conformance`] judges the lot's [`QcResult`]s against it (pass / fail / missing per
 //!    rule, with explanations).
-//! 3. [`decide_release`] turns the evaluation and any QA-approved [`Deviation`]s into a
+//! 3. [`decide_release`] turns the conformance check and any QA-approved [`Deviation`]s into a
 //!    [`ReleaseApproval`] or a [`ReleaseRefusal`] listing the blockers.
 //! 4. Each unit's custody log is checked event by event with [`apply`] (or [`replay`]);
 //!    [`check_unit_use`] guards shipping and administration against the lot's status.
@@ -30,8 +30,8 @@
 
 pub mod catalogue;
 pub mod checklist;
+pub mod conformance;
 pub mod custody;
-pub mod evaluation;
 pub mod identifiers;
 pub mod measure;
 pub mod qc;
@@ -45,13 +45,13 @@ pub use checklist::{
     Checklist, ChecklistAnswer, ChecklistError, ChecklistItem, ChecklistResponse, ChecklistStatus,
     ItemState, ItemStatus, OpenReason,
 };
+pub use conformance::{
+    Conformance, ConformanceContext, DoseContext, MaxDose, Observation, OverallOutcome,
+    RuleConformance, RuleOutcome, SetAside, UnusedResult, check_conformance, dose_normalised_limit,
+};
 pub use custody::{
     CustodyAction, CustodyError, CustodyEvent, CustodyEventType, IdentityError, Party, Recipient,
     ReplayError, UnitCustodyState, UnitPhase, Unusable, apply, check_recipient, replay,
-};
-pub use evaluation::{
-    DoseContext, Evaluation, EvaluationContext, MaxDose, Observation, OverallOutcome,
-    RuleEvaluation, RuleOutcome, SetAside, UnusedResult, dose_normalised_limit, evaluate,
 };
 pub use identifiers::{
     AttributeCode, ChecklistId, DonationIdentificationNumber, IdentifierError, LotNumber,
@@ -91,8 +91,8 @@ mod tests {
     fn api_types_have_schemas() {
         let mut all = Vec::new();
         collect::<QcResult>(&mut all);
-        collect::<Evaluation>(&mut all);
-        collect::<EvaluationContext>(&mut all);
+        collect::<Conformance>(&mut all);
+        collect::<ConformanceContext>(&mut all);
         collect::<ResolvedSpecification>(&mut all);
         collect::<Specification>(&mut all);
         collect::<Deviation>(&mut all);

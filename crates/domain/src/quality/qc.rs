@@ -155,7 +155,7 @@ pub struct QcResult {
 }
 
 impl QcResult {
-    /// A total order over results, so that evaluation output never depends on the order
+    /// A total order over results, so that the check's output never depends on the order
     /// in which results were stored or submitted.
     pub fn canonical_cmp(&self, other: &Self) -> Ordering {
         self.attribute

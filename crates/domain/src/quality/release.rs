@@ -5,13 +5,13 @@
 //! released again or rejected; `rejected` is final. The only way into `released` is a
 //! [`ReleaseApproval`] from [`decide_release`]: [`LotStatus::transition`] refuses it.
 //!
-//! A lot whose evaluation has any failing or missing rule can only be released when each
+//! A lot whose conformance check has any failing or missing rule can only be released when each
 //! such rule is covered by a [`Deviation`] for that lot, approved by a QA manager on or
 //! before the decision date, with a reason. Otherwise [`decide_release`] returns a
 //! [`ReleaseRefusal`] listing everything that blocks release.
 
+use super::conformance::{Conformance, RuleOutcome};
 use super::custody::{UnitCustodyState, UnitPhase, Unusable};
-use super::evaluation::{Evaluation, RuleOutcome};
 use super::identifiers::{LotNumber, RuleId};
 use super::spec::SpecKey;
 use crate::text::{Code, Name, Text};
@@ -187,7 +187,7 @@ pub enum ReleaseBlocker {
         rule_id: RuleId,
         /// Fail or missing.
         outcome: RuleOutcome,
-        /// The evaluation's explanation.
+        /// The conformance check's explanation.
         explanation: String,
         /// Deviations naming the rule that do not count.
         ineffective_deviations: Vec<IneffectiveDeviation>,
@@ -258,7 +258,7 @@ pub struct CoveredRule {
 pub struct ReleaseApproval {
     /// The lot.
     pub lot: LotNumber,
-    /// The specification it was evaluated against.
+    /// The specification it was checked against.
     pub specification: SpecKey,
     /// The decision date.
     pub decided_on: Date,
@@ -274,11 +274,11 @@ impl ReleaseApproval {
 }
 
 /// Decides whether a lot may be released on `decided_on`, given its status, the
-/// evaluation of its QC results and the deviations recorded for it.
+/// conformance check of its QC results and the deviations recorded for it.
 pub fn decide_release(
     lot: &LotNumber,
     status: LotStatus,
-    evaluation: &Evaluation,
+    conformance: &Conformance,
     deviations: &[Deviation],
     decided_on: Date,
 ) -> Result<ReleaseApproval, ReleaseRefusal> {
@@ -287,7 +287,7 @@ pub fn decide_release(
         blockers.push(ReleaseBlocker::LotNotQuarantined { status });
     }
     let mut covered = Vec::new();
-    for rule in evaluation.unmet() {
+    for rule in conformance.unmet() {
         let naming: Vec<&Deviation> = deviations
             .iter()
             .filter(|d| d.rule_ids.contains(&rule.rule_id))
@@ -334,7 +334,7 @@ pub fn decide_release(
     if blockers.is_empty() {
         Ok(ReleaseApproval {
             lot: lot.clone(),
-            specification: evaluation.specification.clone(),
+            specification: conformance.specification.clone(),
             decided_on,
             covered,
         })
@@ -404,8 +404,8 @@ pub fn check_unit_use(
 mod tests {
     use super::*;
     use crate::quality::catalogue::Catalogue;
+    use crate::quality::conformance::{ConformanceContext, check_conformance};
     use crate::quality::custody::{CustodyAction, CustodyEvent, Party, Recipient, replay};
-    use crate::quality::evaluation::{EvaluationContext, evaluate};
     use crate::quality::measure::Unit;
     use crate::quality::qc::{QcResult, QcValue, QualitativeResult};
     use time::macros::{date, datetime};
@@ -415,8 +415,8 @@ mod tests {
         "EV-2025-007".parse().unwrap()
     }
 
-    /// A safety-core evaluation where mycoplasma is missing and sterility fails.
-    fn failing_evaluation() -> Evaluation {
+    /// A safety-core conformance check where mycoplasma is missing and sterility fails.
+    fn failing_conformance() -> Conformance {
         let c = Catalogue::embedded().unwrap();
         let spec = c.resolve(&"safety-core@1".parse().unwrap()).unwrap();
         let results = vec![
@@ -439,10 +439,10 @@ mod tests {
                 sample_id: None,
             },
         ];
-        let ctx: EvaluationContext =
+        let ctx: ConformanceContext =
             serde_json::from_str(r#"{"dose":{"max_dose":{"basis":"per_patient","ml":5}}}"#)
                 .unwrap();
-        evaluate(&spec, &results, &ctx)
+        check_conformance(&spec, &results, &ctx)
     }
 
     fn deviation(reference: &str, rules: &[&str], role: QualityRole, on: Date) -> Deviation {
@@ -479,7 +479,7 @@ mod tests {
 
     #[test]
     fn release_is_refused_with_every_blocker() {
-        let ev = failing_evaluation();
+        let ev = failing_conformance();
         let refusal = decide_release(
             &lot(),
             LotStatus::InProcess,
@@ -502,7 +502,7 @@ mod tests {
 
     #[test]
     fn deviations_must_be_qa_approved_for_this_lot_in_time() {
-        let ev = failing_evaluation();
+        let ev = failing_conformance();
         let on = date!(2025 - 05 - 10);
         let mut other_lot = deviation("DEV-3", &["safety.mycoplasma"], QualityRole::QaManager, on);
         other_lot.lot = "EV-2025-008".parse().unwrap();
@@ -544,7 +544,7 @@ mod tests {
 
     #[test]
     fn release_allowed_with_qa_approved_deviation() {
-        let ev = failing_evaluation();
+        let ev = failing_conformance();
         let on = date!(2025 - 05 - 10);
         let devs = vec![deviation(
             "DEV-9",

@@ -161,7 +161,7 @@ pub enum Arm {
     Control,
 }
 
-/// Where a control comes from (seed 003, item 6).
+/// Where a control comes from (MHLW evaluation index, item 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ControlSource {

@@ -1,6 +1,6 @@
 //! "What if" re-classification: a therapy under its current rules and under another set.
 //!
-//! Regulators re-examining the classes (seed 000) want to see which plans a proposed rule
+//! Regulators re-examining the classes (the 厚生労働科学特別研究事業 review of the risk classification) want to see which plans a proposed rule
 //! set would move. The store supplies each plan's description and the rule set it was
 //! classified under; [`reclassify`] compares, and [`TransitionSummary::tally`] counts the
 //! moves by old → new class.

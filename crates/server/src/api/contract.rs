@@ -428,4 +428,27 @@ mod tests {
         assert_eq!(c.unknown("GET", "/api/v1/x/{id}", ""), None);
         assert_eq!(percent_decode("a%20b+c%"), "a b c%");
     }
+
+    /// Every kind the catalogue puts under `/api/v1` is mounted: its list and record
+    /// paths are in the finished document, and the generic change exactly when its entry
+    /// says the kind is writable (some kinds are created only through their workflow's
+    /// own route).
+    #[test]
+    fn every_catalogued_kind_is_mounted() {
+        let (_, doc) = crate::api::router();
+        let paths = &doc["paths"];
+        for t in saisei_store::tables::all() {
+            let Some(api) = t.api else { continue };
+            let list = &paths[format!("/api/v1/{}", api.path)];
+            let one = &paths[format!("/api/v1/{}/{{id}}", api.path)];
+            assert!(list["get"].is_object(), "{}: no list operation", t.name);
+            assert!(one["get"].is_object(), "{}: no read operation", t.name);
+            assert_eq!(
+                one["patch"].is_object(),
+                api.writable,
+                "{}: the generic change mounted or missing against the catalogue",
+                t.name
+            );
+        }
+    }
 }

@@ -379,7 +379,7 @@ fn endpoint(e: &EndpointResult) -> Result<EndpointView, String> {
     })
 }
 
-fn cqa(q: &QualityResult) -> Result<CqaView, String> {
+fn cqa(q: &CqaResult) -> Result<CqaView, String> {
     let rows: Vec<(String, f64, f64, f64)> = q
         .attributes
         .iter()
@@ -518,7 +518,7 @@ pub fn evaluation_report_html(r: &EvaluationResults) -> Result<String, String> {
                 },
             })
             .collect(),
-        cqa: r.quality.as_ref().map(cqa).transpose()?,
+        cqa: r.cqa.as_ref().map(cqa).transpose()?,
         counts: r
             .snapshot
             .counts

@@ -542,8 +542,12 @@ async fn run_gives_a_verdict_and_a_self_contained_report(app: TestApp) {
         .get(&format!("/api/v1/evaluation-plans/{pid}/report"))
         .await;
     assert!(
-        escaped.text.contains("&#60;b&#62;Knee &#38; &#34;cartilage&#34;&#60;/b&#62;")
-            || escaped.text.contains("&lt;b&gt;Knee &amp; &quot;cartilage&quot;&lt;/b&gt;"),
+        escaped
+            .text
+            .contains("&#60;b&#62;Knee &#38; &#34;cartilage&#34;&#60;/b&#62;")
+            || escaped
+                .text
+                .contains("&lt;b&gt;Knee &amp; &quot;cartilage&quot;&lt;/b&gt;"),
         "{}",
         &escaped.text[..2000.min(escaped.text.len())]
     );

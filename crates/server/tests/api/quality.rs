@@ -1,5 +1,5 @@
 //! Quality and traceability end to end: donor → collection → banks → lot → QC →
-//! evaluation → release (refused, then allowed under a QA-approved deviation) → unit →
+//! conformance → release (refused, then allowed under a QA-approved deviation) → unit →
 //! shipment → administration → look-back and trace-back; the rules that stop units of
 //! unreleased or quarantined lots; temperature excursions and dispositions; malformed
 //! input named by field, line and column; the append-only custody log.
@@ -352,12 +352,12 @@ async fn release_needs_deviation_then_traces_back(app: TestApp) {
     record_results(&app, &l, 78.5).await;
 
     let eval = app
-        .get(&format!("/api/v1/lots/{}/evaluation", id(&l)))
+        .get(&format!("/api/v1/lots/{}/conformance", id(&l)))
         .await;
     assert_eq!(eval.status, StatusCode::OK, "{}", eval.text);
-    assert_eq!(eval.body["evaluation"]["outcome"], "fail");
+    assert_eq!(eval.body["conformance"]["outcome"], "fail");
     assert_eq!(eval.body["results"], 18);
-    let failing: Vec<&str> = eval.body["evaluation"]["rules"]
+    let failing: Vec<&str> = eval.body["conformance"]["rules"]
         .as_array()
         .unwrap()
         .iter()

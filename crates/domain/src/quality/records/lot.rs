@@ -5,7 +5,7 @@ use super::check_distinct;
 use crate::dates::{check_order, check_plausible};
 use crate::entity::Entity;
 use crate::error::{Validate, ValidationErrors};
-use crate::quality::evaluation::{EvaluationContext, OverallOutcome, RuleOutcome};
+use crate::quality::conformance::{ConformanceContext, OverallOutcome, RuleOutcome};
 use crate::quality::identifiers::{AttributeCode, LotNumber, MethodCode, RuleId};
 use crate::quality::measure::StorageRange;
 use crate::quality::qc::{QcResult, QcValue};
@@ -96,8 +96,10 @@ pub struct Lot {
     /// The specification the lot is released against.
     pub specification: SpecificationRef,
     /// Facts the specification's rules need besides results (the dose, for endotoxin).
+    /// (Stored under its first name: renaming a stored field would change the content of
+    /// every lot's audit history, which `saisei audit verify` compares rows against.)
     #[serde(default)]
-    pub evaluation_context: EvaluationContext,
+    pub evaluation_context: ConformanceContext,
     /// When manufacture started.
     pub manufactured_on: Date,
     /// When the lot expires.
@@ -197,7 +199,8 @@ pub struct LotStatusChange {
     /// Why (required for quarantine and rejection).
     #[serde(default)]
     pub reason: Option<Text>,
-    /// The evaluation's overall outcome at the decision, for releases.
+    /// The conformance check's overall outcome at the decision, for releases. (Stored
+    /// under its first name, as `Lot::evaluation_context` is.)
     #[serde(default)]
     pub evaluation_outcome: Option<OverallOutcome>,
     /// Rules released under deviations.
@@ -248,7 +251,7 @@ pub struct LotQcResult {
 }
 
 impl LotQcResult {
-    /// The result as the evaluation sees it.
+    /// The result as the conformance check sees it.
     pub fn result(&self) -> QcResult {
         QcResult {
             attribute: self.attribute.clone(),

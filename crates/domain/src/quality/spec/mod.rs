@@ -27,7 +27,7 @@
 //! is the threshold pyrogenic dose (5 EU/kg for parenteral routes, 0.2 EU/kg intrathecal)
 //! and `M` the maximum dose volume per kg of body mass given within one hour. A dose
 //! stated per patient is divided by the rule's reference body mass (60 kg in the JP). Both
-//! K and the reference mass are data in the rule; the dose comes with the evaluation.
+//! K and the reference mass are data in the rule; the dose comes with the conformance check.
 //!
 //! **Alternatives (`any_of`).** With the default policy `all_measured`, the rule passes when
 //! at least one alternative was measured and every measured alternative passes: a lab may
@@ -491,7 +491,7 @@ pub struct ResolvedRule {
     pub defined_by: SpecKey,
 }
 
-/// A specification with all inherited rules merged in: what a lot is evaluated against.
+/// A specification with all inherited rules merged in: what a lot is checked against.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ResolvedSpecification {
     key: SpecKey,

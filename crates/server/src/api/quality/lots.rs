@@ -1,4 +1,4 @@
-//! Lot endpoints beyond create/read: evaluation against the specification, and the
+//! Lot endpoints beyond create/read: conformance to the specification, and the
 //! status decisions (quarantine, release, reject). A refused release is a 422 whose
 //! `errors` list every blocker, one per unmet rule (the rule id as the field). Each
 //! handler first checks that the lot is within the actor's reach (a lot of another
@@ -66,9 +66,9 @@ fn decision_json(d: LotDecision) -> Json<JsonValue> {
     Json(serde_json::json!({ "lot": d.lot, "change": d.change, "units": d.units }))
 }
 
-/// `GET /api/v1/lots/{id}/evaluation`: pass, fail or missing per rule, the deviations and
+/// `GET /api/v1/lots/{id}/conformance`: pass, fail or missing per rule, the deviations and
 /// what would block a release today.
-pub async fn get_evaluation(
+pub async fn get_conformance(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
@@ -76,8 +76,8 @@ pub async fn get_evaluation(
     authorize(&actor, Action::Read, "lot")?;
     let id = parse_id(&id)?;
     visible::<Lot>(&state, &actor, id).await?;
-    let evaluation = lots::evaluate_lot(&state.store, id).await?;
-    Ok(Json(serde_json::to_value(evaluation).unwrap_or_default()))
+    let conformance = lots::lot_conformance(&state.store, id).await?;
+    Ok(Json(serde_json::to_value(conformance).unwrap_or_default()))
 }
 
 /// `POST /api/v1/lots/{id}/quarantine`.

@@ -156,11 +156,11 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
             ),
         )
         .route(
-            "/lots/{id}/evaluation",
-            get(lots::get_evaluation),
+            "/lots/{id}/conformance",
+            get(lots::get_conformance),
             read(
-                "evaluate_lot",
-                "Evaluate a lot's QC results against its specification (pass, fail or missing per rule)",
+                "lot_conformance",
+                "Check a lot's QC results against its specification (pass, fail or missing per rule)",
             ),
         )
         .route(

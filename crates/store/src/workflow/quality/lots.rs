@@ -1,5 +1,5 @@
 //! Lots: registration against the specification catalogue, QC results and deviations,
-//! evaluation, and the status decisions (quarantine, release, rejection).
+//! conformance, and the status decisions (quarantine, release, rejection).
 //!
 //! Adding a QC result or a deviation updates the lot (its `evidence_revision`), and every
 //! status decision updates the lot naming the version it read. So a release decided on
@@ -23,8 +23,9 @@ use saisei_domain::quality::records::{
     CoveredDeviation, Lot, LotDeviation, LotQcResult, LotStatusChange, ProductUnit,
 };
 use saisei_domain::quality::{
-    Approver, CustodyAction, CustodyEvent, Evaluation, LotStatus, Party, QualityRole,
-    ReleaseBlocker, ReleaseRefusal, ResolvedSpecification, UnitPhase, decide_release, evaluate,
+    Approver, Conformance, CustodyAction, CustodyEvent, LotStatus, Party, QualityRole,
+    ReleaseBlocker, ReleaseRefusal, ResolvedSpecification, UnitPhase, check_conformance,
+    decide_release,
 };
 use saisei_domain::text::Text;
 use serde::{Deserialize, Serialize};
@@ -116,21 +117,21 @@ pub async fn record_deviation(
     Ok(record)
 }
 
-/// A lot's evaluation against its specification, with what would block its release today.
+/// A lot's conformance check against its specification, with what would block its release today.
 #[derive(Debug, Clone, Serialize)]
-pub struct LotEvaluation {
+pub struct LotConformance {
     /// The lot's id.
     pub lot_id: Uuid,
     /// Its number.
     pub lot_number: String,
     /// Its status.
     pub status: LotStatus,
-    /// The lot version the evaluation was made on.
+    /// The lot version the conformance check was made on.
     pub version: i64,
-    /// How many QC results were evaluated.
+    /// How many QC results were checked.
     pub results: usize,
-    /// The evaluation: pass, fail or missing per rule, with explanations.
-    pub evaluation: Evaluation,
+    /// The conformance check: pass, fail or missing per rule, with explanations.
+    pub conformance: Conformance,
     /// The deviations recorded for the lot.
     pub deviations: Vec<Record<LotDeviation>>,
     /// What would stop a release decided today (empty: it could be released).
@@ -143,22 +144,22 @@ pub(super) struct Evidence {
     pub(super) results: Vec<Record<LotQcResult>>,
     /// Its deviations.
     pub(super) deviations: Vec<Record<LotDeviation>>,
-    /// The results evaluated against its specification.
-    pub(super) evaluation: Evaluation,
+    /// The results checked against its specification.
+    pub(super) conformance: Conformance,
 }
 
-/// Reads a lot's results and deviations and evaluates them.
+/// Reads a lot's results and deviations and checks them.
 pub(super) async fn evidence(store: &Store, lot: &Record<Lot>) -> Result<Evidence, StoreError> {
     let spec = resolved_specification(&lot.data)
         .map_err(|e| StoreError::Corrupt(format!("lot {}: {e}", lot.id())))?;
     let results = store.all::<LotQcResult>(by("lot_id", lot.id())).await?;
     let deviations = store.all::<LotDeviation>(by("lot_id", lot.id())).await?;
     let plain: Vec<_> = results.iter().map(|r| r.data.result()).collect();
-    let evaluation = evaluate(&spec, &plain, &lot.data.evaluation_context);
+    let conformance = check_conformance(&spec, &plain, &lot.data.evaluation_context);
     Ok(Evidence {
         results,
         deviations,
-        evaluation,
+        conformance,
     })
 }
 
@@ -175,14 +176,14 @@ fn decide(
     decide_release(
         &lot.data.lot_number,
         lot.data.status,
-        &evidence.evaluation,
+        &evidence.conformance,
         &deviations,
         on,
     )
 }
 
 /// Evaluates a lot's QC results against its specification.
-pub async fn evaluate_lot(store: &Store, lot_id: Uuid) -> Result<LotEvaluation, StoreError> {
+pub async fn lot_conformance(store: &Store, lot_id: Uuid) -> Result<LotConformance, StoreError> {
     let lot = store.get::<Lot>(lot_id).await?;
     let evidence = evidence(store, &lot).await?;
     let today = today_jst(crate::store::now());
@@ -190,13 +191,13 @@ pub async fn evaluate_lot(store: &Store, lot_id: Uuid) -> Result<LotEvaluation, 
         Ok(_) => Vec::new(),
         Err(refusal) => refusal.blockers,
     };
-    Ok(LotEvaluation {
+    Ok(LotConformance {
         lot_id,
         lot_number: lot.data.lot_number.to_string(),
         status: lot.data.status,
         version: lot.meta.version,
         results: evidence.results.len(),
-        evaluation: evidence.evaluation,
+        conformance: evidence.conformance,
         deviations: evidence.deviations,
         release_blockers,
     })
@@ -289,7 +290,7 @@ fn stage_status(
     lot: &Record<Lot>,
     to: LotStatus,
     request: &LotDecisionRequest,
-    evaluation: Option<&Evaluation>,
+    conformance: Option<&Conformance>,
     covered: Vec<CoveredDeviation>,
 ) -> Result<(Record<Lot>, Record<LotStatusChange>), StoreError> {
     let change = batch.insert(LotStatusChange {
@@ -299,7 +300,7 @@ fn stage_status(
         on: request.on,
         decided_by: request.decided_by.clone(),
         reason: request.reason.clone(),
-        evaluation_outcome: evaluation.map(|e| e.outcome),
+        evaluation_outcome: conformance.map(|e| e.outcome),
         covered,
     })?;
     let mut data = lot.data.clone();
@@ -408,7 +409,7 @@ pub async fn quarantine_lot(
     })
 }
 
-/// Releases a quarantined lot when its evaluation passes, or when every failing or
+/// Releases a quarantined lot when its conformance check passes, or when every failing or
 /// missing rule is covered by a deviation a QA manager approved on or before the decision
 /// date; otherwise [`LotDecisionError::Refused`] lists every blocker. The release is
 /// recorded on each started unit log not yet released.
@@ -487,7 +488,7 @@ pub async fn prepare_release(
         &lot,
         approval.status(),
         &request,
-        Some(&evidence.evaluation),
+        Some(&evidence.conformance),
         covered,
     )?;
     let units = stage_on_units(

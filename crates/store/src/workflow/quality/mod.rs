@@ -3,7 +3,7 @@
 //!
 //! - [`sources`]: cell banks checked against the bank or collection they derive from.
 //! - [`lots`]: lots checked against the specification catalogue; QC results and
-//!   deviations that bump the lot's evidence revision; evaluation; quarantine, release
+//!   deviations that bump the lot's evidence revision; conformance; quarantine, release
 //!   (refused with the blockers unless every unmet rule is covered by a QA-approved
 //!   deviation) and rejection, recorded on the units' custody logs too.
 //! - [`custody`]: units, allocation, the append-only custody log checked event by event

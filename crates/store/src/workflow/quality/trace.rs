@@ -5,7 +5,7 @@
 //!   events.
 //! - [`trace_adverse_event`] (trace-back): from an adverse event to the treatment and
 //!   unit that may have caused it, the unit's custody log and temperature excursions, and
-//!   the lot's dossier: status decisions, QC results and their evaluation, deviations,
+//!   the lot's dossier: status decisions, QC results and their conformance check, deviations,
 //!   retained samples, culture media, cell banks, collection and donor.
 //!
 //! Both read only; the server and the CLI show the same structures.
@@ -22,7 +22,7 @@ use saisei_domain::quality::records::{
     CellBank, Collection, CultureMedium, Donor, Lot, LotDeviation, LotQcResult, LotStatusChange,
     ProductUnit, RetainedSample, UnitCustodyEvent, UnitTemperatureExcursion,
 };
-use saisei_domain::quality::{Evaluation, UnitPhase};
+use saisei_domain::quality::{Conformance, UnitPhase};
 use saisei_domain::registry::{
     AdverseEvent, AeOutcome, Causality, Patient, Product, SeriousnessCriterion, Treatment,
 };
@@ -234,8 +234,8 @@ pub struct LotDossier {
     pub lot: Record<Lot>,
     /// Its status decisions, in order.
     pub status_changes: Vec<Record<LotStatusChange>>,
-    /// Its QC results evaluated against its specification.
-    pub evaluation: Evaluation,
+    /// Its QC results checked against its specification.
+    pub conformance: Conformance,
     /// The QC results.
     pub qc_results: Vec<Record<LotQcResult>>,
     /// Its deviations.
@@ -316,7 +316,7 @@ pub async fn lot_dossier(store: &Store, lot: Record<Lot>) -> Result<LotDossier, 
     Ok(LotDossier {
         lot,
         status_changes,
-        evaluation: evidence.evaluation,
+        conformance: evidence.conformance,
         qc_results: evidence.results,
         deviations: evidence.deviations,
         retained_samples,

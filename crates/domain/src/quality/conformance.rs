@@ -19,7 +19,7 @@
 //!   tetraspanin reported absent), and is *missing* when simply too few were reported
 //!   (e.g. particle number by NTA but no second quantification method).
 //! - **Order does not matter.** Results are put in a canonical order first, so the same set
-//!   of results always gives the same evaluation.
+//!   of results always gives the same conformance check.
 
 use super::identifiers::{AttributeCode, MethodCode, RuleId};
 use super::measure::PositiveNumber;
@@ -75,7 +75,7 @@ pub struct DoseContext {
 /// Facts about the product that some rules need besides the results.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EvaluationContext {
+pub struct ConformanceContext {
     /// The dose, for the endotoxin limit; without it that rule is `missing`.
     #[serde(default)]
     pub dose: Option<DoseContext>,
@@ -99,7 +99,7 @@ pub enum RuleOutcome {
     Missing,
 }
 
-/// The outcome of a whole evaluation.
+/// The outcome of a whole conformance check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OverallOutcome {
@@ -148,7 +148,7 @@ pub struct SetAside {
 
 /// One rule's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RuleEvaluation {
+pub struct RuleConformance {
     /// The rule.
     pub rule_id: RuleId,
     /// Its title.
@@ -178,38 +178,38 @@ pub struct UnusedResult {
     pub tested_on: Date,
 }
 
-/// The evaluation of one lot's results against one specification.
+/// The conformance check of one lot's results against one specification.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Evaluation {
-    /// The specification evaluated against.
+pub struct Conformance {
+    /// The specification checked against.
     pub specification: SpecKey,
     /// The overall outcome.
     pub outcome: OverallOutcome,
     /// One entry per rule, in the specification's order.
-    pub rules: Vec<RuleEvaluation>,
+    pub rules: Vec<RuleConformance>,
     /// Results no rule looked at.
     pub unused_results: Vec<UnusedResult>,
 }
 
-impl Evaluation {
+impl Conformance {
     /// The rules that are not met (fail or missing): what stands between the lot and release.
-    pub fn unmet(&self) -> impl Iterator<Item = &RuleEvaluation> {
+    pub fn unmet(&self) -> impl Iterator<Item = &RuleConformance> {
         self.rules.iter().filter(|r| r.outcome != RuleOutcome::Pass)
     }
 }
 
 /// Evaluates `results` (for one lot) against `spec`, in the given `context`.
-pub fn evaluate(
+pub fn check_conformance(
     spec: &ResolvedSpecification,
     results: &[QcResult],
-    context: &EvaluationContext,
-) -> Evaluation {
+    context: &ConformanceContext,
+) -> Conformance {
     let mut sorted: Vec<&QcResult> = results.iter().collect();
     sorted.sort_by(|a, b| a.canonical_cmp(b));
-    let rules: Vec<RuleEvaluation> = spec
+    let rules: Vec<RuleConformance> = spec
         .rules()
         .iter()
-        .map(|r| evaluate_rule(&r.rule, &sorted, context))
+        .map(|r| check_rule(&r.rule, &sorted, context))
         .collect();
     let used: BTreeSet<&AttributeCode> = spec.attributes();
     let unused_results = sorted
@@ -228,7 +228,7 @@ pub fn evaluate(
     } else {
         OverallOutcome::Pass
     };
-    Evaluation {
+    Conformance {
         specification: spec.key().clone(),
         outcome,
         rules,
@@ -402,11 +402,7 @@ fn judge_all(
     (outcome, observed, aside, text)
 }
 
-fn evaluate_rule(
-    rule: &Rule,
-    results: &[&QcResult],
-    context: &EvaluationContext,
-) -> RuleEvaluation {
+fn check_rule(rule: &Rule, results: &[&QcResult], context: &ConformanceContext) -> RuleConformance {
     let mut computed_limit = None;
     let mut limit = rule.describe();
     let (outcome, observed, set_aside_results, explanation) = match &rule.requirement {
@@ -644,7 +640,7 @@ fn evaluate_rule(
             }
         }
     };
-    RuleEvaluation {
+    RuleConformance {
         rule_id: rule.id.clone(),
         title: rule.title.clone(),
         outcome,
@@ -706,8 +702,8 @@ mod tests {
         }
     }
 
-    fn per_patient(ml: f64) -> EvaluationContext {
-        EvaluationContext {
+    fn per_patient(ml: f64) -> ConformanceContext {
+        ConformanceContext {
             dose: Some(DoseContext {
                 max_dose: MaxDose::PerPatient {
                     ml: PositiveNumber::new(ml).unwrap(),
@@ -717,7 +713,7 @@ mod tests {
         }
     }
 
-    fn outcome(e: &Evaluation, rule: &str) -> RuleOutcome {
+    fn outcome(e: &Conformance, rule: &str) -> RuleOutcome {
         e.rules
             .iter()
             .find(|r| r.rule_id.as_str() == rule)
@@ -725,7 +721,7 @@ mod tests {
             .outcome
     }
 
-    fn rule<'a>(e: &'a Evaluation, rule: &str) -> &'a RuleEvaluation {
+    fn rule<'a>(e: &'a Conformance, rule: &str) -> &'a RuleConformance {
         e.rules.iter().find(|r| r.rule_id.as_str() == rule).unwrap()
     }
 
@@ -758,7 +754,7 @@ mod tests {
 
     #[test]
     fn conforming_msc_lot_passes() {
-        let e = evaluate(
+        let e = check_conformance(
             &spec("example-ucmsc@1"),
             &good_msc_lot(),
             &per_patient(20.0),
@@ -791,13 +787,13 @@ mod tests {
         lot.retain(|r| !["cd14_positive", "cd19_positive"].contains(&r.attribute.as_str()));
         lot.push(num("cd11b_positive", 0.6, Unit::Percent, "flow_cytometry"));
         lot.push(num("cd79a_positive", 0.1, Unit::Percent, "flow_cytometry"));
-        let e = evaluate(&isct, &lot, &EvaluationContext::default());
+        let e = check_conformance(&isct, &lot, &ConformanceContext::default());
         assert_eq!(outcome(&e, "isct.cd14_or_cd11b"), RuleOutcome::Pass);
         assert_eq!(outcome(&e, "isct.cd79a_or_cd19"), RuleOutcome::Pass);
         assert_eq!(e.outcome, OverallOutcome::Pass);
 
         // The example product narrowed the pair to CD14 ≤ 1 %: CD11b no longer counts.
-        let product = evaluate(&spec("example-ucmsc@1"), &lot, &per_patient(20.0));
+        let product = check_conformance(&spec("example-ucmsc@1"), &lot, &per_patient(20.0));
         assert_eq!(
             outcome(&product, "isct.cd14_or_cd11b"),
             RuleOutcome::Missing
@@ -812,7 +808,7 @@ mod tests {
         // Both tested, one failing: a passing CD14 does not hide a failing CD11b.
         lot.push(num("cd14_positive", 0.4, Unit::Percent, "flow_cytometry"));
         lot.push(num("cd11b_positive", 3.1, Unit::Percent, "flow_cytometry"));
-        let e = evaluate(&isct, &lot, &EvaluationContext::default());
+        let e = check_conformance(&isct, &lot, &ConformanceContext::default());
         let r = rule(&e, "isct.cd14_or_cd11b");
         assert_eq!(r.outcome, RuleOutcome::Fail);
         assert_eq!(
@@ -821,7 +817,7 @@ mod tests {
         );
         // Neither tested: missing.
         lot.retain(|r| !["cd14_positive", "cd11b_positive"].contains(&r.attribute.as_str()));
-        let e = evaluate(&isct, &lot, &EvaluationContext::default());
+        let e = check_conformance(&isct, &lot, &ConformanceContext::default());
         assert_eq!(outcome(&e, "isct.cd14_or_cd11b"), RuleOutcome::Missing);
     }
 
@@ -845,7 +841,7 @@ mod tests {
             "immunofluorescence",
         ));
         lot.push(num("viability", 0.91, Unit::MgPerMl, "flow_7aad"));
-        let e = evaluate(&spec("example-ucmsc@1"), &lot, &per_patient(20.0));
+        let e = check_conformance(&spec("example-ucmsc@1"), &lot, &per_patient(20.0));
         assert_eq!(e.outcome, OverallOutcome::Fail);
         let cd73 = rule(&e, "isct.cd73");
         assert_eq!(cd73.outcome, RuleOutcome::Fail);
@@ -899,7 +895,7 @@ mod tests {
 
     #[test]
     fn conforming_ev_lot_passes() {
-        let e = evaluate(&spec("example-msc-ev@1"), &good_ev_lot(), &per_patient(3.0));
+        let e = check_conformance(&spec("example-msc-ev@1"), &good_ev_lot(), &per_patient(3.0));
         let unmet: Vec<_> = e.unmet().map(|r| (&r.rule_id, &r.explanation)).collect();
         assert_eq!(e.outcome, OverallOutcome::Pass, "{unmet:?}");
         assert_eq!(
@@ -929,7 +925,7 @@ mod tests {
         // Size by an ensemble method only; the tetraspanins tested negative.
         lot.push(num("ev_size", 130.0, Unit::Nanometre, "dls"));
         lot.push(qual("ev_marker_cd9", Q::Absent, "western_blot"));
-        let e = evaluate(&spec("example-msc-ev@1"), &lot, &per_patient(3.0));
+        let e = check_conformance(&spec("example-msc-ev@1"), &lot, &per_patient(3.0));
         assert_eq!(e.outcome, OverallOutcome::Fail);
         assert_eq!(outcome(&e, "misev.quantification"), RuleOutcome::Missing);
         assert_eq!(
@@ -955,15 +951,15 @@ mod tests {
         assert_eq!(dose_normalised_limit(5.0, 0.0), None);
         let core = spec("safety-core@1");
         let lot = vec![num("endotoxin", 4.5, Unit::EuPerMl, "lal_gel_clot")];
-        let limit = |ctx: &EvaluationContext| {
-            let e = evaluate(&core, &lot, ctx);
+        let limit = |ctx: &ConformanceContext| {
+            let e = check_conformance(&core, &lot, ctx);
             let r = rule(&e, "safety.endotoxin");
             (r.computed_limit, r.outcome)
         };
         // 3 mL per patient: M = 3/60 = 0.05 mL/kg → 100 EU/mL.
         assert_eq!(limit(&per_patient(3.0)), (Some(100.0), RuleOutcome::Pass));
         // 1 mL/kg: → 5 EU/mL.
-        let per_kg = EvaluationContext {
+        let per_kg = ConformanceContext {
             dose: Some(DoseContext {
                 max_dose: MaxDose::PerKg {
                     ml_per_kg: PositiveNumber::new(1.0).unwrap(),
@@ -981,18 +977,18 @@ mod tests {
         // 100 mL per patient: 3 EU/mL, so 4.5 fails.
         assert_eq!(limit(&per_patient(100.0)), (Some(3.0), RuleOutcome::Fail));
         // No dose: the limit cannot be computed.
-        let e = evaluate(&core, &lot, &EvaluationContext::default());
+        let e = check_conformance(&core, &lot, &ConformanceContext::default());
         let r = rule(&e, "safety.endotoxin");
         assert_eq!((r.computed_limit, r.outcome), (None, RuleOutcome::Missing));
         assert!(r.explanation.contains("maximum dose is not stated"));
         // Contexts come from JSON strictly.
-        let ctx: EvaluationContext = serde_json::from_str(
+        let ctx: ConformanceContext = serde_json::from_str(
             r#"{"dose":{"max_dose":{"basis":"per_kg","ml_per_kg":0.5},"intrathecal":false}}"#,
         )
         .unwrap();
         assert_eq!(limit(&ctx).0, Some(10.0));
         assert!(
-            serde_json::from_str::<EvaluationContext>(
+            serde_json::from_str::<ConformanceContext>(
                 r#"{"dose":{"max_dose":{"basis":"per_kg","ml_per_kg":0}}}"#
             )
             .is_err()
@@ -1001,7 +997,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn evaluation_does_not_depend_on_result_order(
+        fn conformance_does_not_depend_on_result_order(
             shuffled in Just(good_ev_lot().into_iter().chain(good_msc_lot()).collect::<Vec<_>>()).prop_shuffle(),
             drop in 0usize..31,
         ) {
@@ -1016,8 +1012,8 @@ mod tests {
             }
             for key in ["example-msc-ev@1", "example-ucmsc@1"] {
                 let s = spec(key);
-                let a = evaluate(&s, &lot, &per_patient(3.0));
-                let b = evaluate(&s, &shuffled, &per_patient(3.0));
+                let a = check_conformance(&s, &lot, &per_patient(3.0));
+                let b = check_conformance(&s, &shuffled, &per_patient(3.0));
                 prop_assert_eq!(a, b);
             }
         }

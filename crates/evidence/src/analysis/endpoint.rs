@@ -1,36 +1,15 @@
-//! The analysis run: cohort, endpoints, adjustment, estimates, sensitivity analyses,
-//! interim looks and the verdict.
-//!
-//! For each endpoint the analysis population is the cohort's subjects with an outcome
-//! for it; the propensity score is fitted in that population and controls are matched,
-//! weighted or stratified as the plan says. The pre-specified estimate is then:
-//! a Cox hazard ratio (matching weights with matched sets as clusters, IPT weights with
-//! a robust variance, or PS strata as Cox strata) for time-to-event endpoints, and a
-//! difference in proportions or means (MatchIt's cluster-robust ATT for matching, a
-//! Hájek difference with a sandwich variance otherwise) for binary and continuous ones.
-//! Sensitivity analyses repeat it with another adjustment method, with a
-//! covariate-adjusted model on the whole population without matching or weighting,
-//! unadjusted, and — for adjudicated endpoints — with the events as the sites reported
-//! them.
+//! One endpoint's analysis: its rows, the adjustment, the pre-specified estimate and the
+//! sensitivity analyses, and the Kaplan–Meier curves.
 
+use super::kind_word;
 use crate::adjust::{Adjustment, adjust, alternative, design};
-use crate::cohort::{Cohort, build};
-use crate::data::RegistryData;
-use crate::endpoints::{DAYS_PER_MONTH, EndpointData, decisions, outcomes};
-use crate::error::EvidenceError;
-use crate::power::{PowerResult, required};
+use crate::cohort::Cohort;
+use crate::endpoints::{DAYS_PER_MONTH, EndpointData};
 use crate::results::*;
-use saisei_domain::Record;
-use saisei_domain::audit::content_hash;
 use saisei_domain::evaluation::{
-    AdjudicationAssessment, AdjudicationTask, AssessmentRound, DataSnapshot, DecisionBasis,
     EffectMeasure, Endpoint, EndpointDefinition, EndpointRole, Estimate, EvaluationPlan,
-    EventDecision, GuidanceItem, PlanGap, PowerAssumptions, PrimaryEvidence, Severity, TaskStatus,
-    check_plan, decide_verdict,
 };
-use saisei_domain::wire_name as wire;
 use saisei_stats::Covariates;
-use saisei_stats::agreement::cohen_kappa;
 use saisei_stats::cox::{CoxData, CoxOptions, fit_cox};
 use saisei_stats::inference::normal_two_sided_p;
 use saisei_stats::inference::z_for;
@@ -38,256 +17,12 @@ use saisei_stats::km::weighted_km;
 use saisei_stats::km::{ConfType, kaplan_meier};
 use saisei_stats::logrank::logrank;
 use saisei_stats::matching::matched_effect;
-use saisei_stats::means::{mean_sd, weighted_difference};
+use saisei_stats::means::weighted_difference;
 use saisei_stats::ols::ols;
-use saisei_stats::sequential::{SpendingFunction as Spending, alpha_spent};
 use saisei_stats::survival::Grouping;
-use std::collections::BTreeMap;
-use uuid::Uuid;
-
-pub use saisei_domain::evaluation::AnalysisOptions;
-
-/// The plan check of the domain plus what only the evidence engine can say: whether the
-/// targets reach what the power assumptions require.
-pub fn check_with_power(
-    plan: &EvaluationPlan,
-) -> (Vec<PlanGap>, Option<PowerResult>, Option<String>) {
-    let mut gaps = check_plan(plan);
-    let (power, problem) = match &plan.sample_size.assumptions {
-        None => (None, None),
-        Some(a) => match required(a) {
-            Ok(p) => (Some(p), None),
-            Err(e) => (None, Some(e)),
-        },
-    };
-    if let Some(p) = &power {
-        if let Some(t) = plan.sample_size.target_treated
-            && u64::from(t) < p.required_treated
-        {
-            gaps.push(PlanGap {
-                    item: GuidanceItem::NumberOfCases,
-                    severity: Severity::Gap,
-                    field: "sample_size.target_treated".into(),
-                    message: format!(
-                        "the target of {t} treated cases is below the {} the power calculation requires",
-                        p.required_treated
-                    ),
-                });
-        }
-        if let Some(c) = plan.sample_size.target_controls
-            && u64::from(c) < p.required_controls
-        {
-            gaps.push(PlanGap {
-                item: GuidanceItem::NumberOfCases,
-                severity: Severity::Gap,
-                field: "sample_size.target_controls".into(),
-                message: format!(
-                    "the target of {c} controls is below the {} the power calculation requires",
-                    p.required_controls
-                ),
-            });
-        }
-    }
-    if let Some(e) = &problem {
-        gaps.push(PlanGap {
-            item: GuidanceItem::NumberOfCases,
-            severity: Severity::Gap,
-            field: "sample_size.assumptions".into(),
-            message: format!("the power calculation fails: {e}"),
-        });
-    }
-    gaps.sort_by_key(|g| (g.severity, g.item));
-    (gaps, power, problem)
-}
-
-/// Runs the whole evaluation of `plan` on `data`.
-pub fn analyse(
-    plan: &EvaluationPlan,
-    data: &RegistryData,
-    options: &AnalysisOptions,
-) -> Result<EvaluationResults, EvidenceError> {
-    let primary = plan
-        .primary()
-        .ok_or_else(|| EvidenceError::Plan("the plan has no single primary endpoint".into()))?;
-    let (plan_check, power, power_problem) = check_with_power(plan);
-    let cohort = build(plan, data, options.as_of);
-    let adjudicated = decisions(data);
-    let mut notes = vec![
-        "Propensity scores are fitted by logistic regression of treatment on the plan's covariates, separately in each endpoint's analysis population (patients with an outcome).".to_string(),
-        "Confidence intervals of risk and mean differences after weighting or stratification use a sandwich variance that treats the weights as known; after matching, MatchIt's cluster-robust variance over matched sets.".to_string(),
-        "Kaplan–Meier curves are drawn in the adjusted sample with the adjustment weights; medians and the log-rank test are unweighted.".to_string(),
-    ];
-    let mut endpoint_results = Vec::new();
-    let mut ordered: Vec<&Endpoint> = vec![primary];
-    ordered.extend(
-        plan.endpoints
-            .iter()
-            .filter(|e| e.role != EndpointRole::Primary),
-    );
-    let mut primary_evidence = PrimaryEvidence::default();
-    let mut endpoint_data: BTreeMap<String, EndpointData> = BTreeMap::new();
-    for ep in ordered {
-        let ed = outcomes(ep, &cohort, data, &adjudicated);
-        let mut r = analyse_endpoint(plan, ep, &cohort, &ed);
-        if ep.role == EndpointRole::Primary {
-            primary_evidence = primary_evidence_of(plan, ep, &ed, &mut r, power.as_ref());
-        }
-        endpoint_data.insert(ep.key.to_string(), ed);
-        endpoint_results.push(r);
-    }
-    let decision = decide_verdict(primary.success.as_ref(), &primary_evidence);
-    let quality = plan.quality_efficacy.as_ref().map(|q| {
-        let ep = plan.endpoint(q.endpoint.as_str());
-        match (ep, endpoint_data.get(q.endpoint.as_str())) {
-            (Some(ep), Some(ed)) => crate::quality::analyse(q, ep, &cohort, data, ed),
-            _ => crate::quality::unavailable(q, "the endpoint is not in the plan"),
-        }
-    });
-    if quality.is_some() {
-        notes.push("Quality attributes are standardised (per SD across patients); a patient who received several lots takes the mean of their lots' values; the latest numeric result per lot and attribute is used.".into());
-    }
-    if plan.interim.is_some() {
-        notes.push("Interim looks use Lan–DeMets α spending; each look's nominal α is the α spent since the previous look, a conservative approximation of the exact group-sequential boundary.".into());
-    }
-    let product = &data.product.data;
-    let approval = product.approval.as_ref();
-    let plan_json = serde_json::to_value(plan).map_err(|e| EvidenceError::Plan(e.to_string()))?;
-    let summary = PlanSummary {
-        plan_id: options.plan_id,
-        plan_version: options.plan_version,
-        title: plan.title.to_string(),
-        product: product.name.to_string(),
-        approval: approval.map(|a| {
-            format!(
-                "{} approval of {}{}",
-                wire(&a.kind),
-                a.approved_on,
-                a.term_years
-                    .map(|t| format!(" for {t} years"))
-                    .unwrap_or_default()
-            )
-        }),
-        conditions: approval
-            .map(|a| a.conditions.iter().map(|c| c.to_string()).collect())
-            .unwrap_or_default(),
-        reapplication_due: approval.and_then(|a| a.reapplication_due()),
-        method: plan.control.method.as_ref().map(|m| m.label()),
-        covariates: plan
-            .control
-            .covariates
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
-        control_source: plan.control.source.map(|s| wire(&s)),
-        targets: (
-            plan.sample_size.target_treated,
-            plan.sample_size.target_controls,
-        ),
-    };
-    Ok(EvaluationResults {
-        plan: summary,
-        as_of: options.as_of,
-        verdict: decision.verdict,
-        verdict_reasons: decision.reasons,
-        plan_check,
-        power,
-        power_problem,
-        flow: cohort.flow.clone(),
-        cohort: cohort_summary(plan, &cohort),
-        endpoints: endpoint_results,
-        adjudication: adjudication_summary(plan, data),
-        quality,
-        snapshot: DataSnapshot {
-            counts: data.counts(),
-            data_hash: cohort.data_hash.clone(),
-            plan_hash: content_hash(&plan_json),
-            engine: crate::ENGINE.to_string(),
-        },
-        notes,
-    })
-}
-
-/// Reads one baseline characteristic of a subject.
-type Characteristic = Box<dyn Fn(&crate::cohort::Subject) -> Option<f64>>;
-
-fn cohort_summary(plan: &EvaluationPlan, c: &Cohort) -> CohortSummary {
-    let treated = c.subjects.iter().filter(|s| s.treated).count();
-    let mut sites: BTreeMap<Uuid, (usize, usize)> = BTreeMap::new();
-    for s in &c.subjects {
-        let e = sites.entry(s.site_id).or_default();
-        if s.treated { e.0 += 1 } else { e.1 += 1 }
-    }
-    let mut sites: Vec<SiteCount> = sites
-        .into_iter()
-        .map(|(id, (t, k))| SiteCount {
-            site: c
-                .site_names
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| id.to_string()),
-            treated: t,
-            control: k,
-        })
-        .collect();
-    sites.sort_by(|a, b| {
-        (b.treated + b.control)
-            .cmp(&(a.treated + a.control))
-            .then(a.site.cmp(&b.site))
-    });
-    let mut rows: Vec<(String, Characteristic)> = vec![
-        ("Age (years)".into(), Box::new(|s| Some(s.age))),
-        (
-            "Female (proportion)".into(),
-            Box::new(|s| Some(if s.female { 1.0 } else { 0.0 })),
-        ),
-        (
-            "Index year".into(),
-            Box::new(|s| Some(f64::from(s.index_date.year()))),
-        ),
-    ];
-    for code in plan.baseline_codes() {
-        let key = code.to_string();
-        rows.push((
-            format!("Baseline {code}"),
-            Box::new(move |s| s.baselines.get(&key).copied()),
-        ));
-    }
-    let baseline = rows
-        .iter()
-        .map(|(name, f)| {
-            let t: Vec<f64> = c
-                .subjects
-                .iter()
-                .filter(|s| s.treated)
-                .filter_map(f)
-                .collect();
-            let k: Vec<f64> = c
-                .subjects
-                .iter()
-                .filter(|s| !s.treated)
-                .filter_map(f)
-                .collect();
-            let (mt, st) = mean_sd(&t);
-            let (mc, sc) = mean_sd(&k);
-            BaselineRow {
-                name: name.clone(),
-                mean_treated: mt,
-                sd_treated: st,
-                mean_control: mc,
-                sd_control: sc,
-            }
-        })
-        .collect();
-    CohortSummary {
-        treated,
-        control: c.subjects.len() - treated,
-        sites,
-        baseline,
-    }
-}
 
 /// The rows of one endpoint's analysis: treatment, covariates, outcome.
-struct Frame {
+pub(super) struct Frame {
     treated: Vec<bool>,
     names: Vec<String>,
     columns: Vec<Vec<f64>>,
@@ -296,7 +31,11 @@ struct Frame {
     site_reported: Vec<(f64, bool)>,
 }
 
-fn frame(plan: &EvaluationPlan, cohort: &Cohort, ed: &EndpointData) -> (Frame, Vec<String>) {
+pub(super) fn frame(
+    plan: &EvaluationPlan,
+    cohort: &Cohort,
+    ed: &EndpointData,
+) -> (Frame, Vec<String>) {
     let mut dropped = Vec::new();
     let mut names = Vec::new();
     let mut columns = Vec::new();
@@ -334,15 +73,7 @@ fn frame(plan: &EvaluationPlan, cohort: &Cohort, ed: &EndpointData) -> (Frame, V
     (f, dropped)
 }
 
-fn kind_word(d: &EndpointDefinition) -> &'static str {
-    match d {
-        EndpointDefinition::TimeToEvent { .. } => "time_to_event",
-        EndpointDefinition::Binary { .. } => "binary",
-        EndpointDefinition::Continuous { .. } => "continuous",
-    }
-}
-
-fn analyse_endpoint(
+pub(super) fn analyse_endpoint(
     plan: &EvaluationPlan,
     ep: &Endpoint,
     cohort: &Cohort,
@@ -520,7 +251,7 @@ fn analyse_endpoint(
     result
 }
 
-fn as_estimate(e: &EffectEstimate) -> Estimate {
+pub(super) fn as_estimate(e: &EffectEstimate) -> Estimate {
     Estimate {
         value: e.value,
         lower: e.lower,
@@ -529,7 +260,7 @@ fn as_estimate(e: &EffectEstimate) -> Estimate {
     }
 }
 
-fn histogram(score: &[f64], w: &[f64], treated: &[bool], flag: bool) -> Vec<f64> {
+pub(super) fn histogram(score: &[f64], w: &[f64], treated: &[bool], flag: bool) -> Vec<f64> {
     let mut bins = vec![0.0; 20];
     for i in 0..score.len() {
         if treated[i] == flag {
@@ -540,7 +271,7 @@ fn histogram(score: &[f64], w: &[f64], treated: &[bool], flag: bool) -> Vec<f64>
     bins
 }
 
-fn design_result(adj: &Adjustment, treated: &[bool]) -> DesignResult {
+pub(super) fn design_result(adj: &Adjustment, treated: &[bool]) -> DesignResult {
     let ones = vec![1.0; treated.len()];
     let n_control = treated.iter().filter(|&&t| !t).count() as f64;
     let mut after = histogram(&adj.score, &adj.weights, treated, false);
@@ -573,7 +304,7 @@ fn design_result(adj: &Adjustment, treated: &[bool]) -> DesignResult {
 }
 
 /// The estimate of the endpoint's effect measure under an adjustment.
-fn estimate(
+pub(super) fn estimate(
     f: &Frame,
     adj: &Adjustment,
     measure: EffectMeasure,
@@ -697,7 +428,7 @@ fn estimate(
 /// Covariate-adjusted model on the whole endpoint population, without matching or
 /// weighting: Cox with treatment and covariates, or least squares (a linear probability
 /// model for binary endpoints) with HC1 errors.
-fn regression(
+pub(super) fn regression(
     f: &Frame,
     covs: &Covariates,
     measure: EffectMeasure,
@@ -785,7 +516,7 @@ fn regression(
     }
 }
 
-fn km(f: &Frame, adj: &Adjustment) -> Option<KmResult> {
+pub(super) fn km(f: &Frame, adj: &Adjustment) -> Option<KmResult> {
     let mut arms = Vec::new();
     for (flag, label) in [(true, "Treated"), (false, "Control")] {
         let idx: Vec<usize> = (0..f.y.len())
@@ -836,158 +567,4 @@ fn km(f: &Frame, adj: &Adjustment) -> Option<KmResult> {
         at_risk,
         logrank_p,
     })
-}
-
-/// The primary endpoint's evidence for the verdict: information accrued against the
-/// target, the interim look due, and adjudications pending.
-fn primary_evidence_of(
-    plan: &EvaluationPlan,
-    ep: &Endpoint,
-    ed: &EndpointData,
-    r: &mut EndpointResult,
-    power: Option<&PowerResult>,
-) -> PrimaryEvidence {
-    let treated_with_outcome = r.treated.as_ref().map(|a| a.n).unwrap_or(0);
-    let events = r.treated.as_ref().and_then(|a| a.count).unwrap_or(0)
-        + r.control.as_ref().and_then(|a| a.count).unwrap_or(0);
-    let fraction = match (&ep.definition, &plan.sample_size.assumptions, power) {
-        (
-            EndpointDefinition::TimeToEvent { .. },
-            Some(PowerAssumptions::Survival { .. }),
-            Some(PowerResult {
-                required_events: Some(d),
-                ..
-            }),
-        ) if *d > 0 => Some(events as f64 / *d as f64),
-        _ => plan
-            .sample_size
-            .target_treated
-            .map(|t| treated_with_outcome as f64 / f64::from(t)),
-    };
-    r.information_fraction = fraction;
-    let mut interim_estimate = None;
-    if let (Some(interim), Some(est), Some(fr), Some(crit)) =
-        (&plan.interim, &r.estimate, fraction, &ep.success)
-    {
-        let alpha = 1.0 - crit.level();
-        let mut previous = 0.0;
-        let due = interim
-            .looks
-            .iter()
-            .rposition(|&t| t <= fr)
-            .filter(|_| fr < 1.0);
-        for (j, &t) in interim.looks.iter().enumerate() {
-            let cumulative = alpha_spent(spending(interim.spending), alpha, t);
-            let nominal = (cumulative - previous).max(1e-12);
-            previous = cumulative;
-            let level = 1.0 - nominal;
-            let current = due == Some(j);
-            let (interval, met) = if current {
-                let (lo, hi) = est.at_level(level);
-                let e = Estimate {
-                    value: est.value,
-                    lower: lo,
-                    upper: hi,
-                    level,
-                };
-                interim_estimate = Some(e);
-                (Some((lo, hi)), crit.is_met(&e))
-            } else {
-                (None, None)
-            };
-            r.interim.push(InterimLook {
-                fraction: t,
-                cumulative_alpha: cumulative,
-                nominal_alpha: nominal,
-                level,
-                reached: fr >= t,
-                current,
-                interval,
-                criterion_met: met,
-            });
-        }
-    }
-    PrimaryEvidence {
-        final_estimate: r.estimate.as_ref().map(as_estimate),
-        interim_estimate,
-        information_fraction: fraction,
-        pending_adjudications: if ep.adjudicated { ed.pending } else { 0 },
-        problem: r.problem.clone(),
-    }
-}
-
-/// The state of the plan's central adjudication and each pair's agreement.
-pub fn adjudication_summary(plan: &EvaluationPlan, data: &RegistryData) -> AdjudicationSummary {
-    agreement_summary(plan, &data.tasks, &data.assessments)
-}
-
-/// The state of a plan's adjudication tasks and each pair of adjudicators' agreement
-/// (Cohen's kappa over the events both assessed independently).
-pub fn agreement_summary(
-    plan: &EvaluationPlan,
-    tasks: &[Record<AdjudicationTask>],
-    assessments: &[Record<AdjudicationAssessment>],
-) -> AdjudicationSummary {
-    let panel: Vec<String> = plan
-        .blinding
-        .adjudicators
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-    let mut s = AdjudicationSummary {
-        adjudicators: panel.clone(),
-        tasks: tasks.len(),
-        ..Default::default()
-    };
-    for t in tasks {
-        match t.data.status {
-            TaskStatus::AwaitingAssessments => s.awaiting += 1,
-            TaskStatus::NeedsConsensus => s.needs_consensus += 1,
-            TaskStatus::Decided => {
-                match t.data.decided_by {
-                    Some(DecisionBasis::Consensus) => s.by_consensus += 1,
-                    _ => s.by_agreement += 1,
-                }
-                match t.data.decision {
-                    Some(EventDecision::Confirmed) => s.confirmed += 1,
-                    _ => s.rejected += 1,
-                }
-            }
-        }
-    }
-    let mut by_task: BTreeMap<Uuid, BTreeMap<String, EventDecision>> = BTreeMap::new();
-    for a in assessments {
-        if a.data.round == AssessmentRound::Independent {
-            by_task
-                .entry(a.data.task_id)
-                .or_default()
-                .insert(a.data.adjudicator.to_string(), a.data.decision);
-        }
-    }
-    for i in 0..panel.len() {
-        for j in i + 1..panel.len() {
-            let pairs: Vec<(EventDecision, EventDecision)> = by_task
-                .values()
-                .filter_map(|m| Some((*m.get(&panel[i])?, *m.get(&panel[j])?)))
-                .collect();
-            let (kappa, problem) = match cohen_kappa(&pairs) {
-                Ok(k) => (Some(k), None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            s.agreement.push(PairAgreement {
-                a: panel[i].clone(),
-                b: panel[j].clone(),
-                kappa,
-                problem,
-            });
-        }
-    }
-    s
-}
-/// The plan's spending function as the statistics name it.
-fn spending(f: saisei_domain::evaluation::SpendingFunction) -> Spending {
-    match f {
-        saisei_domain::evaluation::SpendingFunction::OBrienFleming => Spending::OBrienFleming,
-        saisei_domain::evaluation::SpendingFunction::Pocock => Spending::Pocock,
-    }
 }

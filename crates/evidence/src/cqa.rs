@@ -1,4 +1,4 @@
-//! Quality attributes against efficacy (seed 003, 7-B): which lot quality attributes
+//! Quality attributes against efficacy (MHLW evaluation index, 7-B): which lot quality attributes
 //! go with better or worse outcomes, to propose candidate critical quality attributes.
 //!
 //! Each treated patient with an outcome is joined to the lots of the units they
@@ -15,7 +15,7 @@
 use crate::cohort::Cohort;
 use crate::data::RegistryData;
 use crate::endpoints::EndpointData;
-use crate::results::{ArmOutcome, AttributeResult, QualityResult, Subgroups};
+use crate::results::{ArmOutcome, AttributeResult, CqaResult, Subgroups};
 use saisei_domain::evaluation::{Endpoint, EndpointDefinition, QualityEfficacyPlan};
 use saisei_domain::quality::QcValue;
 use saisei_stats::Covariates;
@@ -32,8 +32,8 @@ use uuid::Uuid;
 const MIN_PATIENTS: usize = 10;
 
 /// A result saying why the analysis could not be done.
-pub fn unavailable(q: &QualityEfficacyPlan, why: &str) -> QualityResult {
-    QualityResult {
+pub fn unavailable(q: &QualityEfficacyPlan, why: &str) -> CqaResult {
+    CqaResult {
         endpoint: q.endpoint.to_string(),
         model: String::new(),
         effect_name: String::new(),
@@ -52,7 +52,7 @@ pub fn analyse(
     cohort: &Cohort,
     data: &RegistryData,
     ed: &EndpointData,
-) -> QualityResult {
+) -> CqaResult {
     // Latest numeric value per (lot, attribute), with its unit.
     let mut per_lot: HashMap<(Uuid, String), (Date, f64, String)> = HashMap::new();
     for r in &data.qc_results {
@@ -92,7 +92,7 @@ pub fn analyse(
             cohort.subjects[r.subject].treated && !cohort.subjects[r.subject].lots.is_empty()
         })
         .collect();
-    let mut out = QualityResult {
+    let mut out = CqaResult {
         endpoint: q.endpoint.to_string(),
         model: model.into(),
         effect_name: effect_name.into(),
