@@ -26,36 +26,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "registry",
-        include_str!("../migrations/0001_registry.sql"),
-    ),
-    (2, "quality", include_str!("../migrations/0002_quality.sql")),
-    (
-        3,
-        "periodic_reports",
-        include_str!("../migrations/0003_periodic_reports.sql"),
-    ),
-    (
-        4,
-        "evaluation",
-        include_str!("../migrations/0004_evaluation.sql"),
-    ),
-    (5, "trust", include_str!("../migrations/0005_trust.sql")),
-    (
-        6,
-        "accounts_and_access_log",
-        include_str!("../migrations/0006_accounts_and_access_log.sql"),
-    ),
-    (
-        7,
-        "times_as_timestamps",
-        include_str!("../migrations/0007_times_as_timestamps.sql"),
-    ),
-];
+/// The migrations, embedded in the binary from `migrations/` by the build script:
+/// version, description, script, and whether the script manages its own transaction.
+const MIGRATIONS: &[(i64, &str, &str, bool)] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The advisory lock key that serialises appends to the audit chain.
 const AUDIT_LOCK: &str = "SELECT pg_advisory_xact_lock(7261756469740001)";
@@ -177,13 +150,13 @@ impl Backend for PostgresBackend {
     async fn migrate(&self) -> Result<(), StoreError> {
         let migrations = MIGRATIONS
             .iter()
-            .map(|(v, d, s)| {
+            .map(|(v, d, s, own_transaction)| {
                 Migration::new(
                     *v,
                     (*d).into(),
                     MigrationType::Simple,
                     s.into_sql_str(),
-                    false,
+                    *own_transaction,
                 )
             })
             .collect();

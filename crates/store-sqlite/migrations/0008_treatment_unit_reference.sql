@@ -1,3 +1,4 @@
+-- no-transaction
 -- A treatment's unit becomes a foreign key, as it is on PostgreSQL. SQLite cannot add a
 -- foreign key to an existing table, so the table is rebuilt (SQLite's documented
 -- twelve-step procedure): foreign keys off, copy into a table with the constraint, drop

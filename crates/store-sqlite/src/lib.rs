@@ -25,59 +25,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// The migrations, embedded in the binary: version, description, script, and whether
-/// the script manages its own transaction (a table rebuild must turn foreign keys off,
-/// which SQLite ignores inside a transaction).
-const MIGRATIONS: &[(i64, &str, &str, bool)] = &[
-    (
-        1,
-        "registry",
-        include_str!("../migrations/0001_registry.sql"),
-        false,
-    ),
-    (
-        2,
-        "quality",
-        include_str!("../migrations/0002_quality.sql"),
-        false,
-    ),
-    (
-        3,
-        "periodic_reports",
-        include_str!("../migrations/0003_periodic_reports.sql"),
-        false,
-    ),
-    (
-        4,
-        "evaluation",
-        include_str!("../migrations/0004_evaluation.sql"),
-        false,
-    ),
-    (
-        5,
-        "trust",
-        include_str!("../migrations/0005_trust.sql"),
-        false,
-    ),
-    (
-        6,
-        "accounts_and_access_log",
-        include_str!("../migrations/0006_accounts_and_access_log.sql"),
-        false,
-    ),
-    (
-        7,
-        "times_as_timestamps",
-        include_str!("../migrations/0007_times_as_timestamps.sql"),
-        false,
-    ),
-    (
-        8,
-        "treatment_unit_reference",
-        include_str!("../migrations/0008_treatment_unit_reference.sql"),
-        true,
-    ),
-];
+/// The migrations, embedded in the binary from `migrations/` by the build script:
+/// version, description, script, and whether the script manages its own transaction.
+const MIGRATIONS: &[(i64, &str, &str, bool)] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// A registry in a SQLite file.
 pub struct SqliteBackend {

@@ -345,9 +345,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
         )
     };
     let format = || q("format", Type::String, "html (default) or json");
-    b.resource::<EvaluationPlan>()
-        .resource::<EvaluationRun>()
-        .schema::<RunRequest>()
+    b.schema::<RunRequest>()
         .schema::<PlanCheck>()
         .route(
             "/evaluation-plans/check",

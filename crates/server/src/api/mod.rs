@@ -7,6 +7,7 @@ pub mod adjudication;
 pub mod contract;
 pub mod docs;
 pub mod evaluation;
+pub mod kinds;
 pub mod openapi;
 pub mod quality;
 pub mod registry;
@@ -247,7 +248,8 @@ pub fn table_list_params(
 
 /// The API router (to be nested at `/api/v1`) and its finished OpenAPI document.
 pub fn router() -> (Router<AppState>, Arc<serde_json::Value>) {
-    let b = trust::mount(regulation::mount(registry::mount(ApiBuilder::new())));
+    let b = kinds::mount(ApiBuilder::new());
+    let b = trust::mount(regulation::mount(registry::mount(b)));
     let b = quality::mount(b);
     let mut b = adjudication::mount(evaluation::mount(b));
 

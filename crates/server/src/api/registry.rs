@@ -19,30 +19,6 @@ use saisei_store::workflow::{TransitionRequest, record_treatment};
 use serde_json::{Map, Value as JsonValue};
 use utoipa::openapi::path::HttpMethod;
 
-/// A kind whose input is the record itself (where, area and fixed fields come from its
-/// catalogue entry).
-macro_rules! plain_resource {
-    ($($ty:ty),* $(,)?) => {$(
-        impl Resource for $ty {
-            type Input = $ty;
-            fn from_input(input: Self::Input, _state: &AppState) -> Result<Self, ApiError> {
-                Ok(input)
-            }
-        }
-    )*};
-}
-
-plain_resource!(
-    Organisation,
-    Practitioner,
-    Product,
-    FollowUpSchedule,
-    Enrollment,
-    Consent,
-    Observation,
-    AdverseEvent,
-);
-
 impl Resource for Patient {
     type Input = NewPatient;
 
@@ -184,22 +160,9 @@ pub async fn post_transition(
     ))
 }
 
-/// Mounts the registry core's resources and workflows.
+/// Mounts the registry core's workflows (its kinds are mounted from `api::kinds`).
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
-    b.resource::<Organisation>()
-        .resource::<Practitioner>()
-        .resource::<Product>()
-        .resource::<Plan>()
-        .resource::<PlanTransition>()
-        .resource::<Patient>()
-        .resource::<Enrollment>()
-        .resource::<Consent>()
-        .resource::<FollowUpSchedule>()
-        .resource::<Treatment>()
-        .resource::<Visit>()
-        .resource::<Observation>()
-        .resource::<AdverseEvent>()
-        .schema::<TransitionBody>()
+    b.schema::<TransitionBody>()
         .route(
             "/plans/{id}/transitions",
             post(post_transition),

@@ -394,8 +394,7 @@ async fn get_retention(
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
     use super::{q, q_required, with_query};
     use utoipa::openapi::schema::Type;
-    b.resource::<PeriodicReport>()
-        .schema::<ClassifyRequest>()
+    b.schema::<ClassifyRequest>()
         .schema::<ClassificationResult>()
         .schema::<WhatIfRequest>()
         .schema::<WhatIfReport>()

@@ -109,24 +109,9 @@ fn decision(id: &str, summary: &str) -> Vec<(HttpMethod, Operation)> {
     )]
 }
 
-/// Mounts the quality resources and workflows.
+/// Mounts the quality workflows (its kinds are mounted from `api::kinds`).
 pub fn mount(b: ApiBuilder) -> ApiBuilder {
-    b.resource::<Donor>()
-        .resource::<Collection>()
-        .resource::<CellBank>()
-        .resource::<CultureMedium>()
-        .resource::<Lot>()
-        .resource::<LotStatusChange>()
-        .resource::<ProductUnit>()
-        .resource::<RetainedSample>()
-        .resource::<LotQcResult>()
-        .resource::<LotDeviation>()
-        .resource::<UnitCustodyEvent>()
-        .resource::<UnitTemperatureLog>()
-        .resource::<UnitTemperatureExcursion>()
-        .resource::<ExcursionDisposition>()
-        .resource::<ProductChecklistAnswer>()
-        .schema::<LotDecisionRequest>()
+    b        .schema::<LotDecisionRequest>()
         .schema::<lots::LotReleaseRequest>()
         .schema::<AllocationRequest>()
         .schema::<ShipmentRequest>()
