@@ -21,10 +21,27 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn metadata() -> Value {
+/// The platform this machine builds for: the graph is resolved for it only, so that
+/// dependencies of other platforms (never downloaded here) are not needed.
+fn host() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc).arg("-vV").output().expect("rustc runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host")
+}
+
+fn metadata() -> &'static Value {
+    static METADATA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    METADATA.get_or_init(run_metadata)
+}
+
+fn run_metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .args(["--filter-platform", &host()])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");
