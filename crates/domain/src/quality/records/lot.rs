@@ -199,8 +199,8 @@ pub struct LotStatusChange {
     /// Why (required for quarantine and rejection).
     #[serde(default)]
     pub reason: Option<Text>,
-    /// The conformance check's overall outcome at the decision, for releases. (Stored
-    /// under its first name, as `Lot::evaluation_context` is.)
+    /// The conformance check's overall outcome at the decision, for releases. (The field
+    /// keeps its first name, like the lot's `evaluation_context`.)
     #[serde(default)]
     pub evaluation_outcome: Option<OverallOutcome>,
     /// Rules released under deviations.
