@@ -229,5 +229,22 @@ pub async fn every_kind(store: &Store) -> Result<(), StoreError> {
         serde_json::json!({"primary": {"patients": 40}}),
     )
     .await?;
+    // An autologous collection: a patient's own tissue, taken at their institution.
+    let patient = store
+        .all::<saisei_domain::registry::Patient>(vec![])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("the demo has patients".into()))?;
+    let collection: saisei_domain::quality::records::Collection =
+        serde_json::from_value(serde_json::json!({
+            "patient_id": patient.meta.id,
+            "collected_by_id": patient.data.institution_id,
+            "collected_on": "2024-04-01",
+            "material": "Subcutaneous adipose tissue (autologous)",
+            "volume_ml": 20.0
+        }))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.create(&actor, collection).await?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! The policy is written per table and role (see the matrix in `docs/SECURITY.md`).
 //! For each, a role has no access, access to every row, or access to the rows that
 //! belong to its organisation — expressed as store filters that follow references
-//! (a treatment → its patient → the patient's institution). The same filters scope
+//! (a treatment → its patient → the patient's institution), or read the copy of that
+//! organisation the store keeps on the row where the table declares one (the same rows,
+//! found through an index). The same filters scope
 //! lists, single reads (a row outside them is "not found", so its existence does not
 //! leak), and writes (a record may only be written if it would then be readable).
 
@@ -17,7 +19,7 @@ use saisei_domain::{FieldError, Record, ValidationErrors};
 use saisei_store::tables::evaluation;
 use saisei_store::tables::quality::{LOTS, TEMPERATURE_EXCURSIONS, UNITS};
 use saisei_store::tables::*;
-use saisei_store::{AccessClass, Filter, Stored, TableDef, Value};
+use saisei_store::{AccessClass, Filter, ScopeColumn, Stored, TableDef, Value};
 use uuid::Uuid;
 
 /// What a request wants to do.
@@ -173,7 +175,7 @@ fn institution_unit(org: Uuid) -> Filter {
             "id",
             &TREATMENTS,
             "unit_id",
-            vec![institution_patient("patient_id", org)],
+            vec![institution_records(&TREATMENTS, org)],
         )],
         vec![Filter::json_in_select(
             "recipient",
@@ -190,6 +192,30 @@ fn institution_unit(org: Uuid) -> Filter {
             own(),
         )],
     ])
+}
+
+/// The rows of `table` that belong to `org` through `scope`: the kept copy where the
+/// table declares that scope (an index search, a page costs a page), otherwise the
+/// references followed by `through`. Both select the same rows; the store refuses any
+/// change that would make them differ.
+fn scoped(
+    table: &TableDef,
+    scope: ScopeColumn,
+    org: Uuid,
+    through: impl FnOnce() -> Filter,
+) -> Filter {
+    if table.scope == Some(scope) {
+        eq(scope.column, org)
+    } else {
+        through()
+    }
+}
+
+/// `table`'s records about the institution's patients.
+fn institution_records(table: &TableDef, org: Uuid) -> Filter {
+    scoped(table, ScopeColumn::PATIENT_INSTITUTION, org, || {
+        institution_patient("patient_id", org)
+    })
 }
 
 fn plan_of(column: &'static str, owner: &'static str, org: Uuid) -> Filter {
@@ -264,9 +290,7 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             match class {
                 C::Reference | C::Product => read_only(Scope::All),
                 C::Patient => same(rows(eq("institution_id", org))),
-                C::PatientRecord | C::Collection => {
-                    same(rows(institution_patient("patient_id", org)))
-                }
+                C::PatientRecord | C::Collection => same(rows(institution_records(table, org))),
                 C::Plan => {
                     let s = rows(eq("institution_id", org));
                     if physician { same(s) } else { read_only(s) }
@@ -281,13 +305,26 @@ pub fn access(actor: &Actor, table: &TableDef) -> Access {
             C::CultureMedium => same(Scope::All),
             C::FacilityRecord | C::Lot => same(rows(eq("facility_id", org))),
             C::Collection => same(rows(eq("collected_by_id", org))),
-            C::LotRecord | C::Unit => same(rows(facility_lot("lot_id", org))),
-            C::UnitRecord => same(rows(facility_unit("unit_id", org))),
-            C::Disposition => same(rows(Filter::in_select(
-                "excursion_id",
-                &TEMPERATURE_EXCURSIONS,
-                "id",
-                vec![facility_unit("unit_id", org)],
+            C::LotRecord | C::Unit => {
+                same(rows(scoped(table, ScopeColumn::LOT_FACILITY, org, || {
+                    facility_lot("lot_id", org)
+                })))
+            }
+            C::UnitRecord => same(rows(scoped(table, ScopeColumn::UNIT_FACILITY, org, || {
+                facility_unit("unit_id", org)
+            }))),
+            C::Disposition => same(rows(scoped(
+                table,
+                ScopeColumn::EXCURSION_FACILITY,
+                org,
+                || {
+                    Filter::in_select(
+                        "excursion_id",
+                        &TEMPERATURE_EXCURSIONS,
+                        "id",
+                        vec![facility_unit("unit_id", org)],
+                    )
+                },
             ))),
             _ => NONE,
         },

@@ -378,6 +378,31 @@ impl Backend for PostgresBackend {
             .collect()
     }
 
+    async fn explain(
+        &self,
+        statement: &str,
+        binds: &[(Value, saisei_store::ColumnType)],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for setting in [
+            "SET LOCAL enable_seqscan = off",
+            "SET LOCAL enable_bitmapscan = off",
+        ] {
+            sqlx::query(setting)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let rows = query_with(format!("EXPLAIN {statement}"), binds)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.rollback().await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db_err))
+            .collect()
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

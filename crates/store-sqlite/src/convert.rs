@@ -66,6 +66,9 @@ pub fn bind_row(mut q: Q, table: &TableDef, row: &Row, insert: bool) -> Q {
     for (c, v) in table.columns.iter().zip(&row.values) {
         q = bind(q, v, c.ty);
     }
+    if let Some((v, ty)) = saisei_store::sql::scope_bind(table, &row.values) {
+        q = bind(q, &v, ty);
+    }
     q
 }
 

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str, bool)] = include!(concat!(env!("OUT_DIR"),
 /// A registry in a SQLite file.
 pub struct SqliteBackend {
     pool: SqlitePool,
+    group: std::sync::Arc<GroupCommit>,
 }
 
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -58,7 +59,31 @@ impl SqliteBackend {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        Ok(SqliteBackend { pool })
+        Ok(SqliteBackend {
+            pool,
+            group: std::sync::Arc::default(),
+        })
+    }
+
+    /// Queues a write for the next group commit and waits until it is durable.
+    async fn write(&self, job: Job) -> Result<u64, StoreError> {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.group
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((job, done));
+        // Every write starts a leader, in a task of its own: a request that goes away
+        // while its group is being written must not abort the others' writes, and no
+        // queued write is left without a leader to commit it.
+        let pool = self.pool.clone();
+        let group = self.group.clone();
+        tokio::spawn(async move { group.lead(&pool).await });
+        outcome.await.unwrap_or_else(|_| {
+            Err(StoreError::Database(
+                "the write was interrupted before it was committed".into(),
+            ))
+        })
     }
 
     fn map_write_error(e: sqlx::Error, table: &'static TableDef) -> StoreError {
@@ -194,110 +219,7 @@ impl Backend for SqliteBackend {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err)?;
-        // Foreign keys are checked at commit, so a batch's inserts can be gathered by
-        // table into multi-row statements whatever order the batch added them in.
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        for step in steps_by_table(&batch.ops) {
-            match step {
-                Step::Insert { table, rows } => {
-                    let text = if rows.len() == 1 {
-                        sql::insert(table)
-                    } else {
-                        sql::insert_many(table, rows.len())
-                    };
-                    let mut q = query(&text);
-                    for r in rows {
-                        q = bind_row(q, table, r, true);
-                    }
-                    q.execute(&mut *tx)
-                        .await
-                        .map_err(|e| Self::map_write_error(e, table))?;
-                }
-                Step::Update {
-                    table,
-                    row,
-                    expected_version,
-                } => {
-                    let done = bind_row(query(&sql::update(table)), table, row, false)
-                        .bind(row.meta.id.to_string())
-                        .bind(expected_version)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| Self::map_write_error(e, table))?;
-                    if done.rows_affected() != 1 {
-                        let current = current_version(&mut tx, table, row.meta.id).await?;
-                        return Err(StoreError::stale(
-                            table.entity,
-                            row.meta.id,
-                            expected_version,
-                            current,
-                        ));
-                    }
-                }
-                Step::Check {
-                    table,
-                    id,
-                    expected_version,
-                } => {
-                    let current = current_version(&mut tx, table, id).await?;
-                    if current != Some(expected_version) {
-                        return Err(StoreError::stale(
-                            table.entity,
-                            id,
-                            expected_version,
-                            current,
-                        ));
-                    }
-                }
-            }
-        }
-        if !batch.audit.is_empty() {
-            let head: Option<(i64, String)> =
-                sqlx::query_as(AssertSqlSafe(positional(sql::AUDIT_HEAD)))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            let entries = seal_all(batch.audit, head, saisei_store::store::now());
-            for chunk in entries.chunks(sql::INSERT_CHUNK) {
-                let text = if chunk.len() == 1 {
-                    sql::AUDIT_INSERT.to_string()
-                } else {
-                    sql::audit_insert_many(chunk.len())
-                };
-                let mut q = query(&text);
-                for entry in chunk {
-                    q = q
-                        .bind(entry.seq)
-                        .bind(format_ts(entry.at))
-                        .bind(entry.actor.clone())
-                        .bind(entry.role.clone())
-                        .bind(entry.organisation_id.map(|u| u.to_string()))
-                        .bind(entry.action.as_str())
-                        .bind(entry.entity.clone())
-                        .bind(entry.entity_id.map(|u| u.to_string()))
-                        .bind(entry.before.as_ref().map(|v| v.to_string()))
-                        .bind(entry.after.as_ref().map(|v| v.to_string()))
-                        .bind(entry.reason.clone())
-                        .bind(entry.prev_hash.clone())
-                        .bind(entry.hash.clone());
-                }
-                q.execute(&mut *tx).await.map_err(db_err)?;
-            }
-        }
-        tx.commit().await.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::invalid("reference", "a record refers to one that does not exist")
-            }
-            _ => db_err(e),
-        })
+        self.write(Job::Batch(batch)).await.map(|_| ())
     }
 
     async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError> {
@@ -378,11 +300,8 @@ impl Backend for SqliteBackend {
         statement: &str,
         binds: &[(Value, saisei_store::ColumnType)],
     ) -> Result<u64, StoreError> {
-        let r = query_with(statement.to_string(), binds)
-            .execute(&self.pool)
+        self.write(Job::Statement(statement.to_string(), binds.to_vec()))
             .await
-            .map_err(db_err)?;
-        Ok(r.rows_affected())
     }
 
     async fn select(
@@ -403,6 +322,20 @@ impl Backend for SqliteBackend {
                     .map(|(i, ty)| decode(r, i, *ty))
                     .collect()
             })
+            .collect()
+    }
+
+    async fn explain(
+        &self,
+        statement: &str,
+        binds: &[(Value, saisei_store::ColumnType)],
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = query_with(format!("EXPLAIN QUERY PLAN {statement}"), binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(3).map_err(db_err))
             .collect()
     }
 
@@ -459,6 +392,263 @@ impl Backend for SqliteBackend {
             Uuid | Text | Date | Timestamp | Json => "text",
         }
     }
+}
+
+/// A write waiting for its group's commit.
+enum Job {
+    /// Records and their audit entries.
+    Batch(WriteBatch),
+    /// One statement of the shared text (an access-log append).
+    Statement(String, Vec<(Value, saisei_store::ColumnType)>),
+}
+
+/// A write and where to send its outcome (rows affected, for a statement).
+type Waiting = (Job, tokio::sync::oneshot::Sender<Result<u64, StoreError>>);
+
+/// Group commit: concurrent batches are written in one transaction with one sync.
+///
+/// Each writer queues its batch, then waits for the writer lock; whoever holds it takes
+/// every batch queued so far and commits them together, each inside a savepoint so that
+/// one batch's failure (a stale version, a duplicate) undoes only that batch. A request
+/// is answered only after the commit that holds its batch is durable, and the audit
+/// chain is sealed in the order the batches were applied, which is the commit order.
+/// SQLite has one writer at a time anyway; this turns the queue behind its lock into
+/// shared syncs instead of one sync per request.
+#[derive(Default)]
+struct GroupCommit {
+    queue: std::sync::Mutex<Vec<Waiting>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+/// At most this many batches share one commit, so a group's latency stays bounded.
+const MAX_GROUP: usize = 256;
+
+impl GroupCommit {
+    /// Takes the writer lock and commits what is queued (nothing if an earlier leader
+    /// already committed this caller's batch).
+    async fn lead(&self, pool: &SqlitePool) {
+        let _writer = self.writer.lock().await;
+        let jobs: Vec<Waiting> = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let n = q.len().min(MAX_GROUP);
+            q.drain(..n).collect()
+        };
+        if !jobs.is_empty() {
+            commit_group(pool, jobs).await;
+        }
+    }
+}
+
+/// Commits `jobs` in one transaction and answers each. If the commit itself fails (a
+/// foreign key found missing at commit, a full disk), nothing of the group was written
+/// and each batch is tried again alone, so only the faulty one fails.
+async fn commit_group(pool: &SqlitePool, jobs: Vec<Waiting>) {
+    let batches: Vec<&Job> = jobs.iter().map(|(b, _)| b).collect();
+    match write_group(pool, &batches).await {
+        Ok(outcomes) => {
+            for ((_, done), outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = done.send(outcome);
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            if let Some((_, done)) = jobs.into_iter().next() {
+                let _ = done.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for (batch, done) in jobs {
+                let outcome = match write_group(pool, &[&batch]).await {
+                    Ok(mut o) => o.pop().unwrap_or(Ok(0)),
+                    Err(e) => Err(e),
+                };
+                let _ = done.send(outcome);
+            }
+        }
+    }
+}
+
+/// One transaction holding every batch, each in a savepoint: the outcome of each batch,
+/// or the error that kept the transaction from committing at all.
+async fn write_group(
+    pool: &SqlitePool,
+    batches: &[&Job],
+) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+    // A lone statement (a reader's access-log entry, with nobody else writing) commits
+    // on its own, as one statement in its own transaction.
+    if let [Job::Statement(text, binds)] = batches {
+        return Ok(vec![
+            query_with(text.clone(), binds)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(db_err),
+        ]);
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+    // Foreign keys are checked at commit, so a batch's inserts can be gathered by
+    // table into multi-row statements whatever order the batch added them in.
+    sqlx::query("PRAGMA defer_foreign_keys = ON")
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    // The chain's head, read once for the group (only if a batch appends to it).
+    let mut head: Option<(i64, String)> = None;
+    let chained = batches
+        .iter()
+        .any(|b| matches!(b, Job::Batch(b) if !b.audit.is_empty()));
+    if chained {
+        head = sqlx::query_as(AssertSqlSafe(positional(sql::AUDIT_HEAD)))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    // With one batch there is nothing to keep apart: a failure abandons the transaction.
+    let alone = batches.len() == 1;
+    let mut outcomes = Vec::with_capacity(batches.len());
+    for batch in batches {
+        if !alone {
+            sqlx::query("SAVEPOINT batch")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let before = head.clone();
+        let outcome = match batch {
+            Job::Batch(b) => write_batch(&mut tx, b, &mut head).await.map(|_| 0),
+            Job::Statement(text, binds) => query_with(text.clone(), binds)
+                .execute(&mut *tx)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(db_err),
+        };
+        if alone {
+            if outcome.is_err() {
+                // Dropping the transaction rolls it back too; the batch's own error is
+                // the one to report.
+                let _ = tx.rollback().await;
+                return Ok(vec![outcome]);
+            }
+        } else {
+            if outcome.is_err() {
+                head = before;
+                sqlx::query("ROLLBACK TO batch")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            sqlx::query("RELEASE batch")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await.map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::invalid("reference", "a record refers to one that does not exist")
+        }
+        _ => db_err(e),
+    })?;
+    Ok(outcomes)
+}
+
+/// One batch's writes and audit entries, inside the group's transaction; `head` is the
+/// audit chain's last entry, moved on past this batch's entries.
+async fn write_batch(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    batch: &WriteBatch,
+    head: &mut Option<(i64, String)>,
+) -> Result<(), StoreError> {
+    for step in steps_by_table(&batch.ops) {
+        match step {
+            Step::Insert { table, rows } => {
+                let text = if rows.len() == 1 {
+                    sql::insert(table)
+                } else {
+                    sql::insert_many(table, rows.len())
+                };
+                let mut q = query(&text);
+                for r in rows {
+                    q = bind_row(q, table, r, true);
+                }
+                q.execute(&mut **tx)
+                    .await
+                    .map_err(|e| SqliteBackend::map_write_error(e, table))?;
+            }
+            Step::Update {
+                table,
+                row,
+                expected_version,
+            } => {
+                let done = bind_row(query(&sql::update(table)), table, row, false)
+                    .bind(row.meta.id.to_string())
+                    .bind(expected_version)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| SqliteBackend::map_write_error(e, table))?;
+                if done.rows_affected() != 1 {
+                    let current = current_version(tx, table, row.meta.id).await?;
+                    return Err(StoreError::stale(
+                        table.entity,
+                        row.meta.id,
+                        expected_version,
+                        current,
+                    ));
+                }
+            }
+            Step::Check {
+                table,
+                id,
+                expected_version,
+            } => {
+                let current = current_version(tx, table, id).await?;
+                if current != Some(expected_version) {
+                    return Err(StoreError::stale(
+                        table.entity,
+                        id,
+                        expected_version,
+                        current,
+                    ));
+                }
+            }
+        }
+    }
+    if !batch.audit.is_empty() {
+        let entries = seal_all(
+            batch.audit.clone(),
+            head.clone(),
+            saisei_store::store::now(),
+        );
+        if let Some(last) = entries.last() {
+            *head = Some((last.seq, last.hash.clone()));
+        }
+        for chunk in entries.chunks(sql::INSERT_CHUNK) {
+            let text = if chunk.len() == 1 {
+                sql::AUDIT_INSERT.to_string()
+            } else {
+                sql::audit_insert_many(chunk.len())
+            };
+            let mut q = query(&text);
+            for entry in chunk {
+                q = q
+                    .bind(entry.seq)
+                    .bind(format_ts(entry.at))
+                    .bind(entry.actor.clone())
+                    .bind(entry.role.clone())
+                    .bind(entry.organisation_id.map(|u| u.to_string()))
+                    .bind(entry.action.as_str())
+                    .bind(entry.entity.clone())
+                    .bind(entry.entity_id.map(|u| u.to_string()))
+                    .bind(entry.before.as_ref().map(|v| v.to_string()))
+                    .bind(entry.after.as_ref().map(|v| v.to_string()))
+                    .bind(entry.reason.clone())
+                    .bind(entry.prev_hash.clone())
+                    .bind(entry.hash.clone());
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+        }
+    }
+    Ok(())
 }
 
 async fn current_version(

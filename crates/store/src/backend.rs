@@ -300,6 +300,17 @@ pub trait Backend: Send + Sync + 'static {
         types: &[crate::ColumnType],
     ) -> Result<Vec<Vec<Value>>, StoreError>;
 
+    /// How the database would run one query of [`crate::sql`]'s shared text: one line
+    /// per step of its plan, as the database words it (SQLite's `EXPLAIN QUERY PLAN`,
+    /// PostgreSQL's `EXPLAIN`). PostgreSQL is asked with sequential and bitmap scans
+    /// priced out, so its plan shows whether an index can answer the query at all,
+    /// whatever the size of the tables when it is asked.
+    async fn explain(
+        &self,
+        statement: &str,
+        binds: &[(Value, crate::ColumnType)],
+    ) -> Result<Vec<String>, StoreError>;
+
     /// Closes connections cleanly.
     async fn close(&self);
 

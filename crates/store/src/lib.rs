@@ -29,6 +29,8 @@ pub use backend::{
     steps,
 };
 pub use error::StoreError;
-pub use schema::{AccessClass, Api, Col, KindDecl, Reference, Stored, TableDef, TableRef};
+pub use schema::{
+    AccessClass, Api, Col, KindDecl, Reference, ScopeColumn, Stored, TableDef, TableRef,
+};
 pub use store::{Batch, Page, Store};
 pub use value::{ColumnType, Value};

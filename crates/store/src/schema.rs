@@ -87,6 +87,69 @@ pub struct Api {
     pub immutable: &'static [&'static str],
 }
 
+/// A column the store keeps beside a kind's fields: the organisation whose records
+/// these are, copied at every write from the record the kind points at (a visit's
+/// patient's institution, a custody event's unit's facility).
+///
+/// Why: the access policy scopes clinic and facility staff by organisation, and a
+/// record's organisation often sits one or more references away. Asked as "patient in
+/// (the institution's patients)" a page of visits costs as much as the institution's
+/// visits, because the database must gather and sort them all; with the organisation
+/// on the row, an index on `(column, id)` answers a page in the time of the page. The
+/// copy cannot drift: `via` is fixed at creation and the store refuses to change a
+/// column that another kind's scope copies (see [`TableDef::frozen_by_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeColumn {
+    /// The stored column (a UUID, NULL when `via` is).
+    pub column: &'static str,
+    /// The field that points at the parent record.
+    pub via: &'static str,
+    /// The parent's table.
+    pub parent: &'static str,
+    /// The parent's column copied (its organisation, or its own scope column).
+    pub source: &'static str,
+}
+
+impl ScopeColumn {
+    /// The institution of the patient a record is about.
+    pub const PATIENT_INSTITUTION: ScopeColumn = ScopeColumn {
+        column: "scope_institution_id",
+        via: "patient_id",
+        parent: "patients",
+        source: "institution_id",
+    };
+    /// The facility that made the lot a record is about.
+    pub const LOT_FACILITY: ScopeColumn = ScopeColumn {
+        column: "scope_facility_id",
+        via: "lot_id",
+        parent: "lots",
+        source: "facility_id",
+    };
+    /// The facility that made the unit a record is about (through its lot).
+    pub const UNIT_FACILITY: ScopeColumn = ScopeColumn {
+        column: "scope_facility_id",
+        via: "unit_id",
+        parent: "units",
+        source: "scope_facility_id",
+    };
+    /// The facility of the unit whose temperature excursion a decision is about.
+    pub const EXCURSION_FACILITY: ScopeColumn = ScopeColumn {
+        column: "scope_facility_id",
+        via: "excursion_id",
+        parent: "temperature_excursions",
+        source: "scope_facility_id",
+    };
+
+    /// The column as a filter sees it.
+    pub fn col(&self) -> Col {
+        Col {
+            name: self.column,
+            ty: ColumnType::Uuid,
+            nullable: true,
+        }
+    }
+}
+
 /// A kind of record as declared in its [`Stored`] impl.
 #[derive(Debug, Clone, Copy)]
 pub struct KindDecl {
@@ -98,6 +161,8 @@ pub struct KindDecl {
     pub api: Option<Api>,
     /// Unique constraints: constraint name → the field a client should be told about.
     pub unique: &'static [(&'static str, &'static str)],
+    /// The organisation column the store keeps for the access policy, if any.
+    pub scope: Option<ScopeColumn>,
 }
 
 /// A table: the metadata columns every table has (`id`, `version`, `created_at`,
@@ -117,6 +182,8 @@ pub struct TableDef {
     pub class: AccessClass,
     /// How the API exposes it generically, if it does.
     pub api: Option<Api>,
+    /// The organisation column the store keeps for the access policy, if any.
+    pub scope: Option<ScopeColumn>,
 }
 
 impl TableDef {
@@ -137,7 +204,30 @@ impl TableDef {
             unique: T::DECL.unique,
             class: T::DECL.class,
             api: T::DECL.api,
+            scope: T::DECL.scope,
         }
+    }
+
+    /// Whether the table keeps `column` as its scope column.
+    pub fn scoped_by(&self, column: &str) -> bool {
+        self.scope.is_some_and(|s| s.column == column)
+    }
+
+    /// The columns of this table that must never change once written: the field its
+    /// own scope is copied through, and every column another table's scope copies from
+    /// this one. Changing one would leave copies that tell the access policy a record
+    /// belongs to an organisation it no longer belongs to.
+    pub fn frozen_by_scope(&self) -> Vec<&'static str> {
+        let mut frozen: Vec<&'static str> = self.scope.map(|s| s.via).into_iter().collect();
+        for t in crate::tables::all() {
+            if let Some(s) = t.scope
+                && s.parent == self.name
+                && !frozen.contains(&s.source)
+            {
+                frozen.push(s.source);
+            }
+        }
+        frozen
     }
 
     /// The column with this name.

@@ -29,16 +29,58 @@ fn column_list(table: &TableDef) -> String {
         .join(", ")
 }
 
-/// `INSERT` of a full row: meta columns then data columns.
-pub fn insert(table: &TableDef) -> String {
-    let n = META_COLUMNS.len() + table.columns.len();
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+/// The columns an insert writes: meta columns, data columns, then the scope column.
+fn insert_columns(table: &TableDef) -> String {
+    let mut cols = column_list(table);
+    if let Some(s) = table.scope {
+        cols.push_str(&format!(", \"{}\"", s.column));
+    }
+    cols
+}
+
+/// The value of a table's scope column, copied from the parent the row points at; the
+/// placeholder is bound to the pointing field's value a second time (the backends'
+/// `bind_row` does so), since SQLite binds positionally.
+fn scope_value(scope: &crate::schema::ScopeColumn, placeholder: usize) -> String {
     format!(
-        "INSERT INTO \"{}\" ({}) VALUES ({})",
-        table.name,
-        column_list(table),
-        placeholders.join(", ")
+        "(SELECT \"{}\" FROM \"{}\" WHERE \"id\" = ${placeholder})",
+        scope.source, scope.parent
     )
+}
+
+/// The placeholders of one row of an insert, numbered from `first`.
+fn row_placeholders(table: &TableDef, first: usize) -> String {
+    let width = META_COLUMNS.len() + table.columns.len();
+    let mut ps: Vec<String> = (first..first + width).map(|i| format!("${i}")).collect();
+    if let Some(s) = &table.scope {
+        ps.push(scope_value(s, first + width));
+    }
+    format!("({})", ps.join(", "))
+}
+
+/// The value bound for a row's scope column (after its data columns): the field the
+/// scope is copied through, or nothing when the table keeps no scope.
+pub fn scope_bind(table: &TableDef, values: &[Value]) -> Option<(Value, ColumnType)> {
+    let scope = table.scope?;
+    let value = table
+        .columns
+        .iter()
+        .position(|c| c.name == scope.via)
+        .and_then(|i| values.get(i))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some((value, ColumnType::Uuid))
+}
+
+/// How many values one row binds: meta and data columns, and the scope's source again.
+pub fn row_width(table: &TableDef) -> usize {
+    META_COLUMNS.len() + table.columns.len() + usize::from(table.scope.is_some())
+}
+
+/// `INSERT` of a full row: meta columns then data columns (and the scope column, copied
+/// from the parent).
+pub fn insert(table: &TableDef) -> String {
+    insert_many(table, 1)
 }
 
 /// Rows per multi-row `INSERT`: long runs of inserts into one table (a patient's
@@ -48,24 +90,21 @@ pub const INSERT_CHUNK: usize = 64;
 
 /// `INSERT` of `rows` full rows in one statement.
 pub fn insert_many(table: &TableDef, rows: usize) -> String {
-    let width = META_COLUMNS.len() + table.columns.len();
+    let width = row_width(table);
     let groups: Vec<String> = (0..rows)
-        .map(|r| {
-            let ps: Vec<String> = (1..=width).map(|i| format!("${}", r * width + i)).collect();
-            format!("({})", ps.join(", "))
-        })
+        .map(|r| row_placeholders(table, r * width + 1))
         .collect();
     format!(
         "INSERT INTO \"{}\" ({}) VALUES {}",
         table.name,
-        column_list(table),
+        insert_columns(table),
         groups.join(", ")
     )
 }
 
 /// `UPDATE` of everything but id and created_at, guarded by the expected version.
-/// Binds: version, updated_at, withdrawn_at, withdrawal_reason, data columns…, id,
-/// expected version.
+/// Binds: version, updated_at, withdrawn_at, withdrawal_reason, data columns…, (the
+/// scope's source again,) id, expected version.
 pub fn update(table: &TableDef) -> String {
     let mut sets = vec![
         "\"version\" = $1".to_string(),
@@ -76,6 +115,10 @@ pub fn update(table: &TableDef) -> String {
     let mut i = 5;
     for c in table.columns {
         sets.push(format!("\"{}\" = ${i}", c.name));
+        i += 1;
+    }
+    if let Some(s) = &table.scope {
+        sets.push(format!("\"{}\" = {}", s.column, scope_value(s, i)));
         i += 1;
     }
     format!(
@@ -104,7 +147,8 @@ pub fn get(table: &TableDef) -> String {
     )
 }
 
-/// Resolves a filter's column on `table`: a data column or the `id` metadata column.
+/// Resolves a filter's column on `table`: a data column, the scope column or the `id`
+/// metadata column.
 fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
     if name == "id" {
         Some(crate::schema::Col {
@@ -112,6 +156,8 @@ fn resolve(table: &TableDef, name: &str) -> Option<crate::schema::Col> {
             ty: ColumnType::Uuid,
             nullable: false,
         })
+    } else if let Some(s) = table.scope.filter(|s| s.column == name) {
+        Some(s.col())
     } else {
         table.column(name).copied()
     }

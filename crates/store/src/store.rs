@@ -222,6 +222,18 @@ impl Batch {
         meta.version += 1;
         meta.updated_at = self.now;
         let row = to_row(meta.clone(), &data)?;
+        let before = to_row(current.meta.clone(), &current.data)?;
+        let table = T::table();
+        for column in table.frozen_by_scope() {
+            if let Some(i) = table.columns.iter().position(|c| c.name == column)
+                && row.values.get(i) != before.values.get(i)
+            {
+                return Err(StoreError::invalid(
+                    column,
+                    "cannot change once recorded (the records that depend on it belong to its organisation)",
+                ));
+            }
+        }
         self.references.extend(data.references());
         if T::AUDITED {
             self.inner.audit.push(AuditDraft {
@@ -612,6 +624,24 @@ impl Store {
                     any |= all;
                 }
                 return Ok(any);
+            }
+            // The scope column is not among a row's values (the database copies it from
+            // the parent): the same question is asked of the parent, so a record not yet
+            // written is judged exactly as it will be stored.
+            if let Some(scope) = table.scope.filter(|s| s.column == f.column) {
+                let Some(parent) = crate::tables::by_name(scope.parent) else {
+                    return Ok(false);
+                };
+                if f.op != FilterOp::Eq {
+                    return Ok(false);
+                }
+                let through = Filter::in_select(
+                    scope.via,
+                    parent,
+                    "id",
+                    vec![Filter::eq(scope.source, f.value.clone())],
+                );
+                return self.filter_holds(table, id, values, &through).await;
             }
             let value = if f.column == "id" {
                 crate::Value::Uuid(id)

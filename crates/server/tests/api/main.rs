@@ -14,6 +14,7 @@ mod evaluation;
 mod hostile;
 mod lifecycle;
 mod quality;
+mod query_plans;
 mod regression;
 mod regulation;
 mod system;

@@ -20,6 +20,7 @@ impl Stored for EvaluationPlan {
             immutable: &["product_id"],
         }),
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("product_id", self.product_id, &PRODUCTS)]
@@ -37,6 +38,7 @@ impl Stored for AdjudicationTask {
             ("adjudication_tasks_source_id_key", "source_id"),
             ("adjudication_tasks_task_code_key", "task_code"),
         ],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![
@@ -54,6 +56,7 @@ impl Stored for AdjudicationAssessment {
         class: AccessClass::Assessment,
         api: None,
         unique: &[("adjudication_assessments_once_key", "adjudicator")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("task_id", self.task_id, &ADJUDICATION_TASKS)]
@@ -73,6 +76,7 @@ impl Stored for EvaluationRun {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("plan_id", self.plan_id, &EVALUATION_PLANS)]

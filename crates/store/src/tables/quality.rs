@@ -2,7 +2,7 @@
 //! logs and excursions, and guidance checklist answers.
 
 use super::registry::{ORGANISATIONS, PATIENTS, PRODUCTS};
-use crate::schema::{AccessClass, Api, KindDecl, Reference, Stored, TableRef};
+use crate::schema::{AccessClass, Api, KindDecl, Reference, ScopeColumn, Stored, TableRef};
 use saisei_domain::quality::Recipient;
 use saisei_domain::quality::records::*;
 use saisei_domain::registry::OrganisationKind::{CellProcessingFacility, MedicalInstitution};
@@ -20,6 +20,7 @@ impl Stored for Donor {
             immutable: &["facility_id"],
         }),
         unique: &[("donors_facility_pseudonym_key", "donor_code")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
@@ -43,6 +44,7 @@ impl Stored for Collection {
             immutable: &["donor_id", "patient_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to(
@@ -73,6 +75,7 @@ impl Stored for CellBank {
             immutable: &["bank_code", "tier", "collection_id", "parent_bank_id"],
         }),
         unique: &[("cell_banks_bank_code_key", "bank_code")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::organisation(
@@ -107,6 +110,7 @@ impl Stored for CultureMedium {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
 }
 
@@ -122,6 +126,7 @@ impl Stored for Lot {
             writable: true,
             immutable: &[
                 "lot_number",
+                "facility_id",
                 "product_id",
                 "specification",
                 "cell_bank_id",
@@ -129,6 +134,7 @@ impl Stored for Lot {
             ],
         }),
         unique: &[("lots_lot_number_key", "lot_number")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![
@@ -171,6 +177,7 @@ impl Stored for LotStatusChange {
             immutable: &[],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::LOT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
@@ -190,6 +197,7 @@ impl Stored for ProductUnit {
             immutable: &["lot_id", "unit_number", "recipient"],
         }),
         unique: &[("units_unit_number_key", "unit_number")],
+        scope: Some(ScopeColumn::LOT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("lot_id", self.lot_id, &LOTS)];
@@ -220,6 +228,7 @@ impl Stored for RetainedSample {
             immutable: &["lot_id", "sample_code"],
         }),
         unique: &[("retained_samples_sample_code_key", "sample_code")],
+        scope: Some(ScopeColumn::LOT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
@@ -239,6 +248,7 @@ impl Stored for LotQcResult {
             immutable: &[],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::LOT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
@@ -258,6 +268,7 @@ impl Stored for LotDeviation {
             immutable: &[],
         }),
         unique: &[("deviations_reference_key", "reference")],
+        scope: Some(ScopeColumn::LOT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("lot_id", self.lot_id, &LOTS)]
@@ -277,6 +288,7 @@ impl Stored for UnitCustodyEvent {
             immutable: &[],
         }),
         unique: &[("custody_events_unit_seq_key", "seq")],
+        scope: Some(ScopeColumn::UNIT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![
@@ -320,6 +332,7 @@ impl Stored for UnitTemperatureLog {
             immutable: &[],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::UNIT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("unit_id", self.unit_id, &UNITS)];
@@ -345,6 +358,7 @@ impl Stored for UnitTemperatureExcursion {
             immutable: &[],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::UNIT_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![
@@ -367,6 +381,7 @@ impl Stored for ExcursionDisposition {
             immutable: &[],
         }),
         unique: &[("dispositions_excursion_id_key", "excursion_id")],
+        scope: Some(ScopeColumn::EXCURSION_FACILITY),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
@@ -390,6 +405,7 @@ impl Stored for ProductChecklistAnswer {
             immutable: &["product_id", "checklist", "checklist_version", "item"],
         }),
         unique: &[("checklist_answers_item_key", "item")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("product_id", self.product_id, &PRODUCTS)]

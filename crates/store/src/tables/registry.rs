@@ -1,6 +1,6 @@
 //! The registry core's tables: organisations, plans, patients and their follow-up.
 
-use crate::schema::{AccessClass, Api, KindDecl, Reference, Stored, TableRef};
+use crate::schema::{AccessClass, Api, KindDecl, Reference, ScopeColumn, Stored, TableRef};
 use saisei_domain::registry::*;
 
 use OrganisationKind::*;
@@ -18,6 +18,7 @@ impl Stored for Organisation {
             immutable: &["kind"],
         }),
         unique: &[],
+        scope: None,
     };
 }
 
@@ -34,6 +35,7 @@ impl Stored for Practitioner {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to(
@@ -57,6 +59,7 @@ impl Stored for Product {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         self.mah_id
@@ -79,6 +82,7 @@ impl Stored for Plan {
             immutable: &["institution_id"],
         }),
         unique: &[("plans_plan_number_key", "plan_number")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![
@@ -110,6 +114,7 @@ impl Stored for PlanTransition {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("plan_id", self.plan_id, &PLANS)]
@@ -129,6 +134,7 @@ impl Stored for Patient {
             immutable: &["institution_id"],
         }),
         unique: &[("patients_institution_pseudonym_key", "record_number")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::organisation(
@@ -152,6 +158,7 @@ impl Stored for Enrollment {
             immutable: &["patient_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
@@ -178,6 +185,7 @@ impl Stored for Consent {
             immutable: &["patient_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("patient_id", self.patient_id, &PATIENTS)]
@@ -197,6 +205,7 @@ impl Stored for FollowUpSchedule {
             immutable: &[],
         }),
         unique: &[],
+        scope: None,
     };
 }
 
@@ -213,6 +222,7 @@ impl Stored for Treatment {
             immutable: &["patient_id", "schedule_id", "unit_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
@@ -249,6 +259,7 @@ impl Stored for Visit {
             immutable: &["patient_id", "treatment_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
@@ -274,6 +285,7 @@ impl Stored for Observation {
             immutable: &["patient_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
@@ -295,6 +307,7 @@ impl Stored for AdverseEvent {
             immutable: &["patient_id"],
         }),
         unique: &[],
+        scope: Some(ScopeColumn::PATIENT_INSTITUTION),
     };
     fn references(&self) -> Vec<Reference> {
         let mut r = vec![Reference::to("patient_id", self.patient_id, &PATIENTS)];
@@ -320,6 +333,7 @@ impl Stored for PeriodicReport {
             immutable: &[],
         }),
         unique: &[("periodic_reports_plan_period_key", "period_number")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("plan_id", self.plan_id, &PLANS)]

@@ -11,6 +11,7 @@ impl Stored for Enrolment {
         class: AccessClass::Credential,
         api: None,
         unique: &[("enrolments_token_hash_key", "token_hash")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![
@@ -28,6 +29,7 @@ impl Stored for KeyCheck {
         class: AccessClass::Credential,
         api: None,
         unique: &[("key_checks_purpose_key", "purpose")],
+        scope: None,
     };
 }
 
@@ -39,6 +41,7 @@ impl Stored for User {
         class: AccessClass::Credential,
         api: None,
         unique: &[("users_email_key", "email")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         self.organisation_id
@@ -58,6 +61,7 @@ impl Stored for ApiToken {
         class: AccessClass::Credential,
         api: None,
         unique: &[("api_tokens_token_hash_key", "token_hash")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("user_id", self.user_id, &USERS)]
@@ -72,6 +76,7 @@ impl Stored for Session {
         class: AccessClass::Credential,
         api: None,
         unique: &[("sessions_token_hash_key", "token_hash")],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("user_id", self.user_id, &USERS)]
@@ -86,6 +91,7 @@ impl Stored for Signature {
         class: AccessClass::Signature,
         api: None,
         unique: &[],
+        scope: None,
     };
     fn references(&self) -> Vec<Reference> {
         vec![Reference::to("signer_id", self.signer_id, &USERS)]

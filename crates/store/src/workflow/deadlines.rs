@@ -110,7 +110,10 @@ pub async fn deadlines(
         plans.iter().map(|p| (p.meta.id, p)).collect();
     let mut items: Vec<(Uuid, DeadlineItem)> = Vec::new();
 
-    let filed = store.all::<PeriodicReport>(vec![]).await?;
+    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.meta.id).collect();
+    let filed = store
+        .all_in::<PeriodicReport>("plan_id", &plan_ids, vec![])
+        .await?;
     let filed_on: HashMap<(Uuid, i64), Date> = filed
         .iter()
         .map(|r| ((r.data.plan_id, r.data.period_number), r.data.submitted_on))
@@ -158,11 +161,9 @@ pub async fn deadlines(
     // Adverse events known by `as_of`, linked to a plan through their treatment.
     let mut event_filters = vec![Filter::new("known_on", FilterOp::Lte, Value::Date(as_of))];
     if let Some(i) = query.institution_id {
-        event_filters.push(Filter::in_select(
-            "patient_id",
-            &crate::tables::PATIENTS,
-            "id",
-            vec![Filter::eq("institution_id", Value::Uuid(i))],
+        event_filters.push(Filter::eq(
+            crate::ScopeColumn::PATIENT_INSTITUTION.column,
+            Value::Uuid(i),
         ));
     }
     let events = store.all::<AdverseEvent>(event_filters).await?;
