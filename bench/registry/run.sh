@@ -26,10 +26,15 @@ size=$(stat -c %s "$db")
 python3 bench/registry/raw.py "$work/raw.db" 2000 > "$work/raw.txt"
 raw_rate=$(cat "$work/raw.txt")
 
+# The run writes (adverse events): it serves a copy, so every run starts from the same
+# registry.
+cp "$db" "$work/run.db"
+cp "$db.key" "$work/run.db.key"
+cp "$db.secret" "$work/run.db.secret"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" serve --db "$db" --addr "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
+"$bin" serve --db "$work/run.db" --addr "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null || true; rm -f "$work"/run.db*' EXIT
 base="http://127.0.0.1:$port"
 for _ in $(seq 300); do curl -sf "$base/api/v1/health" >/dev/null && break; sleep 0.2; done
 timeout 1800 python3 bench/registry/load.py "$base" "$work/users.txt" "$raw_rate" "$work/load.json"

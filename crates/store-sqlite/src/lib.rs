@@ -407,11 +407,12 @@ type Waiting = (Job, tokio::sync::oneshot::Sender<Result<u64, StoreError>>);
 
 /// Group commit: concurrent batches are written in one transaction with one sync.
 ///
-/// Each writer queues its batch, then waits for the writer lock; whoever holds it takes
-/// every batch queued so far and commits them together, each inside a savepoint so that
-/// one batch's failure (a stale version, a duplicate) undoes only that batch. A request
-/// is answered only after the commit that holds its batch is durable, and the audit
-/// chain is sealed in the order the batches were applied, which is the commit order.
+/// Each writer queues its batch, then starts a leader that waits for the writer lock;
+/// whoever holds it takes every batch queued so far and commits them together (see
+/// [`write_group`]); if one of them fails, each is written alone so that only the
+/// faulty one fails. A request is answered only after the commit that holds its batch
+/// is durable, and the audit chain is sealed in the order the batches were applied,
+/// which is the commit order.
 /// SQLite has one writer at a time anyway; this turns the queue behind its lock into
 /// shared syncs instead of one sync per request.
 #[derive(Default)]
@@ -439,9 +440,10 @@ impl GroupCommit {
     }
 }
 
-/// Commits `jobs` in one transaction and answers each. If the commit itself fails (a
-/// foreign key found missing at commit, a full disk), nothing of the group was written
-/// and each batch is tried again alone, so only the faulty one fails.
+/// Commits `jobs` in one transaction and answers each. If the group fails (one write's
+/// stale version or duplicate, a foreign key found missing at commit, a full disk),
+/// nothing of it was written and each write is tried again alone, in order, so only the
+/// faulty one fails.
 async fn commit_group(pool: &SqlitePool, jobs: Vec<Waiting>) {
     let batches: Vec<&Job> = jobs.iter().map(|(b, _)| b).collect();
     match write_group(pool, &batches).await {
@@ -467,15 +469,20 @@ async fn commit_group(pool: &SqlitePool, jobs: Vec<Waiting>) {
     }
 }
 
-/// One transaction holding every batch, each in a savepoint: the outcome of each batch,
-/// or the error that kept the transaction from committing at all.
+/// One transaction holding every write: the outcome of each, or the error that kept the
+/// transaction from committing. A group of several writes is written as one: their
+/// operations concatenated in order (so runs of inserts into one table from different
+/// requests become one multi-row statement, and their audit entries one insert), sealed
+/// onto the chain in order. Any failure in a group abandons it, and the caller writes
+/// each alone to learn whose it was: failures (a stale version, a duplicate) are rare,
+/// and this keeps the common case to a handful of statements per group.
 async fn write_group(
     pool: &SqlitePool,
-    batches: &[&Job],
+    jobs: &[&Job],
 ) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
     // A lone statement (a reader's access-log entry, with nobody else writing) commits
     // on its own, as one statement in its own transaction.
-    if let [Job::Statement(text, binds)] = batches {
+    if let [Job::Statement(text, binds)] = jobs {
         return Ok(vec![
             query_with(text.clone(), binds)
                 .execute(pool)
@@ -491,57 +498,44 @@ async fn write_group(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    // The chain's head, read once for the group (only if a batch appends to it).
+    let mut merged = WriteBatch::default();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match job {
+            Job::Batch(b) => {
+                merged.ops.extend(b.ops.iter().cloned());
+                merged.audit.extend(b.audit.iter().cloned());
+                outcomes.push(0);
+            }
+            Job::Statement(text, binds) => {
+                let done = query_with(text.clone(), binds)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err);
+                match done {
+                    Ok(r) => outcomes.push(r.rows_affected()),
+                    Err(e) if jobs.len() == 1 => return Ok(vec![Err(e)]),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
     let mut head: Option<(i64, String)> = None;
-    let chained = batches
-        .iter()
-        .any(|b| matches!(b, Job::Batch(b) if !b.audit.is_empty()));
-    if chained {
+    if !merged.audit.is_empty() {
         head = sqlx::query_as(AssertSqlSafe(positional(sql::AUDIT_HEAD)))
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
     }
-    // With one batch there is nothing to keep apart: a failure abandons the transaction.
-    let alone = batches.len() == 1;
-    let mut outcomes = Vec::with_capacity(batches.len());
-    for batch in batches {
-        if !alone {
-            sqlx::query("SAVEPOINT batch")
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        let before = head.clone();
-        let outcome = match batch {
-            Job::Batch(b) => write_batch(&mut tx, b, &mut head).await.map(|_| 0),
-            Job::Statement(text, binds) => query_with(text.clone(), binds)
-                .execute(&mut *tx)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(db_err),
-        };
-        if alone {
-            if outcome.is_err() {
-                // Dropping the transaction rolls it back too; the batch's own error is
-                // the one to report.
-                let _ = tx.rollback().await;
-                return Ok(vec![outcome]);
-            }
+    if let Err(e) = write_batch(&mut tx, &merged, &mut head).await {
+        // Dropping the transaction rolls it back too; for a lone batch its own error
+        // is the outcome, for a group the caller tries each alone.
+        let _ = tx.rollback().await;
+        return if jobs.len() == 1 {
+            Ok(vec![Err(e)])
         } else {
-            if outcome.is_err() {
-                head = before;
-                sqlx::query("ROLLBACK TO batch")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            }
-            sqlx::query("RELEASE batch")
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        outcomes.push(outcome);
+            Err(e)
+        };
     }
     tx.commit().await.map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
@@ -549,7 +543,7 @@ async fn write_group(
         }
         _ => db_err(e),
     })?;
-    Ok(outcomes)
+    Ok(outcomes.into_iter().map(Ok).collect())
 }
 
 /// One batch's writes and audit entries, inside the group's transaction; `head` is the

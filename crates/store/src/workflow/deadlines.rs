@@ -166,6 +166,25 @@ pub async fn deadlines(
             Value::Uuid(i),
         ));
     }
+    // Asked only for what is still open, leave out in the query the events reported by
+    // `as_of` (their obligation is done): the worklist then costs what is open, not the
+    // registry's history.
+    if matches!(
+        query.status,
+        Some(DeadlineStatus::Due | DeadlineStatus::Overdue)
+    ) {
+        let after = as_of
+            .next_day()
+            .ok_or_else(|| StoreError::invalid("as_of", "is the last representable day"))?;
+        event_filters.push(Filter::any(vec![
+            vec![Filter::new("reported_on", FilterOp::IsNull, Value::Null)],
+            vec![Filter::new(
+                "reported_on",
+                FilterOp::Gte,
+                Value::Date(after),
+            )],
+        ]));
+    }
     let events = store.all::<AdverseEvent>(event_filters).await?;
     let treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.data.treatment_id).collect();
     let treatments: HashMap<Uuid, Option<Uuid>> = store
