@@ -5,7 +5,7 @@ for rates)."""
 import json
 import sys
 
-load, patients, size, demo_seconds, rss_kb = sys.argv[1:6]
+load, patients, size, demo_seconds, rss_kb, backend = sys.argv[1:7]
 r = json.load(open(load))
 patients = int(patients)
 size = int(size)
@@ -13,8 +13,9 @@ demo_seconds = float(demo_seconds)
 rss_mb = int(rss_kb) / 1024
 raw = r["raw_rate"]
 
-print(f"# The registry at scale: results\n")
-print(f"One run of `bench/registry/run.sh {patients}` on this machine (2 cores), SQLite, the")
+engine = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend]
+print(f"# The registry at scale on {engine}\n")
+print(f"One run of `bench/registry/run.sh {patients} {backend}` on this machine (2 cores), the")
 print("release binary, one client on 127.0.0.1 for reads (40 requests each). Goals are for")
 print("1,000,000 patients; the ratio is the figure over its goal (below 1.00 meets a time or")
 print("size goal, 1.00 or more meets a rate goal).\n")
@@ -30,7 +31,8 @@ for x in r["reads"]:
     goal = 200 if "deadlines" in x["request"] else 100
     print(f"| {x['role']} | `{x['request']}` | {x['median_ms']:.1f} | {x['p95_ms']:.1f} | {goal} | {x['p95_ms'] / goal:.2f} |")
 print("\n## Durable writes (`POST /api/v1/adverse-events`)\n")
-print(f"Raw engine, same disk, same durability (WAL, `synchronous=FULL`), one thread, one")
+durability = "WAL, `synchronous=FULL`" if backend == "sqlite" else "`fsync` on, `synchronous_commit` on; pgbench"
+print(f"Raw engine, same disk, same durability ({durability}), one client, one")
 print(f"transaction per write (a row and an audit row): **{raw:.0f} per second**. The API is")
 print("driven by curl's parallel mode, a bounded number of requests per client count.\n")
 print("| clients | acknowledged | errors | per second | ratio to raw engine | p50 ms | p99 ms | goal p99 ms |")

@@ -207,6 +207,19 @@ impl Backend for SqliteBackend {
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
     }
 
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        // A sample of each index is enough for the planner (SQLite's recommended limit),
+        // and keeps this to seconds on a large registry.
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        for statement in ["PRAGMA analysis_limit = 1000", "ANALYZE"] {
+            sqlx::query(statement)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

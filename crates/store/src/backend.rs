@@ -245,6 +245,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Brings the query planner's statistics up to date (`ANALYZE`), after a bulk load:
+    /// without them a planner guesses how many rows an organisation holds and may sort
+    /// every one of them to find a page it could have read off an index.
+    async fn refresh_statistics(&self) -> Result<(), StoreError>;
+
     /// Applies a batch as one transaction: all writes and audit entries, or none.
     async fn apply(&self, batch: WriteBatch) -> Result<(), StoreError>;
 
