@@ -216,13 +216,13 @@ fn only_the_backends_hold_a_database_driver() {
 
 /// Words that only mean something inside the team: the names of our own notes and the
 /// numbering of the source documents we read. The product cites sources by their own
-/// names.
+/// names. Spelled in parts, so that this file does not itself carry the words.
 const OURS: &[&str] = &[
-    "MISSION.md",
-    "ENGINEERING.md",
-    "seed 00",
-    "seeds/",
-    "../shared",
+    concat!("MISSION", ".md"),
+    concat!("ENGINEERING", ".md"),
+    concat!("se", "ed 00"),
+    concat!("se", "eds/"),
+    concat!("..", "/shared"),
 ];
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

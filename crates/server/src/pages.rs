@@ -84,8 +84,16 @@ pub async fn overview(
             Scope::All => state.store.count_where(table, &[]).await?,
             Scope::Rows(f) => state.store.count_where(table, &f).await?,
         };
+        // The table's name as a heading ("Adverse events") until the pages have their
+        // message catalogues.
+        let words = table.name.replace('_', " ");
+        let mut chars = words.chars();
+        let label = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
         rows.push(CountRow {
-            label: table.name.replace('_', " "),
+            label,
             path: api.path,
             count,
         });

@@ -219,7 +219,7 @@ impl TableDef {
     /// belongs to an organisation it no longer belongs to.
     pub fn frozen_by_scope(&self) -> Vec<&'static str> {
         let mut frozen: Vec<&'static str> = self.scope.map(|s| s.via).into_iter().collect();
-        for t in crate::tables::all() {
+        for t in crate::tables::catalogue() {
             if let Some(s) = t.scope
                 && s.parent == self.name
                 && !frozen.contains(&s.source)

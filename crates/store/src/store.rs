@@ -222,11 +222,17 @@ impl Batch {
         meta.version += 1;
         meta.updated_at = self.now;
         let row = to_row(meta.clone(), &data)?;
-        let before = to_row(current.meta.clone(), &current.data)?;
         let table = T::table();
-        for column in table.frozen_by_scope() {
+        let frozen = table.frozen_by_scope();
+        // The stored row is rebuilt only for a kind whose columns others copy.
+        let before = if frozen.is_empty() {
+            Vec::new()
+        } else {
+            to_row(current.meta.clone(), &current.data)?.values
+        };
+        for column in frozen {
             if let Some(i) = table.columns.iter().position(|c| c.name == column)
-                && row.values.get(i) != before.values.get(i)
+                && row.values.get(i) != before.get(i)
             {
                 return Err(StoreError::invalid(
                     column,

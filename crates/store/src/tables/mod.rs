@@ -14,14 +14,16 @@ pub fn all() -> Vec<&'static crate::TableDef> {
     kinds().into_iter().map(|k| k.table).collect()
 }
 
+/// Every table, built once: for lookups on the write path.
+pub fn catalogue() -> &'static [&'static crate::TableDef] {
+    static CATALOGUE: std::sync::OnceLock<Vec<&'static crate::TableDef>> =
+        std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(all)
+}
+
 /// The table with this name.
 pub fn by_name(name: &str) -> Option<&'static crate::TableDef> {
-    static BY_NAME: std::sync::OnceLock<Vec<&'static crate::TableDef>> = std::sync::OnceLock::new();
-    BY_NAME
-        .get_or_init(all)
-        .iter()
-        .copied()
-        .find(|t| t.name == name)
+    catalogue().iter().copied().find(|t| t.name == name)
 }
 
 /// What code that walks every kind of record generically needs to know of each one that
