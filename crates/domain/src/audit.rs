@@ -198,6 +198,64 @@ impl AuditEntry {
     }
 }
 
+/// A created record's content as the trail keeps it: a field that is null says nothing
+/// a missing one would not (readers treat the two alike), so nulls at the top level are
+/// left out.
+pub fn without_nulls(content: Value) -> Value {
+    match content {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        other => other,
+    }
+}
+
+/// What a change records: the fields whose values differ, as they were and as they
+/// became (a field that went away becomes null). The trail of a record is its creation's
+/// content followed by these differences, so each entry still says who changed what from
+/// what to what, without copying the fields that stayed as they were. Content that is
+/// not an object is kept whole.
+pub fn changed_fields(before: Value, after: Value) -> (Value, Value) {
+    match (before, after) {
+        (Value::Object(mut was), Value::Object(mut now)) => {
+            let mut keys: Vec<String> = was.keys().chain(now.keys()).cloned().collect();
+            keys.sort();
+            keys.dedup();
+            let (mut from, mut to) = (serde_json::Map::new(), serde_json::Map::new());
+            for k in keys {
+                let a = was.remove(&k).unwrap_or(Value::Null);
+                let b = now.remove(&k).unwrap_or(Value::Null);
+                if a != b {
+                    from.insert(k.clone(), a);
+                    to.insert(k, b);
+                }
+            }
+            (Value::Object(from), Value::Object(to))
+        }
+        (before, after) => (before, after),
+    }
+}
+
+/// A record's content after `entry`, from its content before (`None` before its
+/// creation): a creation's content, the content with the changed fields replaced, or
+/// the content unchanged (a withdrawal records no content). An entry written before
+/// changes were recorded as differences holds the whole record, which replaces every
+/// field just the same.
+pub fn apply_entry(content: Option<Value>, entry: &AuditEntry) -> Option<Value> {
+    match (content, &entry.after) {
+        (content, None) => content,
+        (Some(Value::Object(mut fields)), Some(Value::Object(changes)))
+            if entry.action != AuditAction::Create =>
+        {
+            for (k, v) in changes {
+                fields.insert(k.clone(), v.clone());
+            }
+            Some(Value::Object(fields))
+        }
+        (_, Some(after)) => Some(after.clone()),
+    }
+}
+
 /// JSON with object keys sorted and no white space: the same value always encodes to the
 /// same bytes, whatever map ordering the parser used.
 pub fn canonical_json(value: &Value) -> String {
@@ -372,6 +430,61 @@ mod tests {
                 found: 3
             })
         );
+    }
+
+    #[test]
+    fn a_change_records_the_fields_it_changed() {
+        let (from, to) = changed_fields(
+            json!({"title": "A", "status": "draft", "note": "x", "gone": 1}),
+            json!({"title": "B", "status": "draft", "note": null}),
+        );
+        assert_eq!(from, json!({"title": "A", "note": "x", "gone": 1}));
+        assert_eq!(to, json!({"title": "B", "note": null, "gone": null}));
+        let (from, to) = changed_fields(json!([1]), json!([2]));
+        assert_eq!((from, to), (json!([1]), json!([2])));
+    }
+
+    #[test]
+    fn a_history_folds_to_the_record() {
+        let at = time::macros::datetime!(2024-01-01 00:00 UTC);
+        let draft = |action, before, after| AuditDraft {
+            actor: AuditActor::system("test"),
+            action,
+            entity: "plan".into(),
+            entity_id: Some(Uuid::nil()),
+            before,
+            after,
+            reason: None,
+        };
+        let created = draft(
+            AuditAction::Create,
+            None,
+            Some(without_nulls(json!({"title": "A", "note": null, "n": 1}))),
+        )
+        .seal(0, GENESIS_HASH, at);
+        assert_eq!(created.after, Some(json!({"title": "A", "n": 1})));
+        let (b, a) = changed_fields(
+            json!({"title": "A", "note": null, "n": 1}),
+            json!({"title": "B", "note": "why", "n": 1}),
+        );
+        let changed = draft(AuditAction::Update, Some(b), Some(a)).seal(1, &created.hash, at);
+        let withdrawn = draft(AuditAction::Withdraw, None, None).seal(2, &changed.hash, at);
+        // An entry from before differences: the whole record.
+        let whole = draft(
+            AuditAction::Update,
+            None,
+            Some(json!({"title": "C", "n": 2})),
+        )
+        .seal(3, &withdrawn.hash, at);
+        let mut content = None;
+        let mut states = Vec::new();
+        for e in [&created, &changed, &withdrawn, &whole] {
+            content = apply_entry(content, e);
+            states.push(content.clone().unwrap());
+        }
+        assert_eq!(states[1], json!({"title": "B", "note": "why", "n": 1}));
+        assert_eq!(states[2], states[1]);
+        assert_eq!(states[3], json!({"title": "C", "note": "why", "n": 2}));
     }
 
     #[test]

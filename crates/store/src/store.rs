@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::schema::{Reference, Stored, TableDef};
 use crate::value::row_values;
 use saisei_domain::access_log::{AccessEntry, AccessQuery};
-use saisei_domain::audit::{AuditAction, AuditActor, AuditDraft, AuditEntry};
+use saisei_domain::audit::{self, AuditAction, AuditActor, AuditDraft, AuditEntry};
 use saisei_domain::registry::Organisation;
 use saisei_domain::{Record, RecordMeta, ValidationErrors};
 use serde::Serialize;
@@ -197,7 +197,7 @@ impl Batch {
                 entity: T::KIND.to_string(),
                 entity_id: Some(record.meta.id),
                 before: None,
-                after: Some(record.data.audit_view()),
+                after: Some(audit::without_nulls(record.data.audit_view())),
                 reason: None,
             });
         }
@@ -242,13 +242,15 @@ impl Batch {
         }
         self.references.extend(data.references());
         if T::AUDITED {
+            let (before, after) =
+                audit::changed_fields(current.data.audit_view(), data.audit_view());
             self.inner.audit.push(AuditDraft {
                 actor: self.actor.clone(),
                 action,
                 entity: T::KIND.to_string(),
                 entity_id: Some(meta.id),
-                before: Some(current.data.audit_view()),
-                after: Some(data.audit_view()),
+                before: Some(before),
+                after: Some(after),
                 reason,
             });
         }
@@ -283,7 +285,8 @@ impl Batch {
             action: AuditAction::Withdraw,
             entity: T::KIND.to_string(),
             entity_id: Some(meta.id),
-            before: Some(current.data.audit_view()),
+            // The content does not change; the entry's reason says why it was withdrawn.
+            before: None,
             after: None,
             reason: Some(reason),
         });

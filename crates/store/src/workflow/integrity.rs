@@ -286,17 +286,16 @@ fn check_row(
             },
         )));
     }
-    let recorded = if withdrawn {
-        last.before.as_ref()
-    } else {
-        last.after.as_ref()
-    };
-    let Some(recorded) = recorded else {
+    // The record as its trail tells it: the creation's content, then each change.
+    let recorded = changes.iter().fold(None, |content, e| {
+        saisei_domain::audit::apply_entry(content, e)
+    });
+    let Some(recorded) = recorded.as_ref() else {
         return Ok(Some(record(
             table,
             id,
             "row",
-            "the latest audit entry holds no content",
+            "the audit trail holds no content for it",
         )));
     };
     let current = match (kind.audit_view)(row) {
