@@ -408,12 +408,29 @@ pub fn steps(ops: &[WriteOp]) -> Vec<Step<'_>> {
 }
 
 /// Like [`steps`], but within each run of consecutive inserts the rows are gathered by
-/// table (tables in the order they first appear), so a batch that interleaves tables —
-/// a patient, their visits and observations, the next patient… — becomes a handful of
-/// multi-row statements. Only for a backend that checks foreign keys at commit (SQLite
-/// with `defer_foreign_keys`), since a child row may now be inserted before its parent.
+/// table, so a batch that interleaves tables — a patient, their visits and
+/// observations, the next patient… — becomes a handful of multi-row statements. Only for
+/// a backend that checks foreign keys at commit (SQLite with `defer_foreign_keys`),
+/// since a child row may now be inserted before its parent. The one order that still
+/// matters is the scope's: a row's organisation is copied from its parent as it is
+/// inserted, so tables go parents first along their scope chains (a lot's, then its
+/// units', then their custody events'), and otherwise in the order they first appear.
+/// Without it a group that joins one request's visit with another's new patient and
+/// their visits would insert those visits before their patient, with no institution.
 pub fn steps_by_table(ops: &[WriteOp]) -> Vec<Step<'_>> {
+    /// How many scope parents stand above a table's rows.
+    fn scope_depth(table: &TableDef) -> usize {
+        let mut depth = 0;
+        let mut scope = table.scope;
+        while let Some(s) = scope {
+            depth += 1;
+            scope = crate::tables::by_name(s.parent).and_then(|p| p.scope);
+        }
+        depth
+    }
     fn flush<'a>(run: &mut Vec<(&'static TableDef, Vec<&'a Row>)>, out: &mut Vec<Step<'a>>) {
+        // Stable: tables of one depth keep the order they first appeared in.
+        run.sort_by_key(|(table, _)| scope_depth(table));
         for (table, rows) in run.drain(..) {
             for chunk in rows.chunks(crate::sql::INSERT_CHUNK) {
                 out.push(Step::Insert {
@@ -542,5 +559,40 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["patientsx3", "plansx3", "check", "plansx1"]);
+    }
+
+    #[test]
+    fn scope_parents_are_inserted_first() {
+        use crate::tables::VISITS;
+        use crate::tables::quality::{CUSTODY_EVENTS, LOTS, UNITS};
+        let r = row();
+        let insert = |table: &'static TableDef| WriteOp::Insert {
+            table,
+            row: r.clone(),
+        };
+        // One request's visit, then another's new patient and their visit; a unit's
+        // custody step before the unit and its lot.
+        let ops = vec![
+            insert(&VISITS),
+            insert(&PATIENTS),
+            insert(&VISITS),
+            insert(&CUSTODY_EVENTS),
+            insert(&UNITS),
+            insert(&LOTS),
+        ];
+        let shape: Vec<String> = steps_by_table(&ops)
+            .iter()
+            .map(|s| match s {
+                Step::Insert { table, rows } => format!("{}x{}", table.name, rows.len()),
+                _ => "other".into(),
+            })
+            .collect();
+        let at = |name: &str| shape.iter().position(|s| s.starts_with(name)).unwrap();
+        assert!(at("patients") < at("visits"), "{shape:?}");
+        assert!(
+            at("lots") < at("units") && at("units") < at("custody_events"),
+            "{shape:?}"
+        );
+        assert_eq!(shape.len(), 5);
     }
 }
