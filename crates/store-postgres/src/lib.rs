@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use convert::{bind, bind_row, decode, decode_meta};
 use saisei_domain::audit::{AuditAction, AuditEntry};
 use saisei_store::backend::{
-    AuditQuery, Backend, Filter, ListQuery, Row, Step, WriteBatch, seal_all, steps,
+    AuditQuery, Backend, Filter, ListQuery, Row, Step, WriteBatch, seal_all, steps_by_table,
 };
 use saisei_store::{StoreError, TableDef, Value, sql};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -187,7 +187,9 @@ impl Backend for PostgresBackend {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        for step in steps(&batch.ops) {
+        // References are checked at commit (every foreign key is `DEFERRABLE INITIALLY
+        // DEFERRED`), so inserts are gathered by table into multi-row statements.
+        for step in steps_by_table(&batch.ops) {
             match step {
                 Step::Insert { table, rows } => {
                     let text = if rows.len() == 1 {
@@ -282,7 +284,12 @@ impl Backend for PostgresBackend {
                 q.execute(&mut *tx).await.map_err(db_err)?;
             }
         }
-        tx.commit().await.map_err(db_err)
+        tx.commit().await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::invalid("reference", "a record refers to one that does not exist")
+            }
+            _ => db_err(e),
+        })
     }
 
     async fn get(&self, table: &'static TableDef, id: Uuid) -> Result<Option<Row>, StoreError> {
