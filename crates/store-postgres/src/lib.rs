@@ -286,7 +286,7 @@ impl Backend for PostgresBackend {
         }
         tx.commit().await.map_err(|e| match &e {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::invalid("reference", "a record refers to one that does not exist")
+                StoreError::dangling_reference()
             }
             _ => db_err(e),
         })

@@ -69,9 +69,8 @@ impl SqliteBackend {
         // (it grows only as used) keeps the indexes' hot pages between commits and holds
         // a bulk transaction's dirty pages instead of spilling them to the log mid-way:
         // the 10,000-patient demo loads in 15 s instead of 27. Cache memory stays
-        // bounded: 64 MiB plus 8 readers' 8 MiB.
-        // A database held in memory exists once per pool, so it is written through the
-        // readers' pool.
+        // bounded: 64 MiB plus 8 readers' 8 MiB. (A database held in memory exists once
+        // per pool, so it is written through the readers' pool.)
         let writer = if location.contains(":memory:") || location.contains("mode=memory") {
             pool.clone()
         } else {
@@ -583,7 +582,7 @@ async fn write_group(
     }
     tx.commit().await.map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::invalid("reference", "a record refers to one that does not exist")
+            StoreError::dangling_reference()
         }
         _ => db_err(e),
     })?;

@@ -430,7 +430,7 @@ pub fn steps_by_table(ops: &[WriteOp]) -> Vec<Step<'_>> {
     }
     fn flush<'a>(run: &mut Vec<(&'static TableDef, Vec<&'a Row>)>, out: &mut Vec<Step<'a>>) {
         // Stable: tables of one depth keep the order they first appeared in.
-        run.sort_by_key(|(table, _)| scope_depth(table));
+        run.sort_by_cached_key(|(table, _)| scope_depth(table));
         for (table, rows) in run.drain(..) {
             for chunk in rows.chunks(crate::sql::INSERT_CHUNK) {
                 out.push(Step::Insert {

@@ -72,4 +72,11 @@ impl StoreError {
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
         StoreError::Invalid(ValidationErrors::one(field, problem))
     }
+
+    /// A reference the database found dangling when the transaction committed (both
+    /// backends check foreign keys at commit; `Store::commit` checks each reference
+    /// first, so this is only met in a race).
+    pub fn dangling_reference() -> Self {
+        StoreError::invalid("reference", "a record refers to one that does not exist")
+    }
 }
