@@ -150,9 +150,11 @@ fn institution_patient(column: &'static str, org: Uuid) -> Filter {
 }
 
 /// `column` points at a patient treated with, or enrolled as a control for, one of the
-/// marketing-authorisation holder's products.
+/// marketing-authorisation holder's products. Asked row by row (a probe of the
+/// enrollments' index on the patient): a holder's reach is a large share of the registry,
+/// and gathering all of it first made every page cost the whole reach.
 fn mah_patient(column: &'static str, org: Uuid) -> Filter {
-    Filter::in_select(
+    Filter::probe_select(
         column,
         &ENROLLMENTS,
         "patient_id",

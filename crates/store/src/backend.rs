@@ -120,6 +120,9 @@ pub struct Filter {
     /// For [`FilterOp::Any`]: the alternatives, each a list of conditions that must all
     /// hold. No alternatives match nothing.
     pub any: Vec<Vec<Filter>>,
+    /// For [`FilterOp::InSelect`]: ask row by row (see [`Filter::probe_select`]) rather
+    /// than gather every selected value first. The rows matched are the same.
+    pub probe: bool,
 }
 
 impl Filter {
@@ -132,6 +135,7 @@ impl Filter {
             select: None,
             key: None,
             any: Vec::new(),
+            probe: false,
         }
     }
 
@@ -153,6 +157,30 @@ impl Filter {
             })),
             key: None,
             any: Vec::new(),
+            probe: false,
+        }
+    }
+
+    /// The rows of [`Filter::in_select`], asked row by row: `EXISTS (SELECT 1 FROM table
+    /// WHERE table.select_column = outer.column AND filters…)`, which the database answers
+    /// with one index search of `table` per row it considers.
+    ///
+    /// For a reach that is a large share of the registry (a marketing-authorisation
+    /// holder's patients: everyone treated with or enrolled as a control for its
+    /// products). SQLite answers `IN (SELECT …)` by first gathering every selected value
+    /// into a temporary index, so a page would cost the whole reach; asked row by row, a
+    /// page walks the listed table in id order and stops when it is full, so it costs the
+    /// page divided by the share of rows that match. PostgreSQL plans both forms as the
+    /// same semi-join. `table` needs an index on `select_column`.
+    pub fn probe_select(
+        column: &'static str,
+        table: &'static TableDef,
+        select_column: &'static str,
+        filters: Vec<Filter>,
+    ) -> Self {
+        Filter {
+            probe: true,
+            ..Filter::in_select(column, table, select_column, filters)
         }
     }
 

@@ -377,6 +377,37 @@ pub async fn pagination_and_filters(store: Store) {
         .unwrap();
     assert_eq!(ranged.items.len(), 1);
     assert!(ranged.next_cursor.is_none());
+
+    // Asked row by row, a reach selects the same rows as gathered first, also when the
+    // probed table is the listed one (the probe's alias keeps the two apart) and when a
+    // sub-select sits inside the probe.
+    let gathered = Filter::in_select("id", &crate::tables::PATIENTS, "id", filter.clone());
+    let probed = Filter::probe_select("id", &crate::tables::PATIENTS, "id", filter.clone());
+    for f in [gathered, probed] {
+        let page = store
+            .list::<Patient>(&ListQuery {
+                filters: vec![f.clone()],
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<Uuid> = page.items.iter().map(|p| p.id()).collect();
+        assert_eq!(ids, sorted, "{f:?}");
+        assert_eq!(store.count::<Patient>(&[f]).await.unwrap(), 25);
+    }
+    let nested = Filter::probe_select(
+        "institution_id",
+        &crate::tables::ORGANISATIONS,
+        "id",
+        vec![Filter::in_select(
+            "id",
+            &crate::tables::PATIENTS,
+            "institution_id",
+            vec![Filter::eq("sex", Value::Text("male".into()))],
+        )],
+    );
+    assert_eq!(store.count::<Patient>(&[nested]).await.unwrap(), 30);
 }
 
 /// Conformance case `references_are_checked`.

@@ -171,8 +171,12 @@ fn is_plain_key(key: &str) -> bool {
 }
 
 /// Appends one condition per filter, binding values into `binds` (numbered in order).
+/// `name` is how the statement calls `table` (its name, or the alias of a probe), which a
+/// probe below it needs to name the row it asks about; `depth` numbers probe aliases.
 fn conditions(
     table: &TableDef,
+    name: &str,
+    depth: usize,
     filters: &[Filter],
     binds: &mut Vec<(Value, ColumnType)>,
     conds: &mut Vec<String>,
@@ -218,7 +222,39 @@ fn conditions(
                     continue;
                 };
                 let mut inner = vec!["\"withdrawn_at\" IS NULL".to_string()];
-                conditions(sub.table, &sub.filters, binds, &mut inner);
+                if f.probe {
+                    if f.key.is_some() {
+                        conds.push("1 = 0".to_string());
+                        continue;
+                    }
+                    // The probed table is aliased, so its own name inside the probe
+                    // names the row outside, even when both are the same table.
+                    let alias = format!("probe_{depth}");
+                    conditions(
+                        sub.table,
+                        &alias,
+                        depth + 1,
+                        &sub.filters,
+                        binds,
+                        &mut inner,
+                    );
+                    conds.push(format!(
+                        "EXISTS (SELECT 1 FROM \"{}\" AS \"{alias}\" WHERE \"{alias}\".\"{}\" = \"{name}\".\"{}\" AND {})",
+                        sub.table.name,
+                        sub_col.name,
+                        col.name,
+                        inner.join(" AND ")
+                    ));
+                    continue;
+                }
+                conditions(
+                    sub.table,
+                    sub.table.name,
+                    depth,
+                    &sub.filters,
+                    binds,
+                    &mut inner,
+                );
                 match f.key {
                     None => conds.push(format!(
                         "\"{}\" IN (SELECT \"{}\" FROM \"{}\" WHERE {})",
@@ -245,7 +281,7 @@ fn conditions(
                 let mut alternatives = Vec::with_capacity(f.any.len());
                 for group in &f.any {
                     let mut inner = Vec::new();
-                    conditions(table, group, binds, &mut inner);
+                    conditions(table, name, depth, group, binds, &mut inner);
                     if inner.is_empty() {
                         inner.push("1 = 1".to_string());
                     }
@@ -282,7 +318,7 @@ fn where_clause(
     if !include_withdrawn {
         conds.push("\"withdrawn_at\" IS NULL".to_string());
     }
-    conditions(table, filters, &mut binds, &mut conds);
+    conditions(table, table.name, 0, filters, &mut binds, &mut conds);
     if let Some(a) = after {
         binds.push((Value::Uuid(a), ColumnType::Uuid));
         conds.push(format!("\"id\" > ${}", binds.len()));
