@@ -351,6 +351,7 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
         &DeadlineQuery {
             status,
             institution_id: None,
+            limit: None,
         },
     )
     .await

@@ -163,7 +163,15 @@ impl AdverseEvent {
     /// Whether the event is a death or could have led to death: the shortest reporting
     /// deadline applies to these.
     pub fn death_or_possible_death(&self) -> bool {
-        self.seriousness.iter().any(|c| {
+        SeriousnessCriterion::any_death_or_possible_death(&self.seriousness)
+    }
+}
+
+impl SeriousnessCriterion {
+    /// Whether `criteria` name a death or a threat to life: the shortest reporting
+    /// deadline applies to these.
+    pub fn any_death_or_possible_death(criteria: &[SeriousnessCriterion]) -> bool {
+        criteria.iter().any(|c| {
             matches!(
                 c,
                 SeriousnessCriterion::Death | SeriousnessCriterion::LifeThreatening

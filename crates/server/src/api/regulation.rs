@@ -315,7 +315,13 @@ struct DeadlineParams {
     status: Option<String>,
     #[serde(default)]
     institution_id: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
 }
+
+/// Obligations listed per institution unless `limit` asks otherwise: a worklist's page.
+/// Totals count every one.
+const DEADLINES_LISTED: usize = 100;
 
 async fn get_deadlines(
     State(state): State<AppState>,
@@ -355,9 +361,14 @@ async fn get_deadlines(
         .transpose()
         .map_err(|_| ApiError::field(Code::BadParameter, "institution_id", "is not a UUID"))?;
     let institution_id = crate::access::deadline_institution(&actor, asked)?;
+    let limit = match p.limit.as_deref() {
+        Some(raw) => super::resource::parse_limit(raw)? as usize,
+        None => DEADLINES_LISTED,
+    };
     let q = DeadlineQuery {
         status,
         institution_id,
+        limit: Some(limit),
     };
     Ok(Json(deadlines(&state.store, state.rules, as_of, &q).await?))
 }
@@ -451,6 +462,7 @@ pub fn mount(b: ApiBuilder) -> ApiBuilder {
                 q("as_of", Type::String, "Statuses as of this date, YYYY-MM-DD (default: today in Japan)"),
                 q("status", Type::String, "Only this status: due, overdue or done"),
                 q("institution_id", Type::String, "Only this institution (a regulator's view)"),
+                q("limit", Type::Integer, "Obligations listed per institution, the most pressing first, 1–1000 (default 100); totals count every one"),
             ]))],
         )
 }

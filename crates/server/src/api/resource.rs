@@ -382,7 +382,7 @@ pub fn paginate<T>(
     Ok((rest, next))
 }
 
-fn parse_limit(raw: &str) -> Result<u32, ApiError> {
+pub(crate) fn parse_limit(raw: &str) -> Result<u32, ApiError> {
     raw.parse::<u32>()
         .ok()
         .filter(|l| (1..=MAX_LIMIT).contains(l))

@@ -199,6 +199,22 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
     let ae_item = items.iter().find(|i| i["kind"] == "adverse_event").unwrap();
     assert_eq!(ae_item["due_on"], "2023-03-20", "15 days from knowledge");
     assert_eq!(ae_item["category"], "ae_serious");
+    // A page of one lists the most pressing (the earlier deadline) and counts the other;
+    // the institution's totals still count both.
+    let one = app.get("/api/v1/deadlines?as_of=2024-05-01&limit=1").await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    let inst = &one.body["institutions"][0];
+    assert_eq!(inst["items"].as_array().unwrap().len(), 1, "{}", one.text);
+    assert_eq!(inst["items"][0]["kind"], "adverse_event");
+    assert_eq!(inst["not_listed"], 1);
+    assert_eq!(inst["totals"]["overdue"], 2);
+    assert_eq!(one.body["totals"]["overdue"], 2);
+    assert_eq!(d.body["institutions"][0]["not_listed"], 0);
+    for bad in ["0", "1001", "many"] {
+        app.get(&format!("/api/v1/deadlines?as_of=2024-05-01&limit={bad}"))
+            .await
+            .assert_problem(400, Some("limit"));
+    }
     // File both.
     let r = app
         .patch(

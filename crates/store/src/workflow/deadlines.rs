@@ -1,14 +1,21 @@
 //! What is due across the registry: periodic reports and adverse-event reports, per
 //! institution, with their status on a given day.
+//!
+//! A registry of a million patients holds hundreds of thousands of adverse events, so the
+//! report reads only the few columns a deadline needs (no record is built for an event
+//! that is not listed), builds items only for the page it lists (the most pressing
+//! first), and counts the rest.
 
 use crate::backend::{Filter, FilterOp};
 use crate::error::StoreError;
 use crate::store::Store;
+use crate::tables::{ADVERSE_EVENTS, PLANS, TREATMENTS};
 use crate::value::Value;
+use saisei_domain::Record;
 use saisei_domain::registry::*;
 use saisei_domain::regulation::{
-    AdverseEventFacts, DeadlineCategory, DeadlineStatus, RuleBook, adverse_event_deadline,
-    periodic_periods_due,
+    AdverseEventFacts, Deadline, DeadlineCategory, DeadlineState, DeadlineStatus, RuleBook,
+    adverse_event_deadline, periodic_periods_due,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -55,8 +62,12 @@ pub struct InstitutionDeadlines {
     pub institution_id: Uuid,
     /// Its name.
     pub institution: String,
-    /// Obligations, overdue first, then by due date.
+    /// Its obligations counted by status (all of them, listed or not).
+    pub totals: DeadlineTotals,
+    /// Obligations, overdue first, then by due date; at most the limit asked for.
     pub items: Vec<DeadlineItem>,
+    /// How many of its obligations are beyond the limit: counted, not listed.
+    pub not_listed: usize,
 }
 
 /// Counts by status.
@@ -70,6 +81,21 @@ pub struct DeadlineTotals {
     pub done: usize,
     /// Of the done, done late.
     pub done_late: usize,
+}
+
+impl DeadlineTotals {
+    fn add(&mut self, state: &DeadlineState) {
+        match state.status {
+            DeadlineStatus::Due => self.due += 1,
+            DeadlineStatus::Overdue => self.overdue += 1,
+            DeadlineStatus::Done => {
+                self.done += 1;
+                if state.done_late {
+                    self.done_late += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Every obligation in the registry on a day.
@@ -92,6 +118,155 @@ pub struct DeadlineQuery {
     pub status: Option<DeadlineStatus>,
     /// Only this institution.
     pub institution_id: Option<Uuid>,
+    /// List at most this many obligations per institution, the most pressing first
+    /// (`None`: every one). Totals always count every one.
+    pub limit: Option<usize>,
+}
+
+/// An adverse event as far as its deadline goes.
+struct EventFacts {
+    id: Uuid,
+    verbatim_term: String,
+    known_on: Date,
+}
+
+/// What an obligation is about, kept until it is known whether it is listed.
+enum Source<'a> {
+    Periodic(&'a Record<Plan>, u32, Date, Date),
+    Event(&'a Record<Plan>, EventFacts),
+}
+
+/// One obligation before it becomes a listed item.
+struct Obligation<'a> {
+    institution: Uuid,
+    deadline: Deadline,
+    state: DeadlineState,
+    source: Source<'a>,
+}
+
+impl Obligation<'_> {
+    /// Overdue first, then due, then done; each by due date, then by plan (its periodic
+    /// reports before its adverse events), so the same registry always lists the same
+    /// page.
+    fn urgency(&self) -> (u8, Date, Uuid, u32, Uuid) {
+        let rank = match self.state.status {
+            DeadlineStatus::Overdue => 0,
+            DeadlineStatus::Due => 1,
+            DeadlineStatus::Done => 2,
+        };
+        let (plan, period, event) = match &self.source {
+            Source::Periodic(plan, number, ..) => (plan.meta.id, *number, Uuid::nil()),
+            Source::Event(plan, e) => (plan.meta.id, u32::MAX, e.id),
+        };
+        (rank, self.state.due_on, plan, period, event)
+    }
+
+    fn into_item(self) -> DeadlineItem {
+        let (kind, plan, adverse_event_id, period, description) = match self.source {
+            Source::Periodic(plan, number, start, end) => (
+                "periodic_report",
+                plan,
+                None,
+                Some(number),
+                format!("periodic report, period {number} ({start} to {end})"),
+            ),
+            Source::Event(plan, e) => (
+                "adverse_event",
+                plan,
+                Some(e.id),
+                self.deadline.period.as_ref().map(|p| p.number),
+                format!(
+                    "adverse event report: {} (known {})",
+                    e.verbatim_term, e.known_on
+                ),
+            ),
+        };
+        DeadlineItem {
+            kind: kind.into(),
+            category: self.deadline.category,
+            plan_id: plan.meta.id,
+            plan_number: plan.data.plan_number.to_string(),
+            adverse_event_id,
+            period,
+            description,
+            due_on: self.deadline.due_on,
+            status: self.state.status,
+            days_remaining: self.state.days_remaining,
+            done_on: self.state.done_on,
+            done_late: self.state.done_late,
+            rule_set: self.deadline.rule_set,
+            citation: self.deadline.citation,
+        }
+    }
+}
+
+/// The columns of an adverse event its deadline needs, in this order.
+const EVENT_COLUMNS: [&str; 6] = [
+    "id",
+    "treatment_id",
+    "verbatim_term",
+    "seriousness",
+    "known_on",
+    "reported_on",
+];
+
+fn corrupt(what: &str, id: Option<Uuid>) -> StoreError {
+    StoreError::Corrupt(match id {
+        Some(id) => format!("adverse event {id}: {what} does not read back"),
+        None => format!("an adverse event's {what} does not read back"),
+    })
+}
+
+/// One adverse event's columns (in [`EVENT_COLUMNS`] order), read as strictly as the
+/// record would be: a value that does not parse is corruption, not a missing deadline.
+#[allow(clippy::type_complexity)]
+fn event_row(
+    row: Vec<Value>,
+) -> Result<
+    (
+        EventFacts,
+        Option<Uuid>,
+        Vec<SeriousnessCriterion>,
+        Option<Date>,
+    ),
+    StoreError,
+> {
+    let [id, treatment, term, seriousness, known_on, reported_on]: [Value; 6] =
+        row.try_into().map_err(|_| corrupt("row", None))?;
+    let Value::Uuid(id) = id else {
+        return Err(corrupt("id", None));
+    };
+    let treatment = match treatment {
+        Value::Uuid(t) => Some(t),
+        Value::Null => None,
+        _ => return Err(corrupt("treatment_id", Some(id))),
+    };
+    let Value::Text(verbatim_term) = term else {
+        return Err(corrupt("verbatim_term", Some(id)));
+    };
+    let Value::Json(seriousness) = seriousness else {
+        return Err(corrupt("seriousness", Some(id)));
+    };
+    let seriousness: Vec<SeriousnessCriterion> =
+        serde_json::from_value(seriousness).map_err(|_| corrupt("seriousness", Some(id)))?;
+    let Value::Date(known_on) = known_on else {
+        return Err(corrupt("known_on", Some(id)));
+    };
+    let reported_on = match reported_on {
+        Value::Date(d) => Some(d),
+        Value::Null => None,
+        _ => return Err(corrupt("reported_on", Some(id))),
+    };
+    Ok((
+        EventFacts {
+            id,
+            verbatim_term,
+            known_on,
+        },
+        treatment,
+        seriousness,
+        reported_on,
+    ))
 }
 
 /// Lists obligations and their status on `as_of`.
@@ -105,10 +280,9 @@ pub async fn deadlines(
     if let Some(i) = query.institution_id {
         plan_filters.push(Filter::eq("institution_id", Value::Uuid(i)));
     }
-    let plans = store.all::<Plan>(plan_filters).await?;
-    let plan_by_id: HashMap<Uuid, &saisei_domain::Record<Plan>> =
-        plans.iter().map(|p| (p.meta.id, p)).collect();
-    let mut items: Vec<(Uuid, DeadlineItem)> = Vec::new();
+    let plans = store.all::<Plan>(plan_filters.clone()).await?;
+    let plan_by_id: HashMap<Uuid, &Record<Plan>> = plans.iter().map(|p| (p.meta.id, p)).collect();
+    let mut obligations: Vec<Obligation> = Vec::new();
 
     let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.meta.id).collect();
     let filed = store
@@ -128,33 +302,19 @@ pub async fn deadlines(
         let due = periodic_periods_due(set, filing, as_of)
             .map_err(|e| StoreError::invalid("as_of", e.to_string()))?;
         for d in due {
-            let Some(period) = d.period else { continue };
+            let Some(period) = d.period else {
+                continue;
+            };
             let done = filed_on
                 .get(&(plan.meta.id, i64::from(period.number)))
                 .copied();
             let state = d.status(as_of, done);
-            items.push((
-                plan.data.institution_id,
-                DeadlineItem {
-                    kind: "periodic_report".into(),
-                    category: d.category,
-                    plan_id: plan.meta.id,
-                    plan_number: plan.data.plan_number.to_string(),
-                    adverse_event_id: None,
-                    period: Some(period.number),
-                    description: format!(
-                        "periodic report, period {} ({} to {})",
-                        period.number, period.start, period.end
-                    ),
-                    due_on: d.due_on,
-                    status: state.status,
-                    days_remaining: state.days_remaining,
-                    done_on: state.done_on,
-                    done_late: state.done_late,
-                    rule_set: d.rule_set.clone(),
-                    citation: d.citation.clone(),
-                },
-            ));
+            obligations.push(Obligation {
+                institution: plan.data.institution_id,
+                deadline: d,
+                state,
+                source: Source::Periodic(plan, period.number, period.start, period.end),
+            });
         }
     }
 
@@ -185,79 +345,70 @@ pub async fn deadlines(
             )],
         ]));
     }
-    let events = store.all::<AdverseEvent>(event_filters).await?;
-    let treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.data.treatment_id).collect();
-    let treatments: HashMap<Uuid, Option<Uuid>> = store
-        .all_in::<Treatment>("id", &treatment_ids, vec![])
+    let events = store
+        .columns(&ADVERSE_EVENTS, &EVENT_COLUMNS, &event_filters)
+        .await?;
+    // The plan of each event's treatment, for treatments under a filed plan in view:
+    // one statement that follows the events' own references.
+    let treatment_plans: HashMap<Uuid, Uuid> = store
+        .columns(
+            &TREATMENTS,
+            &["id", "plan_id"],
+            &[
+                Filter::in_select("id", &ADVERSE_EVENTS, "treatment_id", event_filters),
+                Filter::in_select("plan_id", &PLANS, "id", plan_filters),
+            ],
+        )
         .await?
         .into_iter()
-        .map(|t| (t.meta.id, t.data.plan_id))
+        .filter_map(|row| match row.as_slice() {
+            [Value::Uuid(t), Value::Uuid(p)] => Some((*t, *p)),
+            _ => None,
+        })
         .collect();
     let mut not_under_the_act = 0;
-    for e in &events {
-        let plan = e
-            .data
-            .treatment_id
-            .and_then(|t| treatments.get(&t).copied().flatten())
-            .and_then(|p| plan_by_id.get(&p));
+    for row in events {
+        let (event, treatment, seriousness, reported_on) = event_row(row)?;
+        let plan = treatment
+            .and_then(|t| treatment_plans.get(&t))
+            .and_then(|p| plan_by_id.get(p).copied());
         let Some(plan) = plan else {
             not_under_the_act += 1;
             continue;
         };
-        let Ok(set) = rules.in_force_on(e.data.known_on) else {
+        let Ok(set) = rules.in_force_on(event.known_on) else {
             continue;
         };
         let facts = AdverseEventFacts {
-            death_or_possible_death: e.data.death_or_possible_death(),
-            serious: e.data.is_serious(),
-            known_on: e.data.known_on,
+            death_or_possible_death: SeriousnessCriterion::any_death_or_possible_death(
+                &seriousness,
+            ),
+            serious: !seriousness.is_empty(),
+            known_on: event.known_on,
             cycle_anchor: plan.data.filed_on,
         };
         let Ok(d) = adverse_event_deadline(set, &facts) else {
             continue;
         };
-        let state = d.status(as_of, e.data.reported_on);
-        items.push((
-            plan.data.institution_id,
-            DeadlineItem {
-                kind: "adverse_event".into(),
-                category: d.category,
-                plan_id: plan.meta.id,
-                plan_number: plan.data.plan_number.to_string(),
-                adverse_event_id: Some(e.meta.id),
-                period: d.period.map(|p| p.number),
-                description: format!(
-                    "adverse event report: {} (known {})",
-                    e.data.verbatim_term, e.data.known_on
-                ),
-                due_on: d.due_on,
-                status: state.status,
-                days_remaining: state.days_remaining,
-                done_on: state.done_on,
-                done_late: state.done_late,
-                rule_set: d.rule_set.clone(),
-                citation: d.citation.clone(),
-            },
-        ));
+        let state = d.status(as_of, reported_on);
+        obligations.push(Obligation {
+            institution: plan.data.institution_id,
+            deadline: d,
+            state,
+            source: Source::Event(plan, event),
+        });
     }
 
     let mut totals = DeadlineTotals::default();
-    let mut grouped: BTreeMap<Uuid, Vec<DeadlineItem>> = BTreeMap::new();
-    for (inst, item) in items {
-        if query.status.is_some_and(|s| s != item.status) {
+    let mut grouped: BTreeMap<Uuid, (DeadlineTotals, Vec<Obligation>)> = BTreeMap::new();
+    for o in obligations {
+        if query.status.is_some_and(|s| s != o.state.status) {
             continue;
         }
-        match item.status {
-            DeadlineStatus::Due => totals.due += 1,
-            DeadlineStatus::Overdue => totals.overdue += 1,
-            DeadlineStatus::Done => {
-                totals.done += 1;
-                if item.done_late {
-                    totals.done_late += 1;
-                }
-            }
-        }
-        grouped.entry(inst).or_default().push(item);
+        totals.add(&o.state);
+        let entry = grouped.entry(o.institution).or_default();
+        entry.0.add(&o.state);
+        entry.1.push(o);
     }
     let institution_ids: Vec<Uuid> = grouped.keys().copied().collect();
     let names: HashMap<Uuid, String> = store
@@ -268,18 +419,21 @@ pub async fn deadlines(
         .collect();
     let institutions = grouped
         .into_iter()
-        .map(|(id, mut items)| {
-            items.sort_by_key(|i| {
-                (
-                    i.status != DeadlineStatus::Overdue,
-                    i.status == DeadlineStatus::Done,
-                    i.due_on,
-                )
-            });
+        .map(|(id, (inst_totals, mut list))| {
+            let limit = query.limit.unwrap_or(usize::MAX);
+            // Only the listed page needs an order among itself; the rest is counted.
+            if list.len() > limit {
+                list.select_nth_unstable_by_key(limit, Obligation::urgency);
+            }
+            let not_listed = list.len().saturating_sub(limit);
+            list.truncate(limit);
+            list.sort_by_key(Obligation::urgency);
             InstitutionDeadlines {
                 institution_id: id,
                 institution: names.get(&id).cloned().unwrap_or_default(),
-                items,
+                totals: inst_totals,
+                items: list.into_iter().map(Obligation::into_item).collect(),
+                not_listed,
             }
         })
         .collect();
