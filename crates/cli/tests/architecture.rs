@@ -228,6 +228,16 @@ const OURS: &[&str] = &[
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
+        // A bench's `work/` holds the databases it built (git ignores it; a million
+        // patients is 24 GB): output, not text of ours.
+        if path.is_dir()
+            && path.ends_with("work")
+            && path
+                .parent()
+                .is_some_and(|p| p.parent().is_some_and(|b| b.ends_with("bench")))
+        {
+            continue;
+        }
         if path.is_dir() {
             files(&path, out);
         } else {

@@ -334,23 +334,30 @@ fn where_clause(
 /// A projection's statement, its binds and the types of the columns it reads.
 pub type Projection = (String, Vec<(Value, ColumnType)>, Vec<ColumnType>);
 
-/// Some columns of every row that matches (not withdrawn), in id order, with the types
-/// to decode them as; `None` when a column is not the table's (a bug in the caller).
-/// For a workflow that reads a few fields of many rows: no record is built, so nothing is
-/// decoded that is not asked for.
-pub fn columns(table: &TableDef, columns: &[&str], filters: &[Filter]) -> Option<Projection> {
+/// Some columns of a page of the rows that match (not withdrawn), in id order after
+/// `after`, with the types to decode them as; `None` when a column is not the table's (a
+/// bug in the caller). For a workflow that reads a few fields of many rows: no record is
+/// built, so nothing is decoded that is not asked for.
+pub fn columns(
+    table: &TableDef,
+    columns: &[&str],
+    filters: &[Filter],
+    after: Option<uuid::Uuid>,
+    limit: u32,
+) -> Option<Projection> {
     let cols = columns
         .iter()
         .map(|c| resolve(table, c))
         .collect::<Option<Vec<_>>>()?;
-    let (clause, binds) = where_clause(table, filters, false, None);
+    let (clause, binds) = where_clause(table, filters, false, after);
     let names: Vec<String> = cols.iter().map(|c| format!("\"{}\"", c.name)).collect();
     Some((
         format!(
-            "SELECT {} FROM \"{}\"{} ORDER BY \"id\"",
+            "SELECT {} FROM \"{}\"{} ORDER BY \"id\" LIMIT {}",
             names.join(", "),
             table.name,
-            clause
+            clause,
+            limit.max(1)
         ),
         binds,
         cols.iter().map(|c| c.ty).collect(),

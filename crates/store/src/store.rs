@@ -418,24 +418,40 @@ impl Store {
     }
 
     /// Some columns of every row of `table` that matches (not withdrawn), in id order,
-    /// each as its typed value. For a workflow that reads a few fields of very many rows
-    /// (the deadlines of a whole registry): building and re-checking every record would
-    /// cost more than the query. The caller parses what it reads as strictly as a record
-    /// would.
+    /// each as its typed value; the first column must be `id`. For a workflow that reads
+    /// a few fields of very many rows (the deadlines of a whole registry): building and
+    /// re-checking every record would cost more than the query. The caller parses what
+    /// it reads as strictly as a record would. Read a page at a time, so the driver never
+    /// holds more than a page of rows beside what has been decoded.
     pub async fn columns(
         &self,
         table: &'static TableDef,
         columns: &[&'static str],
         filters: &[Filter],
     ) -> Result<Vec<Vec<crate::Value>>, StoreError> {
-        let (statement, binds, types) =
-            crate::sql::columns(table, columns, filters).ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "{}: asked for a column it does not have",
-                    table.name
-                ))
-            })?;
-        self.backend.select(&statement, &binds, &types).await
+        const PAGE: u32 = 5000;
+        let bug = |what: &str| StoreError::Corrupt(format!("{}: {what}", table.name));
+        if columns.first() != Some(&"id") {
+            return Err(bug("a projection must read `id` first"));
+        }
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let (statement, binds, types) =
+                crate::sql::columns(table, columns, filters, after, PAGE)
+                    .ok_or_else(|| bug("asked for a column it does not have"))?;
+            let page = self.backend.select(&statement, &binds, &types).await?;
+            let full = page.len() == PAGE as usize;
+            after = match page.last().and_then(|r| r.first()) {
+                Some(crate::Value::Uuid(id)) => Some(*id),
+                Some(_) => return Err(bug("an id does not read back")),
+                None => None,
+            };
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
     }
 
     /// How many records match.

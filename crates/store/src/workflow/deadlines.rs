@@ -9,7 +9,7 @@
 use crate::backend::{Filter, FilterOp};
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::tables::{ADVERSE_EVENTS, PLANS, TREATMENTS};
+use crate::tables::{ADVERSE_EVENTS, TREATMENTS};
 use crate::value::Value;
 use saisei_domain::Record;
 use saisei_domain::registry::*;
@@ -347,28 +347,35 @@ pub async fn deadlines(
     }
     let events = store
         .columns(&ADVERSE_EVENTS, &EVENT_COLUMNS, &event_filters)
-        .await?;
-    // The plan of each event's treatment, for treatments under a filed plan in view:
-    // one statement that follows the events' own references.
-    let treatment_plans: HashMap<Uuid, Uuid> = store
-        .columns(
-            &TREATMENTS,
-            &["id", "plan_id"],
-            &[
-                Filter::in_select("id", &ADVERSE_EVENTS, "treatment_id", event_filters),
-                Filter::in_select("plan_id", &PLANS, "id", plan_filters),
-            ],
-        )
         .await?
         .into_iter()
-        .filter_map(|row| match row.as_slice() {
-            [Value::Uuid(t), Value::Uuid(p)] => Some((*t, *p)),
-            _ => None,
-        })
-        .collect();
+        .map(event_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    // The plan of each event's treatment, read by the events' own references (a few
+    // hundred keys a statement) rather than by a subquery that would read the events
+    // again.
+    let mut treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.1).collect();
+    treatment_ids.sort_unstable();
+    treatment_ids.dedup();
+    let mut treatment_plans: HashMap<Uuid, Uuid> = HashMap::with_capacity(treatment_ids.len());
+    for chunk in treatment_ids.chunks(500) {
+        let rows = store
+            .columns(
+                &TREATMENTS,
+                &["id", "plan_id"],
+                &[Filter::one_of("id", chunk.iter().map(|t| Value::Uuid(*t)))],
+            )
+            .await?;
+        for row in rows {
+            if let [Value::Uuid(t), Value::Uuid(p)] = row.as_slice() {
+                treatment_plans.insert(*t, *p);
+            }
+        }
+    }
     let mut not_under_the_act = 0;
-    for row in events {
-        let (event, treatment, seriousness, reported_on) = event_row(row)?;
+    for (event, treatment, seriousness, reported_on) in events {
+        // A treatment under a plan not in view (unfiled, or another institution's) gives
+        // no deadline here.
         let plan = treatment
             .and_then(|t| treatment_plans.get(&t))
             .and_then(|p| plan_by_id.get(p).copied());
