@@ -325,6 +325,18 @@ impl Batch {
     }
 }
 
+/// `column IN (…)` filters over the distinct `ids`, 500 keys each: one statement a chunk
+/// keeps every backend under its limit on bound parameters.
+fn key_chunks(column: &'static str, ids: &[Uuid]) -> Vec<Filter> {
+    let mut unique: Vec<Uuid> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    unique
+        .chunks(500)
+        .map(|chunk| Filter::one_of(column, chunk.iter().map(|id| crate::Value::Uuid(*id))))
+        .collect()
+}
+
 impl Store {
     /// Wraps a connected backend.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
@@ -402,17 +414,27 @@ impl Store {
         ids: &[Uuid],
         filters: Vec<Filter>,
     ) -> Result<Vec<Record<T>>, StoreError> {
-        let mut unique: Vec<Uuid> = ids.to_vec();
-        unique.sort();
-        unique.dedup();
         let mut out = Vec::new();
-        for chunk in unique.chunks(500) {
+        for key in key_chunks(column, ids) {
             let mut f = filters.clone();
-            f.push(Filter::one_of(
-                column,
-                chunk.iter().map(|id| crate::Value::Uuid(*id)),
-            ));
+            f.push(key);
             out.extend(self.all::<T>(f).await?);
+        }
+        Ok(out)
+    }
+
+    /// [`Store::columns`] of the rows whose `column` is one of `ids`, a few hundred keys
+    /// a statement, as [`Store::all_in`] reads records.
+    pub async fn columns_in(
+        &self,
+        table: &'static TableDef,
+        columns: &[&'static str],
+        column: &'static str,
+        ids: &[Uuid],
+    ) -> Result<Vec<Vec<crate::Value>>, StoreError> {
+        let mut out = Vec::new();
+        for key in key_chunks(column, ids) {
+            out.extend(self.columns(table, columns, &[key]).await?);
         }
         Ok(out)
     }

@@ -217,20 +217,17 @@ fn corrupt(what: &str, id: Option<Uuid>) -> StoreError {
     })
 }
 
+/// An adverse event's columns, parsed.
+struct EventRow {
+    facts: EventFacts,
+    treatment: Option<Uuid>,
+    seriousness: Vec<SeriousnessCriterion>,
+    reported_on: Option<Date>,
+}
+
 /// One adverse event's columns (in [`EVENT_COLUMNS`] order), read as strictly as the
 /// record would be: a value that does not parse is corruption, not a missing deadline.
-#[allow(clippy::type_complexity)]
-fn event_row(
-    row: Vec<Value>,
-) -> Result<
-    (
-        EventFacts,
-        Option<Uuid>,
-        Vec<SeriousnessCriterion>,
-        Option<Date>,
-    ),
-    StoreError,
-> {
+fn event_row(row: Vec<Value>) -> Result<EventRow, StoreError> {
     let [id, treatment, term, seriousness, known_on, reported_on]: [Value; 6] =
         row.try_into().map_err(|_| corrupt("row", None))?;
     let Value::Uuid(id) = id else {
@@ -257,8 +254,8 @@ fn event_row(
         Value::Null => None,
         _ => return Err(corrupt("reported_on", Some(id))),
     };
-    Ok((
-        EventFacts {
+    Ok(EventRow {
+        facts: EventFacts {
             id,
             verbatim_term,
             known_on,
@@ -266,7 +263,7 @@ fn event_row(
         treatment,
         seriousness,
         reported_on,
-    ))
+    })
 }
 
 /// Lists obligations and their status on `as_of`.
@@ -280,7 +277,7 @@ pub async fn deadlines(
     if let Some(i) = query.institution_id {
         plan_filters.push(Filter::eq("institution_id", Value::Uuid(i)));
     }
-    let plans = store.all::<Plan>(plan_filters.clone()).await?;
+    let plans = store.all::<Plan>(plan_filters).await?;
     let plan_by_id: HashMap<Uuid, &Record<Plan>> = plans.iter().map(|p| (p.meta.id, p)).collect();
     let mut obligations: Vec<Obligation> = Vec::new();
 
@@ -351,29 +348,26 @@ pub async fn deadlines(
         .into_iter()
         .map(event_row)
         .collect::<Result<Vec<_>, _>>()?;
-    // The plan of each event's treatment, read by the events' own references (a few
-    // hundred keys a statement) rather than by a subquery that would read the events
-    // again.
-    let mut treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.1).collect();
-    treatment_ids.sort_unstable();
-    treatment_ids.dedup();
-    let mut treatment_plans: HashMap<Uuid, Uuid> = HashMap::with_capacity(treatment_ids.len());
-    for chunk in treatment_ids.chunks(500) {
-        let rows = store
-            .columns(
-                &TREATMENTS,
-                &["id", "plan_id"],
-                &[Filter::one_of("id", chunk.iter().map(|t| Value::Uuid(*t)))],
-            )
-            .await?;
-        for row in rows {
-            if let [Value::Uuid(t), Value::Uuid(p)] = row.as_slice() {
-                treatment_plans.insert(*t, *p);
-            }
-        }
-    }
+    // The plan of each event's treatment, read by the events' own references rather than
+    // by a subquery that would read the events again.
+    let treatment_ids: Vec<Uuid> = events.iter().filter_map(|e| e.treatment).collect();
+    let treatment_plans: HashMap<Uuid, Uuid> = store
+        .columns_in(&TREATMENTS, &["id", "plan_id"], "id", &treatment_ids)
+        .await?
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Value::Uuid(t), Value::Uuid(p)] => Some((*t, *p)),
+            _ => None,
+        })
+        .collect();
     let mut not_under_the_act = 0;
-    for (event, treatment, seriousness, reported_on) in events {
+    for EventRow {
+        facts: event,
+        treatment,
+        seriousness,
+        reported_on,
+    } in events
+    {
         // A treatment under a plan not in view (unfiled, or another institution's) gives
         // no deadline here.
         let plan = treatment
