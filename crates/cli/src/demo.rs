@@ -146,13 +146,14 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             secret_path.display()
         );
     }
-    print_users(&store, &secret, args.seed, addr).await?;
+    let demo_accounts = print_users(&store, &secret, args.seed, addr).await?;
+    let web = saisei_web::WebConfig { demo_accounts };
     if args.no_serve {
         store.backend().close().await;
         return Ok(());
     }
     if config::is_sqlite(&db_url) {
-        serve::serve(store, serve::Keys::default(), &db_url, addr).await
+        serve::serve(store, serve::Keys::default(), &db_url, addr, web).await
     } else {
         // A PostgreSQL demo has no files beside it: serve with the demo keys in hand.
         let state = saisei_server::AppState::new(store, Some(key), serve::rules()?)
@@ -161,7 +162,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::Failure(anyhow::anyhow!("cannot listen on {addr}: {e}")))?;
         println!("Saisei is serving http://{addr}/  (press Ctrl-C to stop)");
-        saisei_server::serve_on(state, listener)
+        saisei_web::serve_on(state, web, listener)
             .await
             .map_err(|e| CliError::Failure(e.into()))
     }
@@ -178,7 +179,7 @@ async fn print_users(
     secret: &saisei_domain::auth::secrets::SecretKey,
     seed: u64,
     addr: std::net::SocketAddr,
-) -> Result<(), CliError> {
+) -> Result<Vec<saisei_web::DemoAccount>, CliError> {
     let users = saisei_demo::users::create(store, secret, seed)
         .await
         .map_err(|e| CliError::Failure(anyhow::anyhow!("demo users: {e}")))?;
@@ -224,5 +225,16 @@ async fn print_users(
         );
         println!("    token    {token}");
     }
-    Ok(())
+    println!();
+    println!(
+        "Or open http://{addr}/sign-in and choose a role: this demo server signs you in with one click."
+    );
+    Ok(users
+        .iter()
+        .map(|u| saisei_web::DemoAccount {
+            email: u.user.data.email.to_string(),
+            role: u.user.data.role,
+            organisation: u.organisation.clone(),
+        })
+        .collect())
 }

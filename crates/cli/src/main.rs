@@ -203,7 +203,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     pseudonym: key_file.as_deref(),
                     secret: secret_key_file.as_deref(),
                 };
-                serve::serve(store, keys, &db, addr).await
+                serve::serve(store, keys, &db, addr, saisei_web::WebConfig::default()).await
             })
         }
         Command::Migrate { db } => {

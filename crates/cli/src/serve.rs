@@ -45,6 +45,7 @@ pub async fn serve(
     keys: Keys<'_>,
     db_url: &str,
     addr: SocketAddr,
+    web: saisei_web::WebConfig,
 ) -> Result<(), CliError> {
     let key = config::load_key(keys.pseudonym, db_url)?;
     if key.is_none() {
@@ -68,7 +69,7 @@ pub async fn serve(
     println!(
         "Saisei is serving http://{bound}/  (API: http://{bound}/api/v1/, press Ctrl-C to stop)"
     );
-    saisei_server::serve_on(state, listener)
+    saisei_web::serve_on(state, web, listener)
         .await
         .map_err(|e| CliError::Failure(e.into()))
 }

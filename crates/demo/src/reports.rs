@@ -11,7 +11,8 @@ use saisei_store::{Batch, Store, StoreError};
 use time::Duration;
 
 /// Files the periodic reports owed by the data cut: most a few weeks before their
-/// deadline, some late, and the most recent one of a few plans not yet.
+/// deadline, some late, and the most recent one of a few plans not yet — always of the
+/// first plan that owes any, so the demo's physician has a report to sign.
 pub async fn file_reports(
     store: &Store,
     actor: &AuditActor,
@@ -19,6 +20,7 @@ pub async fn file_reports(
     scaffold: &Scaffold,
     rng: &mut StdRng,
 ) -> Result<(), StoreError> {
+    let mut one_left_open = false;
     for plan in &scaffold.plans {
         let record = &plan.record;
         let Some(filed_on) = record.data.filed_on else {
@@ -38,7 +40,8 @@ pub async fn file_reports(
         for (i, d) in due.iter().enumerate() {
             let Some(period) = d.period else { continue };
             let roll: f64 = rng.random_range(0.0..1.0);
-            if i == last && roll < 0.3 {
+            if i == last && (roll < 0.3 || !one_left_open) {
+                one_left_open = true;
                 continue;
             }
             let submitted = if roll < 0.9 {

@@ -1,7 +1,8 @@
-//! Saisei's HTTP face: the JSON API under `/api/v1`, the OpenAPI document, web pages and
-//! the HTML reports.
+//! Saisei's HTTP face: the JSON API under `/api/v1`, the OpenAPI document and the HTML
+//! reports; the browser application (`saisei-web`) is mounted beside it with
+//! [`app_with`].
 //!
-//! [`app`] builds the whole router from an [`AppState`], so tests can serve it on a
+//! [`app`] builds the router from an [`AppState`], so tests can serve it on a
 //! random port against a fresh database. Every request passes the access policy in
 //! [`access`]; every error leaves as `application/problem+json` through [`problem`].
 //! Must never contain SQL, a statistic or a workflow: handlers check access, parse, and
@@ -14,7 +15,6 @@ pub mod auth;
 pub mod database;
 pub mod extract;
 pub mod headers;
-pub mod pages;
 pub mod problem;
 pub mod reports;
 pub mod state;
@@ -22,7 +22,6 @@ pub mod state;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use problem::{ApiError, Code};
 pub use state::AppState;
 use std::net::SocketAddr;
@@ -31,19 +30,23 @@ use tower_http::catch_panic::CatchPanicLayer;
 /// Largest request body accepted (1 MiB); larger ones get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The whole application.
+/// The API alone (what the API's own tests serve).
 pub fn app(state: AppState) -> Router {
+    app_with(state, None)
+}
+
+/// The API with the browser application's routes beside it. `pages` brings its own
+/// fallback for paths outside the API, and answers unknown `/api/…` paths with
+/// [`api_not_found`]. Either way every request passes the same authentication layer,
+/// body limit, panic guard and security headers.
+pub fn app_with(state: AppState, pages: Option<Router<AppState>>) -> Router {
     let (api, _doc) = api::router();
-    Router::new()
-        .route("/", get(pages::overview))
-        .route(
-            "/sign-in",
-            get(pages::sign_in_form).post(pages::sign_in_submit),
-        )
-        .route("/sign-out", axum::routing::post(pages::sign_out))
-        .route("/enrol", get(pages::enrol_form).post(pages::enrol_submit))
-        .nest("/api/v1", api)
-        .fallback(not_found)
+    let router = Router::new().nest("/api/v1", api);
+    let router = match pages {
+        Some(pages) => router.merge(pages),
+        None => router.fallback(api_not_found),
+    };
+    router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -61,7 +64,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+/// The answer to a path nothing serves, as a problem.
+pub async fn api_not_found() -> ApiError {
     ApiError::new(
         Code::NotFound,
         "no such path; the API is described at /api/v1/openapi.json",
@@ -81,12 +85,23 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     serve_on(state, listener).await
 }
 
-/// Serves on an already-bound listener (tests bind port 0 and read the address back).
+/// Serves the API on an already-bound listener (tests bind port 0 and read the address
+/// back).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
+    serve_router(app(state), store, listener).await
+}
+
+/// Serves a router built by [`app`] or [`app_with`] until Ctrl-C or SIGTERM, then closes
+/// the store.
+pub async fn serve_router(
+    router: Router,
+    store: saisei_store::Store,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

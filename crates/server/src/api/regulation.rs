@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use saisei_domain::Record;
 use saisei_domain::registry::{PeriodicReport, Plan};
 use saisei_domain::regulation::{
     ClassificationResult, DeadlineStatus, RuleSet, RuleSetSummary, TherapyDescription, classify,
@@ -24,7 +25,7 @@ use saisei_store::workflow::reports::{
     SubmitError, compile_periodic_report, filing_rules, submit_periodic_report,
 };
 use saisei_store::workflow::what_if::{WhatIfReport, what_if};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as JsonValue, json};
 use time::Date;
 use utoipa::openapi::path::HttpMethod;
@@ -177,8 +178,44 @@ async fn list_plan_reports(
     actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    authorize(&actor, Action::Read, "periodic_report")?;
-    let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
+    let (_plan, items) = plan_periods(&state, &actor, parse_id(&id)?).await?;
+    Ok(Json(json!({ "items": items, "next_cursor": null })))
+}
+
+/// One reporting period of a plan: its deadline, and the report filed for it if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanPeriod {
+    /// The period's number (from 1).
+    pub period: u32,
+    /// Its first day.
+    pub start: Date,
+    /// Its last day.
+    pub end: Date,
+    /// When its report is due.
+    pub due_on: Date,
+    /// due, overdue or done.
+    pub status: DeadlineStatus,
+    /// Days left (negative when overdue).
+    pub days_remaining: i64,
+    /// When the report was submitted.
+    pub submitted_on: Option<Date>,
+    /// The filed report.
+    pub report_id: Option<uuid::Uuid>,
+    /// The rule set the deadline comes from.
+    pub rule_set: String,
+    /// The provision.
+    pub citation: String,
+}
+
+/// A plan the actor may see and its reporting periods so far (the API's list and the
+/// plan's page share it).
+pub async fn plan_periods(
+    state: &AppState,
+    actor: &Actor,
+    plan_id: uuid::Uuid,
+) -> Result<(Record<Plan>, Vec<PlanPeriod>), ApiError> {
+    authorize(actor, Action::Read, "periodic_report")?;
+    let plan = visible::<Plan>(state, actor, plan_id).await?;
     let (set, filed_on) = filing_rules(state.rules, &plan)?;
     let today = state.clock.today_jst();
     let filed = state
@@ -190,7 +227,7 @@ async fn list_plan_reports(
         .await?;
     let periods = periodic_periods_due(set, filed_on, today)
         .map_err(|e| ApiError::new(Code::RuleViolation, e.to_string()))?;
-    let items: Vec<JsonValue> = periods
+    let items = periods
         .iter()
         .filter_map(|d| {
             let p = d.period?;
@@ -198,15 +235,21 @@ async fn list_plan_reports(
                 .iter()
                 .find(|r| r.data.period_number == i64::from(p.number));
             let state = d.status(today, report.map(|r| r.data.submitted_on));
-            Some(json!({
-                "period": p.number, "start": p.start, "end": p.end, "due_on": d.due_on,
-                "status": state.status, "days_remaining": state.days_remaining,
-                "submitted_on": state.done_on, "report_id": report.map(|r| r.meta.id),
-                "rule_set": d.rule_set, "citation": d.citation,
-            }))
+            Some(PlanPeriod {
+                period: p.number,
+                start: p.start,
+                end: p.end,
+                due_on: d.due_on,
+                status: state.status,
+                days_remaining: state.days_remaining,
+                submitted_on: state.done_on,
+                report_id: report.map(|r| r.meta.id),
+                rule_set: d.rule_set.clone(),
+                citation: d.citation.clone(),
+            })
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": null })))
+    Ok((plan, items))
 }
 
 /// Query of the report endpoint.
@@ -276,18 +319,43 @@ async fn submit_plan_report(
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     authorize(&actor, Action::Read, "periodic_report")?;
     let req: SubmitReport = parse(body)?;
-    let plan = visible::<Plan>(&state, &actor, parse_id(&id)?).await?;
-    let on = req.submitted_on.unwrap_or_else(|| state.clock.today_jst());
+    let plan_id = parse_id(&id)?;
+    // The plan's reach before the period's form, as the other plan endpoints answer.
+    visible::<Plan>(&state, &actor, plan_id).await?;
     let n = plan_period(&n)?;
+    let (record, signature) = submit_report(&state, &actor, plan_id, n, req).await?;
+    let mut json = super::resource::to_json(&record);
+    json["signature"] = serde_json::to_value(&signature).unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(json)))
+}
+
+/// Files period `n`'s periodic report of a plan the actor may see, signed by the actor
+/// (password and current code): the API's submit and the plan page's form share it.
+pub async fn submit_report(
+    state: &AppState,
+    actor: &Actor,
+    plan_id: uuid::Uuid,
+    n: u32,
+    req: SubmitReport,
+) -> Result<
+    (
+        Record<PeriodicReport>,
+        Record<saisei_domain::auth::Signature>,
+    ),
+    ApiError,
+> {
+    authorize(actor, Action::Read, "periodic_report")?;
+    let plan = visible::<Plan>(state, actor, plan_id).await?;
+    let on = req.submitted_on.unwrap_or_else(|| state.clock.today_jst());
     let check = state.credential_check(actor.address);
-    let (record, signature) = submit_periodic_report(
+    submit_periodic_report(
         &state.store,
         &check,
         state.rules,
         &plan,
         n,
         on,
-        req.signature.signer(&actor),
+        req.signature.signer(actor),
     )
     .await
     .map_err(|e| match e {
@@ -299,10 +367,7 @@ async fn submit_plan_report(
             ApiError::from(v).with_code(Code::Duplicate)
         }
         SubmitError::Store(s) => s.into(),
-    })?;
-    let mut json = super::resource::to_json(&record);
-    json["signature"] = serde_json::to_value(&signature).unwrap_or_default();
-    Ok((StatusCode::CREATED, Json(json)))
+    })
 }
 
 /// Query of `GET /api/v1/deadlines`.

@@ -102,16 +102,86 @@ pub async fn create<R: Resource>(
     actor: Actor,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&actor, Action::Create, R::KIND)?;
+    let record = create_record::<R>(&state, &actor, body).await?;
+    Ok(created(&record))
+}
+
+/// Creates a record from the fields a client sent, as JSON: the one path the API's
+/// `POST` and the web application's forms share (a form's field names are the JSON
+/// field names), so both check access, parse, validate and write the same way.
+pub async fn create_record<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    body: JsonValue,
+) -> Result<Record<R>, ApiError> {
+    authorize(actor, Action::Create, R::KIND)?;
     reject_server_fields::<R>(&body)?;
-    let input: R::Input = parse(body)?;
-    let data = R::from_input(input, &state)?;
+    let missing = missing_required::<R::Input>(&body);
+    let input: R::Input = parse(body).map_err(|e| {
+        // serde stops at the first missing field; a form wants every one at once.
+        if missing.len() > 1 && e.errors.iter().all(|f| f.problem == "is required") {
+            let mut all = ApiError::new(Code::ValidationFailed, e.detail.clone());
+            all.errors = missing
+                .iter()
+                .map(|f| saisei_domain::FieldError::new(f.as_str(), "is required"))
+                .collect();
+            all
+        } else {
+            e
+        }
+    })?;
+    let data = R::from_input(input, state)?;
     // The record's own rules first: a write that is wrong in itself is answered the
     // same whatever it points at.
     data.validate()?;
-    check_write(&state, &actor, uuid::Uuid::nil(), &data).await?;
-    let record = R::create(&state, &actor, data).await?;
-    Ok(created(&record))
+    check_write(state, actor, uuid::Uuid::nil(), &data).await?;
+    R::create(state, actor, data).await
+}
+
+/// Reads one record the actor may see (a record out of reach is "not found") and logs
+/// the disclosure under `path`: the API's `GET` and the web pages share it.
+pub async fn read_record<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    id: uuid::Uuid,
+    path: &str,
+) -> Result<Record<R>, ApiError> {
+    authorize(actor, Action::Read, R::KIND)?;
+    let record = visible::<R>(state, actor, id).await?;
+    access_log::disclosed(state, actor, "read", path, std::slice::from_ref(&record)).await?;
+    Ok(record)
+}
+
+/// A page of the records the actor may see, by the one list contract
+/// ([`table_list_query`]), with the disclosure logged under `path`.
+pub async fn list_records<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    params: &Params,
+    path: &str,
+) -> Result<saisei_store::Page<R>, ApiError> {
+    authorize(actor, Action::Read, R::KIND)?;
+    let mut q = list_query::<R>(params)?;
+    q.filters.extend(read_filters::<R>(actor)?);
+    let page = state.store.list::<R>(&q).await?;
+    access_log::disclosed(state, actor, "list", path, &page.items).await?;
+    Ok(page)
+}
+
+/// The top-level fields an input's schema requires that `body` lacks.
+fn missing_required<I: utoipa::ToSchema>(body: &JsonValue) -> Vec<String> {
+    let JsonValue::Object(map) = body else {
+        return Vec::new();
+    };
+    match <I as utoipa::PartialSchema>::schema() {
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o)) => o
+            .required
+            .iter()
+            .filter(|f| map.get(f.as_str()).is_none_or(JsonValue::is_null))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn reject_server_fields<R: Resource>(body: &JsonValue) -> Result<(), ApiError> {
@@ -137,9 +207,8 @@ pub async fn get<R: Resource>(
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, R::KIND)?;
     let id = parse_id(&id)?;
-    let record = visible::<R>(&state, &actor, id).await?;
     let path = format!("/api/v1/{}/{id}", R::path());
-    access_log::disclosed(&state, &actor, "read", &path, std::slice::from_ref(&record)).await?;
+    let record = read_record::<R>(&state, &actor, id, &path).await?;
     Ok(Json(to_json(&record)))
 }
 
@@ -411,11 +480,8 @@ pub async fn list<R: Resource>(
 ) -> Result<Json<JsonValue>, ApiError> {
     authorize(&actor, Action::Read, R::KIND)?;
     let Query(params) = params.map_err(query_rejection)?;
-    let mut q = list_query::<R>(&params)?;
-    q.filters.extend(read_filters::<R>(&actor)?);
-    let page = state.store.list::<R>(&q).await?;
     let path = format!("/api/v1/{}", R::path());
-    access_log::disclosed(&state, &actor, "list", &path, &page.items).await?;
+    let page = list_records::<R>(&state, &actor, &params, &path).await?;
     let items: Vec<JsonValue> = page.items.iter().map(to_json).collect();
     Ok(Json(serde_json::json!({
         "items": items,
@@ -469,8 +535,21 @@ pub async fn update<R: Resource>(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<JsonValue>, ApiError> {
-    authorize(&actor, Action::Update, R::KIND)?;
     let id = parse_id(&id)?;
+    let record = update_record::<R>(&state, &actor, id, body).await?;
+    Ok(Json(to_json(&record)))
+}
+
+/// Changes a record from the fields a client sent (with the `version` it read and, for
+/// a submitted, signed or locked record, a `reason`): the one path the API's `PATCH`
+/// and the web application's forms share.
+pub async fn update_record<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    id: uuid::Uuid,
+    body: JsonValue,
+) -> Result<Record<R>, ApiError> {
+    authorize(actor, Action::Update, R::KIND)?;
     let JsonValue::Object(mut patch) = body else {
         return Err(ApiError::field(
             Code::ValidationFailed,
@@ -479,8 +558,8 @@ pub async fn update<R: Resource>(
         ));
     };
     let (version, reason) = take_version(&mut patch)?;
-    let current = visible::<R>(&state, &actor, id).await?;
-    check_may_change(&state, &actor, id, &current.data).await?;
+    let current = visible::<R>(state, actor, id).await?;
+    check_may_change(state, actor, id, &current.data).await?;
     if current.meta.version != version {
         return Err(saisei_store::StoreError::Conflict {
             entity: R::KIND,
@@ -545,12 +624,12 @@ pub async fn update<R: Resource>(
     }
     let data: R = parse(JsonValue::Object(merged))?;
     data.validate()?;
-    check_write(&state, &actor, id, &data).await?;
+    check_write(state, actor, id, &data).await?;
     let record = state
         .store
         .update(&actor.audit(), id, version, data, reason)
         .await?;
-    Ok(Json(to_json(&record)))
+    Ok(record)
 }
 
 /// The body of a withdrawal.

@@ -1,4 +1,4 @@
-//! Health, the overview page, the OpenAPI document, unknown paths.
+//! Health, the OpenAPI document, unknown paths (the pages are tested in saisei-web).
 
 use crate::helpers::TestApp;
 use crate::on_both;
@@ -11,46 +11,6 @@ async fn health_reports_database(app: TestApp) {
     assert!(["sqlite", "postgres"].contains(&r.body["database"].as_str().unwrap()));
 }
 on_both!(health, health_reports_database);
-
-async fn overview_counts_records(app: TestApp) {
-    let b = app.basics("2", "specially_certified_committee").await;
-    let anonymous = app
-        .client
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        anonymous.url().path().ends_with("/sign-in"),
-        "redirected to sign in"
-    );
-    let r = app
-        .client
-        .get(format!("{}/", app.base))
-        .bearer_auth(&b.doctor.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let html = r.text().await.unwrap();
-    assert!(html.contains("/api/v1/openapi.json"));
-    assert!(
-        html.contains("href=\"/api/v1/plans\""),
-        "every kind the API exposes, from the catalogue"
-    );
-    assert!(
-        html.contains(">2</td>"),
-        "two organisations counted: {html}"
-    );
-    assert!(html.contains(&b.doctor.email));
-}
-on_both!(overview, overview_counts_records);
 
 async fn openapi_describes_every_resource(app: TestApp) {
     let r = app.get("/api/v1/openapi.json").await;

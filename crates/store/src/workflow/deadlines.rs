@@ -445,3 +445,43 @@ pub async fn deadlines(
         not_under_the_act,
     })
 }
+
+/// The report one adverse event needs under the Act and where it stands on `as_of`:
+/// `None` when the event is not under a filed plan (no treatment, or the treatment's
+/// plan is not filed) or no rule set was in force on the day it became known. The
+/// patient's page shows it beside the event; the national report computes the same
+/// deadline for every event at once ([`deadlines`]).
+pub async fn adverse_event_obligation(
+    store: &Store,
+    rules: &RuleBook,
+    event: &AdverseEvent,
+    as_of: Date,
+) -> Result<Option<(Deadline, DeadlineState)>, StoreError> {
+    let Some(treatment_id) = event.treatment_id else {
+        return Ok(None);
+    };
+    let treatment = store.get::<Treatment>(treatment_id).await?;
+    let Some(plan_id) = treatment.data.plan_id else {
+        return Ok(None);
+    };
+    let plan = store.get::<Plan>(plan_id).await?;
+    if plan.data.filed_on.is_none() {
+        return Ok(None);
+    }
+    let Ok(set) = rules.in_force_on(event.known_on) else {
+        return Ok(None);
+    };
+    let facts = AdverseEventFacts {
+        death_or_possible_death: SeriousnessCriterion::any_death_or_possible_death(
+            &event.seriousness,
+        ),
+        serious: !event.seriousness.is_empty(),
+        known_on: event.known_on,
+        cycle_anchor: plan.data.filed_on,
+    };
+    let Ok(deadline) = adverse_event_deadline(set, &facts) else {
+        return Ok(None);
+    };
+    let state = deadline.status(as_of, event.reported_on);
+    Ok(Some((deadline, state)))
+}

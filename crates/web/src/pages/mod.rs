@@ -1,0 +1,29 @@
+//! The pages, one module per area, each a thin shell over the server's resource
+//! functions and the store's workflows.
+
+pub mod deadlines;
+pub mod home;
+pub mod patients;
+pub mod plans;
+pub mod records;
+pub mod session;
+
+use crate::context::{Ctx, PageError};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use saisei_server::problem::{ApiError, Code};
+
+/// Unknown paths: a problem under `/api`, a page anywhere else.
+pub async fn not_found(uri: Uri, _ctx: Ctx) -> Response {
+    if uri.path().starts_with("/api/") {
+        return saisei_server::api_not_found().await.into_response();
+    }
+    PageError::Failed(ApiError::new(Code::NotFound, "no such page")).into_response()
+}
+
+/// A path segment as a record id; anything else is "not found", like a record out of
+/// reach.
+pub fn id_of(raw: &str) -> Result<uuid::Uuid, PageError> {
+    uuid::Uuid::parse_str(raw)
+        .map_err(|_| PageError::Failed(ApiError::new(Code::NotFound, "no such record")))
+}

@@ -1,0 +1,460 @@
+//! `/patients`: find a patient by the institution's own record number (the server
+//! computes the keyed pseudonym from what is typed; the number is never stored) and
+//! page through the patients in reach; `/patients/new` registers one; `/patients/{id}`
+//! is the patient's page: enrolments, administrations, follow-up visits with their
+//! windows and status, and adverse events with the report each needs and by when.
+
+use super::home::visit_class;
+use super::id_of;
+use crate::context::{Chrome, Ctx, PageResult, html, html_status};
+use crate::forms::{Choice, Fields, FormErrors, enum_choices, json_of, value};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use saisei_domain::Record;
+use saisei_domain::registry::{
+    AdverseEvent, Enrollment, Organisation, Patient, Sex, Treatment, Visit,
+};
+use saisei_domain::regulation::DeadlineStatus;
+use saisei_server::AppState;
+use saisei_server::api::resource::{Params, create_record, list_records, read_record};
+use saisei_server::problem::{ApiError, Code};
+use saisei_store::workflow::deadlines::adverse_event_obligation;
+
+/// Patients per page.
+const PAGE: &str = "50";
+
+/// A patient as a row of the list.
+pub struct PatientRow {
+    /// The patient's page.
+    pub href: String,
+    /// The pseudonym, shortened for reading (the page shows it whole).
+    pub pseudonym: String,
+    /// Year and month of birth.
+    pub born: String,
+    /// Sex in words.
+    pub sex: String,
+    /// When registered.
+    pub registered: String,
+}
+
+fn patient_row(ctx: &Ctx, p: &Record<Patient>) -> PatientRow {
+    let ui = &ctx.ui;
+    PatientRow {
+        href: format!("/patients/{}", p.meta.id),
+        pseudonym: short(p.data.pseudonym.as_str()),
+        born: ui.year_month(
+            p.data.birth_year_month.year(),
+            p.data.birth_year_month.month(),
+        ),
+        sex: ui.term("sex", &p.data.sex),
+        registered: ui.time(&p.meta.created_at),
+    }
+}
+
+/// The first twelve characters of a pseudonym: enough to tell patients apart on a
+/// screen.
+fn short(pseudonym: &str) -> String {
+    pseudonym.chars().take(12).collect()
+}
+
+#[derive(Template)]
+#[template(path = "pages/patients.html")]
+struct PatientsPage {
+    c: Chrome,
+    results: PatientResults,
+    record_number: String,
+    may_search: bool,
+    may_register: bool,
+}
+
+/// The results table (also answered alone to an htmx search).
+#[derive(Template)]
+#[template(path = "partials/patient_results.html")]
+struct PatientResults {
+    c: Chrome,
+    rows: Vec<PatientRow>,
+    searched: bool,
+    next: Option<String>,
+}
+
+/// `GET /patients?record_number=…&cursor=…`.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(query): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let record_number = value(&query, "record_number").unwrap_or("").to_string();
+    let mut params: Params = vec![("limit".into(), PAGE.into())];
+    if let Some(c) = value(&query, "cursor") {
+        params.push(("cursor".into(), c.to_string()));
+    }
+    let institution = actor.organisation_id;
+    let may_search = institution.is_some() && state.pseudonym_key.is_some();
+    let searched = !record_number.is_empty() && may_search;
+    if searched && let (Some(key), Some(org)) = (&state.pseudonym_key, institution) {
+        let p = key.pseudonym(&org.to_string(), &record_number);
+        params.push(("pseudonym".into(), p.as_str().to_string()));
+    }
+    let page = list_records::<Patient>(&state, actor, &params, "/patients").await?;
+    let rows = page.items.iter().map(|p| patient_row(&ctx, p)).collect();
+    let next = page.next_cursor.map(|c| {
+        let mut href = format!("/patients?cursor={c}");
+        if searched {
+            href.push_str(&format!(
+                "&record_number={}",
+                crate::forms::encode(&record_number)
+            ));
+        }
+        href
+    });
+    let results = PatientResults {
+        c: ctx.chrome("patients-title"),
+        rows,
+        searched,
+        next,
+    };
+    if ctx.fragment {
+        return html(results);
+    }
+    html(PatientsPage {
+        c: ctx.chrome("patients-title"),
+        results,
+        record_number,
+        may_search,
+        may_register: saisei_server::access::authorize(
+            actor,
+            saisei_server::access::Action::Create,
+            "patient",
+        )
+        .is_ok()
+            && institution.is_some(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/patient_new.html")]
+struct NewPatientPage {
+    c: Chrome,
+    errors: FormErrors,
+    institution: String,
+    record_number: String,
+    birth_year_month: String,
+    sexes: Vec<Choice>,
+}
+
+/// The new-patient form's fields and their labels, in the form's order.
+const NEW_PATIENT: &[(&str, &str)] = &[
+    ("record_number", "patient-record-number"),
+    ("birth_year_month", "patient-born"),
+    ("sex", "patient-sex"),
+];
+
+async fn new_patient_page(
+    state: &AppState,
+    ctx: &Ctx,
+    fields: &Fields,
+    errors: FormErrors,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let institution = match actor.organisation_id {
+        Some(id) => saisei_server::access::visible::<Organisation>(state, actor, id)
+            .await
+            .map(|o| o.data.name.to_string())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let sexes = enum_choices::<Sex>(&ctx.ui, "sex", &[value(fields, "sex").unwrap_or("")]);
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html_status(
+        status,
+        NewPatientPage {
+            c: ctx.chrome("patient-new-title"),
+            errors,
+            institution,
+            record_number: value(fields, "record_number").unwrap_or("").to_string(),
+            birth_year_month: value(fields, "birth_year_month").unwrap_or("").to_string(),
+            sexes,
+        },
+    )
+}
+
+/// `GET /patients/new`.
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    ctx.actor()?;
+    new_patient_page(&state, &ctx, &Vec::new(), FormErrors::default()).await
+}
+
+/// `POST /patients`: registers a patient through the API's own create, for the
+/// signed-in user's institution; on refusal the form comes back with the values kept
+/// and each problem beside its field.
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    ctx.check_csrf(value(&fields, "csrf").unwrap_or(""))?;
+    let mut body = json_of(&fields, &["record_number", "birth_year_month", "sex"]);
+    if let (Some(org), Some(map)) = (actor.organisation_id, body.as_object_mut()) {
+        map.insert("institution_id".into(), org.to_string().into());
+    }
+    match create_record::<Patient>(&state, actor, body).await {
+        Ok(record) => Ok(Redirect::to(&format!("/patients/{}", record.meta.id)).into_response()),
+        Err(e) if e.code.status().is_client_error() && e.code != Code::NotFound => {
+            let errors = FormErrors::from_api(&ctx.ui, &e, NEW_PATIENT);
+            new_patient_page(&state, &ctx, &fields, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An enrolment as a row.
+pub struct EnrollmentRow {
+    /// Treated or control, in words.
+    pub arm: String,
+    /// The plan's page, if under one.
+    pub plan_href: Option<String>,
+    /// The day enrolled.
+    pub enrolled_on: String,
+}
+
+/// An administration as a row.
+pub struct TreatmentRow {
+    /// The day.
+    pub administered_on: String,
+    /// Dose and unit.
+    pub dose: String,
+    /// Route in words.
+    pub route: String,
+    /// The plan's page, if under one.
+    pub plan_href: Option<String>,
+}
+
+/// A visit as a cell of the grid.
+pub struct VisitCell {
+    /// Where it is recorded.
+    pub href: String,
+    /// Its label.
+    pub label: String,
+    /// Target day.
+    pub due_on: String,
+    /// Window.
+    pub window: String,
+    /// Done on.
+    pub done_on: String,
+    /// Status in words.
+    pub status: String,
+    /// Status token for the icon.
+    pub status_class: &'static str,
+}
+
+/// An adverse event with what it needs.
+pub struct EventRow {
+    /// Anchor id.
+    pub id: String,
+    /// The term as reported.
+    pub term: String,
+    /// CTCAE grade.
+    pub grade: String,
+    /// Serious or not, in words.
+    pub seriousness: String,
+    /// Onset.
+    pub onset_on: String,
+    /// Known on.
+    pub known_on: String,
+    /// Outcome in words.
+    pub outcome: String,
+    /// The report it needs and by when, in words; `None` when outside the Act.
+    pub report: Option<String>,
+    /// Status of that report in words.
+    pub report_status: String,
+    /// Status token for the icon.
+    pub report_class: &'static str,
+    /// The rule it comes from.
+    pub rule: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/patient.html")]
+struct PatientPageT {
+    c: Chrome,
+    pseudonym: String,
+    born: String,
+    sex: String,
+    registered: String,
+    enrollments: Vec<EnrollmentRow>,
+    treatments: Vec<TreatmentRow>,
+    visits: Vec<VisitCell>,
+    events: Vec<EventRow>,
+    new_treatment: Option<String>,
+    new_event: Option<String>,
+}
+
+fn by_patient(id: uuid::Uuid) -> Params {
+    vec![
+        ("patient_id".into(), id.to_string()),
+        ("limit".into(), "1000".into()),
+    ]
+}
+
+/// `GET /patients/{id}`.
+pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let actor = ctx.actor()?;
+    let id = id_of(&raw)?;
+    let here = format!("/patients/{id}");
+    let patient = read_record::<Patient>(&state, actor, id, &here).await?;
+    let ui = &ctx.ui;
+    let today = state.clock.today_jst();
+    let plan_href = |p: Option<uuid::Uuid>| p.map(|p| format!("/plans/{p}"));
+    let enrollments = list_records::<Enrollment>(&state, actor, &by_patient(id), &here)
+        .await?
+        .items
+        .iter()
+        .map(|e| EnrollmentRow {
+            arm: ui.term("arm", &e.data.arm),
+            plan_href: plan_href(e.data.plan_id),
+            enrolled_on: ui.date(&e.data.enrolled_on),
+        })
+        .collect();
+    let mut treatments: Vec<Record<Treatment>> =
+        list_records::<Treatment>(&state, actor, &by_patient(id), &here)
+            .await?
+            .items;
+    treatments.sort_by_key(|t| t.data.administered_on);
+    let treatments = treatments
+        .iter()
+        .map(|t| TreatmentRow {
+            administered_on: ui.date(&t.data.administered_on),
+            dose: format!("{} {}", t.data.dose, t.data.dose_unit),
+            route: ui.term("route", &t.data.route),
+            plan_href: plan_href(t.data.plan_id),
+        })
+        .collect();
+    let mut visits: Vec<Record<Visit>> =
+        list_records::<Visit>(&state, actor, &by_patient(id), &here)
+            .await?
+            .items;
+    visits.sort_by_key(|v| v.data.due_on);
+    let visits = visits
+        .iter()
+        .map(|v| {
+            let status = v.data.status(today);
+            VisitCell {
+                href: format!("/visits/{}", v.meta.id),
+                label: v.data.label.to_string(),
+                due_on: ui.date(&v.data.due_on),
+                window: format!(
+                    "{} – {}",
+                    ui.date(&v.data.window_opens_on),
+                    ui.date(&v.data.window_closes_on)
+                ),
+                done_on: ui.date_or_dash(&v.data.done_on),
+                status: ui.term("visit-status", &status),
+                status_class: visit_class(status),
+            }
+        })
+        .collect();
+    let mut events = Vec::new();
+    let mut records: Vec<Record<AdverseEvent>> =
+        list_records::<AdverseEvent>(&state, actor, &by_patient(id), &here)
+            .await?
+            .items;
+    records.sort_by_key(|e| e.data.onset_on);
+    for e in &records {
+        let obligation = adverse_event_obligation(&state.store, state.rules, &e.data, today)
+            .await
+            .map_err(ApiError::from)?;
+        let (report, report_status, report_class, rule) = match &obligation {
+            Some((d, s)) => (
+                Some(ui.args(
+                    "ae-report-by",
+                    &[
+                        ("what", ui.term("deadline-category", &d.category)),
+                        ("date", ui.date(&d.due_on)),
+                    ],
+                )),
+                ui.term("deadline-status", &s.status),
+                match s.status {
+                    DeadlineStatus::Due => "due",
+                    DeadlineStatus::Overdue => "overdue",
+                    DeadlineStatus::Done => "done",
+                },
+                format!("{} · {}", d.rule_set, d.citation),
+            ),
+            None => (None, ui.t("ae-outside-act"), "scheduled", String::new()),
+        };
+        events.push(EventRow {
+            id: format!("ae-{}", e.meta.id),
+            term: e.data.verbatim_term.to_string(),
+            grade: e
+                .data
+                .grade
+                .map(|g| g.get().to_string())
+                .unwrap_or_else(|| "—".into()),
+            seriousness: if e.data.seriousness.is_empty() {
+                ui.t("ae-not-serious")
+            } else {
+                e.data
+                    .seriousness
+                    .iter()
+                    .map(|s| ui.term("seriousness", s))
+                    .collect::<Vec<_>>()
+                    .join(&ui.t("list-separator"))
+            },
+            onset_on: ui.date(&e.data.onset_on),
+            known_on: ui.date(&e.data.known_on),
+            outcome: ui.term("outcome", &e.data.outcome),
+            report,
+            report_status,
+            report_class,
+            rule,
+        });
+    }
+    html(PatientPageT {
+        c: ctx.chrome_titled(ctx.ui.t1(
+            "patient-title",
+            "pseudonym",
+            short(patient.data.pseudonym.as_str()),
+        )),
+        pseudonym: patient.data.pseudonym.to_string(),
+        born: ui.year_month(
+            patient.data.birth_year_month.year(),
+            patient.data.birth_year_month.month(),
+        ),
+        sex: ui.term("sex", &patient.data.sex),
+        registered: ui.time(&patient.meta.created_at),
+        enrollments,
+        treatments,
+        visits,
+        events,
+        new_treatment: may_create(actor, "treatment")
+            .then(|| format!("/patients/{id}/treatments/new")),
+        new_event: may_create(actor, "adverse_event")
+            .then(|| format!("/patients/{id}/adverse-events/new")),
+    })
+}
+
+fn may_create(actor: &saisei_server::access::Actor, kind: &str) -> bool {
+    saisei_server::access::authorize(actor, saisei_server::access::Action::Create, kind).is_ok()
+}
+
+/// `GET /adverse-events/{id}`: the event on its patient's page.
+pub async fn adverse_event(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let id = id_of(&raw)?;
+    let event =
+        read_record::<AdverseEvent>(&state, actor, id, &format!("/adverse-events/{id}")).await?;
+    Ok(Redirect::to(&format!("/patients/{}#ae-{id}", event.data.patient_id)).into_response())
+}
