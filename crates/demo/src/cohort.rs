@@ -171,7 +171,7 @@ pub fn add_patient(
             given_on: consent_day,
             withdrawn_on: withdrawn.then(|| day_between(rng, index, DATA_CUT)),
             withdrawal_statement: if withdrawn {
-                Some(text("No longer wishes data to be used for research")?)
+                Some(text("研究へのデータ利用を希望しなくなった")?)
             } else {
                 None
             },
@@ -300,7 +300,7 @@ fn add_follow_up(
             (planned.due_on + Duration::days(shift)).min(DATA_CUT)
         });
         let not_done_reason = if lost && planned.window_closes_on < DATA_CUT {
-            Some(text("Lost to follow-up")?)
+            Some(text("追跡不能（転居）")?)
         } else {
             None
         };
@@ -351,33 +351,27 @@ fn add_adverse_events(
         AeOutcome,
     ) = if roll < 0.35 {
         (
-            "Pain and swelling at the injection site",
+            "投与部位の疼痛と腫脹",
             "Injection site reaction",
             1,
             vec![],
             AeOutcome::Recovered,
         )
     } else if roll < 0.55 {
-        (
-            "Fever the day after administration",
-            "Fever",
-            1,
-            vec![],
-            AeOutcome::Recovered,
-        )
+        ("投与翌日の発熱", "Fever", 1, vec![], AeOutcome::Recovered)
     } else if roll < 0.70 {
         (
-            "Joint effusion",
+            "関節水腫",
             "Joint effusion",
             2,
             vec![],
             AeOutcome::Recovered,
         )
     } else if roll < 0.80 {
-        ("Headache", "Headache", 1, vec![], AeOutcome::Recovered)
+        ("頭痛", "Headache", 1, vec![], AeOutcome::Recovered)
     } else if roll < 0.90 {
         (
-            "Admitted with septic arthritis",
+            "化膿性関節炎で入院",
             "Joint infection",
             3,
             vec![SeriousnessCriterion::Hospitalisation],
@@ -385,7 +379,7 @@ fn add_adverse_events(
         )
     } else if roll < 0.95 {
         (
-            "Pulmonary embolism after infusion",
+            "投与後の肺塞栓症",
             "Pulmonary embolism",
             4,
             vec![
@@ -396,7 +390,7 @@ fn add_adverse_events(
         )
     } else if roll < 0.98 {
         (
-            "Admitted with heart failure",
+            "心不全増悪で入院",
             "Heart failure",
             3,
             vec![SeriousnessCriterion::Hospitalisation],
@@ -404,7 +398,7 @@ fn add_adverse_events(
         )
     } else {
         (
-            "Sudden death at home",
+            "自宅での突然死",
             "Sudden death NOS",
             5,
             vec![SeriousnessCriterion::Death],

@@ -771,7 +771,7 @@ pub async fn build(
                 .create(
                     actor,
                     Organisation {
-                        name: name("Keihanna Cell Processing Center")?,
+                        name: name("けいはんな細胞培養加工センター")?,
                         kind: OrganisationKind::CellProcessingFacility,
                         code: None,
                         prefecture: None,

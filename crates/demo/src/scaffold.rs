@@ -130,10 +130,10 @@ fn plan_specs() -> Vec<PlanSpec> {
     vec![
         PlanSpec {
             number: "PB5190001",
-            title: "Autologous cultured adipose-derived MSC for knee osteoarthritis",
+            title: "変形性膝関節症に対する自己培養脂肪由来間葉系幹細胞の関節内投与",
             institution: 0,
-            disease: "Knee osteoarthritis",
-            material: "Autologous adipose-derived mesenchymal stromal cells, culture-expanded (P2), 5×10^7 cells intra-articular",
+            disease: "変形性膝関節症",
+            material: "自己脂肪由来間葉系間質細胞（培養、継代2）5×10^7個を関節内投与",
             therapy: cells(
                 "autologous",
                 "somatic_stem",
@@ -149,7 +149,7 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2019 - 06 - 14)),
                 (Active, date!(2019 - 07 - 01)),
             ],
-            efficacy: Some("Reduction of knee pain: KOOS pain subscale +10 points at 12 months"),
+            efficacy: Some("膝痛の軽減：12か月時点でKOOS疼痛スコア10点以上の改善"),
             method: Some(
                 "KOOS pain subscale at baseline, 6 and 12 months; compared with registry controls",
             ),
@@ -157,10 +157,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PC5190002",
-            title: "Platelet-rich plasma for knee osteoarthritis",
+            title: "変形性膝関節症に対する多血小板血漿（PRP）療法",
             institution: 0,
-            disease: "Knee osteoarthritis",
-            material: "Autologous leukocyte-poor platelet-rich plasma, 4 mL intra-articular",
+            disease: "変形性膝関節症",
+            material: "自己白血球除去多血小板血漿 4 mL を関節内投与",
             therapy: cells("autologous", "somatic", false, true, "treatment", false),
             committee: 2,
             path: &[
@@ -169,8 +169,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2019 - 03 - 15)),
                 (Active, date!(2019 - 03 - 20)),
             ],
-            efficacy: Some("Pain relief over 6 months"),
-            method: Some("VAS and KOOS pain at 1, 3 and 6 months"),
+            efficacy: Some("6か月間の疼痛緩和"),
+            method: Some("1・3・6か月時点のVASとKOOS疼痛スコア"),
             profile: Profile {
                 dose: 4.0,
                 dose_unit: "mL",
@@ -181,10 +181,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PB3200003",
-            title: "Autologous cultured fibroblasts for facial wrinkles",
+            title: "顔面のしわに対する自己培養線維芽細胞移植",
             institution: 2,
-            disease: "Nasolabial folds (wrinkles)",
-            material: "Autologous dermal fibroblasts, cultured, 1×10^7 cells intradermal",
+            disease: "鼻唇溝のしわ",
+            material: "自己真皮線維芽細胞（培養）1×10^7個を皮内投与",
             therapy: cells("autologous", "somatic", true, true, "reconstruction", false),
             committee: 1,
             path: &[
@@ -193,8 +193,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2020 - 03 - 02)),
                 (Active, date!(2020 - 03 - 10)),
             ],
-            efficacy: Some("Wrinkle severity improved by one grade at 6 months"),
-            method: Some("Wrinkle Severity Rating Scale, blinded photograph assessment"),
+            efficacy: Some("6か月時点でしわの重症度が1段階改善"),
+            method: Some("WSRSによる写真の盲検評価"),
             profile: Profile {
                 dose: 1.0e7,
                 dose_unit: "cells",
@@ -211,10 +211,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PC3200004",
-            title: "Platelet-rich plasma for skin rejuvenation",
+            title: "皮膚の若返りを目的とした多血小板血漿療法",
             institution: 2,
-            disease: "Photoaged skin",
-            material: "Autologous platelet-rich plasma, 3 mL intradermal",
+            disease: "光老化皮膚",
+            material: "自己多血小板血漿 3 mL を皮内投与",
             therapy: cells("autologous", "somatic", false, true, "treatment", false),
             committee: 2,
             path: &[
@@ -242,10 +242,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PB1200005",
-            title: "Autologous bone-marrow mononuclear cells for critical limb ischaemia",
+            title: "重症下肢虚血に対する自己骨髄単核球細胞移植",
             institution: 3,
-            disease: "Critical limb ischaemia",
-            material: "Autologous bone-marrow mononuclear cells, not cultured, intramuscular",
+            disease: "重症下肢虚血",
+            material: "自己骨髄単核球細胞（非培養）を筋肉内投与",
             therapy: cells("autologous", "somatic", false, false, "treatment", false),
             committee: 0,
             path: &[
@@ -254,8 +254,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2020 - 10 - 01)),
                 (Active, date!(2020 - 10 - 15)),
             ],
-            efficacy: Some("Amputation-free survival and ankle-brachial index improvement"),
-            method: Some("ABI and amputation at 6 and 12 months"),
+            efficacy: Some("無切断生存と足関節上腕血圧比の改善"),
+            method: Some("6・12か月時点のABIと下肢切断"),
             profile: Profile {
                 dose: 1.0e9,
                 dose_unit: "cells",
@@ -272,10 +272,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PA1210006",
-            title: "Allogeneic umbilical-cord MSC for chronic heart failure",
+            title: "慢性心不全に対する他家臍帯由来間葉系幹細胞の静脈内投与",
             institution: 3,
-            disease: "Chronic heart failure (HFrEF)",
-            material: "Allogeneic umbilical-cord-derived MSC, master cell bank, 1×10^8 cells intravenous",
+            disease: "慢性心不全（HFrEF）",
+            material: "他家臍帯由来MSC（マスターセルバンク）1×10^8個を静脈内投与",
             therapy: cells(
                 "allogeneic",
                 "somatic_stem",
@@ -291,8 +291,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2021 - 04 - 01)),
                 (Active, date!(2021 - 07 - 05)),
             ],
-            efficacy: Some("LVEF improvement of 5 points at 12 months"),
-            method: Some("Echocardiographic LVEF, core-lab read"),
+            efficacy: Some("12か月時点で左室駆出率5ポイントの改善"),
+            method: Some("心エコーによるLVEF（コアラボ判定）"),
             profile: Profile {
                 dose: 1.0e8,
                 dose_unit: "cells",
@@ -309,10 +309,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PA1210007",
-            title: "Allogeneic islet transplantation for unstable type 1 diabetes",
+            title: "不安定型1型糖尿病に対する他家膵島移植",
             institution: 4,
-            disease: "Type 1 diabetes with severe hypoglycaemia",
-            material: "Allogeneic pancreatic islets, 5,000 IEQ/kg via the portal vein",
+            disease: "重症低血糖を伴う1型糖尿病",
+            material: "他家膵島 5,000 IEQ/kg を経門脈的に移植",
             therapy: cells("allogeneic", "somatic", true, true, "reconstruction", false),
             committee: 1,
             path: &[
@@ -321,8 +321,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2021 - 05 - 20)),
                 (Active, date!(2021 - 08 - 23)),
             ],
-            efficacy: Some("HbA1c < 7.0 % without severe hypoglycaemia at 12 months"),
-            method: Some("HbA1c and hypoglycaemia events"),
+            efficacy: Some("12か月時点で重症低血糖なくHbA1c 7.0 %未満"),
+            method: Some("HbA1cと低血糖発作"),
             profile: Profile {
                 dose: 5000.0,
                 dose_unit: "IEQ/kg",
@@ -339,10 +339,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PA1220008",
-            title: "iPS cell-derived retinal pigment epithelium for neovascular AMD",
+            title: "滲出型加齢黄斑変性に対する他家iPS細胞由来網膜色素上皮細胞移植",
             institution: 5,
-            disease: "Neovascular age-related macular degeneration",
-            material: "Allogeneic iPS cell-derived RPE cell strips, subretinal",
+            disease: "滲出型加齢黄斑変性",
+            material: "他家iPS細胞由来RPE細胞ストリップを網膜下に移植",
             therapy: cells("allogeneic", "ips", true, true, "reconstruction", false),
             committee: 1,
             path: &[
@@ -351,8 +351,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2022 - 05 - 09)),
                 (Active, date!(2022 - 09 - 01)),
             ],
-            efficacy: Some("Stable best-corrected visual acuity at 12 months"),
-            method: Some("BCVA (ETDRS letters)"),
+            efficacy: Some("12か月時点で最高矯正視力の維持"),
+            method: Some("最高矯正視力（ETDRS文字数）"),
             profile: Profile {
                 dose: 2.5e5,
                 dose_unit: "cells",
@@ -369,10 +369,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PB5220009",
-            title: "Autologous cultured MSC for chronic spinal cord injury",
+            title: "慢性期脊髄損傷に対する自己培養骨髄間葉系幹細胞の静脈内投与",
             institution: 1,
-            disease: "Chronic spinal cord injury",
-            material: "Autologous bone-marrow MSC, cultured, intravenous",
+            disease: "慢性期脊髄損傷",
+            material: "自己骨髄MSC（培養）を静脈内投与",
             therapy: cells(
                 "autologous",
                 "somatic_stem",
@@ -388,8 +388,8 @@ fn plan_specs() -> Vec<PlanSpec> {
                 (Accepted, date!(2022 - 08 - 01)),
                 (Active, date!(2022 - 08 - 15)),
             ],
-            efficacy: Some("ASIA motor score +5 at 6 months"),
-            method: Some("ISNCSCI examination"),
+            efficacy: Some("6か月時点でASIA運動スコア5点以上の改善"),
+            method: Some("ISNCSCIによる神経学的評価"),
             profile: Profile {
                 dose: 1.0e8,
                 dose_unit: "cells",
@@ -406,10 +406,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PC5230010",
-            title: "Autologous NK cell therapy for solid tumours",
+            title: "進行固形がんに対する自己NK細胞療法",
             institution: 1,
-            disease: "Advanced solid tumours",
-            material: "Autologous NK cells, cultured 14 days, intravenous",
+            disease: "進行固形がん",
+            material: "自己NK細胞（14日間培養）を静脈内投与",
             therapy: cells("autologous", "somatic", true, true, "treatment", false),
             committee: 2,
             path: &[
@@ -437,10 +437,10 @@ fn plan_specs() -> Vec<PlanSpec> {
         },
         PlanSpec {
             number: "PB5250011",
-            title: "Autologous stromal vascular fraction for knee osteoarthritis",
+            title: "変形性膝関節症に対する自己脂肪組織由来間質血管細胞群（SVF）療法",
             institution: 0,
-            disease: "Knee osteoarthritis",
-            material: "Autologous adipose stromal vascular fraction, not cultured",
+            disease: "変形性膝関節症",
+            material: "自己脂肪由来SVF（非培養）",
             therapy: cells(
                 "autologous",
                 "somatic_stem",
@@ -451,21 +451,21 @@ fn plan_specs() -> Vec<PlanSpec> {
             ),
             committee: 0,
             path: &[(Submitted, date!(2025 - 09 - 01))],
-            efficacy: Some("KOOS pain +8 at 12 months"),
-            method: Some("KOOS pain"),
+            efficacy: Some("12か月時点でKOOS疼痛スコア8点以上の改善"),
+            method: Some("KOOS疼痛スコア"),
             profile: knee,
         },
         PlanSpec {
             number: "PA1260012",
-            title: "Genome-edited allogeneic CAR-T cells for relapsed B-ALL",
+            title: "再発B細胞性急性リンパ性白血病に対するゲノム編集他家CAR-T細胞療法",
             institution: 1,
-            disease: "Relapsed B-cell acute lymphoblastic leukaemia",
-            material: "Allogeneic CD19 CAR-T cells with TRAC knock-out",
+            disease: "再発B細胞性急性リンパ性白血病",
+            material: "TRACをノックアウトした他家CD19 CAR-T細胞",
             therapy: json!({"material": "cells", "cell_source": "allogeneic", "cell_kind": "somatic", "gene_introduced": true, "genome_edited": true, "cultured": true, "homologous_use": false, "purpose": "treatment", "procedure": null}),
             committee: 1,
             path: &[],
-            efficacy: Some("Complete remission at day 28"),
-            method: Some("Bone-marrow MRD"),
+            efficacy: Some("28日目の完全寛解"),
+            method: Some("骨髄MRD"),
             profile: Profile {
                 dose: 1.0e6,
                 dose_unit: "cells/kg",
@@ -491,23 +491,19 @@ pub async fn build(
 ) -> Result<Scaffold, StoreError> {
     let mut institutions = Vec::new();
     for (name, pref, code) in [
-        ("Kamogawa Orthopaedic Clinic", "京都府", "2612345678"),
-        ("Naniwa General Hospital", "大阪府", "2798765432"),
-        (
-            "Shinjuku Skin & Regenerative Clinic",
-            "東京都",
-            "1311223344",
-        ),
-        ("Sapporo Heart and Vascular Centre", "北海道", "0155667788"),
-        ("Hakata Diabetes and Islet Centre", "福岡県", "4099887766"),
-        ("Sendai Eye Hospital", "宮城県", "0433445566"),
+        ("鴨川整形外科クリニック", "京都府", "2612345678"),
+        ("なにわ総合病院", "大阪府", "2798765432"),
+        ("新宿スキン再生クリニック", "東京都", "1311223344"),
+        ("札幌ハート・血管センター", "北海道", "0155667788"),
+        ("博多糖尿病・膵島移植センター", "福岡県", "4099887766"),
+        ("仙台眼科病院", "宮城県", "0433445566"),
     ] {
         institutions.push(org(store, actor, name, "medical_institution", pref, code).await?);
     }
     let facility = org(
         store,
         actor,
-        "Keihanna Cell Processing Center",
+        "けいはんな細胞培養加工センター",
         "cell_processing_facility",
         "京都府",
         "FA5190001",
@@ -517,7 +513,7 @@ pub async fn build(
         org(
             store,
             actor,
-            "Kansai Specially Certified Committee for Regenerative Medicine",
+            "関西特定認定再生医療等委員会",
             "specially_certified_committee",
             "大阪府",
             "NA8150001",
@@ -526,7 +522,7 @@ pub async fn build(
         org(
             store,
             actor,
-            "Tokyo Specially Certified Committee for Regenerative Medicine",
+            "東京特定認定再生医療等委員会",
             "specially_certified_committee",
             "東京都",
             "NA8130002",
@@ -535,7 +531,7 @@ pub async fn build(
         org(
             store,
             actor,
-            "Kyushu Certified Committee for Regenerative Medicine",
+            "九州認定再生医療等委員会",
             "certified_committee",
             "福岡県",
             "NB7140003",
@@ -545,7 +541,7 @@ pub async fn build(
     let mah = org(
         store,
         actor,
-        "Saisei Therapeutics K.K.",
+        "再生セラピューティクス株式会社",
         "marketing_authorisation_holder",
         "東京都",
         "13A1X00001",
@@ -554,7 +550,7 @@ pub async fn build(
     org(
         store,
         actor,
-        "Ministry of Health, Labour and Welfare (demo)",
+        "厚生労働省（デモ）",
         "regulator",
         "東京都",
         "MHLW",
@@ -694,10 +690,8 @@ pub async fn build(
         let mut record = plan;
         for (to, on) in spec.path {
             let reason = match to {
-                PlanStatus::Suspended => {
-                    Some("Serious adverse event under investigation by the committee")
-                }
-                PlanStatus::Ended => Some("Provision ended by the institution"),
+                PlanStatus::Suspended => Some("重篤な有害事象について委員会が調査中"),
+                PlanStatus::Ended => Some("医療機関により提供終了"),
                 _ => None,
             };
             let (next, _) = transition_plan(

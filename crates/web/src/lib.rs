@@ -82,6 +82,26 @@ pub fn routes(config: WebConfig) -> Router<AppState> {
             post(pages::records::event_create),
         )
         .route(
+            "/patients/{id}/enrollments/new",
+            get(pages::records::enrollment_form),
+        )
+        .route(
+            "/patients/{id}/enrollments",
+            post(pages::records::enrollment_create),
+        )
+        .route(
+            "/patients/{id}/consents/new",
+            get(pages::records::consent_form),
+        )
+        .route(
+            "/patients/{id}/consents",
+            post(pages::records::consent_create),
+        )
+        .route(
+            "/consents/{id}",
+            get(pages::records::consent_show).post(pages::records::consent_withdraw),
+        )
+        .route(
             "/visits/{id}",
             get(pages::records::visit_form).post(pages::records::visit_update),
         )

@@ -254,9 +254,7 @@ async fn adjudication_is_blinded_and_agreement_is_kappa(app: TestApp) {
     // The blinded view names no product, arm, site, patient or plan.
     let mut seen = Vec::new();
     words(&mine.body, &mut seen);
-    let sites = [
-        "Kamogawa", "Naniwa", "Shinjuku", "Sapporo", "Hakata", "Sendai",
-    ];
+    let sites = ["鴨川", "なにわ", "新宿", "札幌", "博多", "仙台"];
     for w in &seen {
         let lower = w.to_lowercase();
         for banned in [

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::registry::{
-    AdverseEvent, Enrollment, Organisation, Patient, Sex, Treatment, Visit,
+    AdverseEvent, Consent, Enrollment, Organisation, Patient, Sex, Treatment, Visit,
 };
 use saisei_domain::regulation::DeadlineStatus;
 use saisei_server::AppState;
@@ -188,7 +188,12 @@ async fn new_patient_page(
 
 /// `GET /patients/new`.
 pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    ctx.actor()?;
+    // A form the user could not submit is not shown.
+    saisei_server::access::authorize(
+        ctx.actor()?,
+        saisei_server::access::Action::Create,
+        "patient",
+    )?;
     new_patient_page(&state, &ctx, &Vec::new(), FormErrors::default()).await
 }
 
@@ -224,6 +229,22 @@ pub struct EnrollmentRow {
     pub plan_href: Option<String>,
     /// The day enrolled.
     pub enrolled_on: String,
+}
+
+/// A consent as a row.
+pub struct ConsentRow {
+    /// Its page (to record a withdrawal).
+    pub href: String,
+    /// What it covers, in words.
+    pub scope: String,
+    /// The form's version.
+    pub form_version: String,
+    /// Given on.
+    pub given_on: String,
+    /// Withdrawn on, or a dash.
+    pub withdrawn_on: String,
+    /// Whether it is withdrawn.
+    pub withdrawn: bool,
 }
 
 /// An administration as a row.
@@ -291,11 +312,14 @@ struct PatientPageT {
     sex: String,
     registered: String,
     enrollments: Vec<EnrollmentRow>,
+    consents: Vec<ConsentRow>,
     treatments: Vec<TreatmentRow>,
     visits: Vec<VisitCell>,
     events: Vec<EventRow>,
     new_treatment: Option<String>,
     new_event: Option<String>,
+    new_enrollment: Option<String>,
+    new_consent: Option<String>,
 }
 
 fn by_patient(id: uuid::Uuid) -> Params {
@@ -322,6 +346,19 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             arm: ui.term("arm", &e.data.arm),
             plan_href: plan_href(e.data.plan_id),
             enrolled_on: ui.date(&e.data.enrolled_on),
+        })
+        .collect();
+    let consents = list_records::<Consent>(&state, actor, &by_patient(id), &here)
+        .await?
+        .items
+        .iter()
+        .map(|c| ConsentRow {
+            href: format!("/consents/{}", c.meta.id),
+            scope: ui.term("consent-scope", &c.data.scope),
+            form_version: c.data.form_version.to_string(),
+            given_on: ui.date(&c.data.given_on),
+            withdrawn_on: ui.date_or_dash(&c.data.withdrawn_on),
+            withdrawn: c.data.withdrawn_on.is_some(),
         })
         .collect();
     let mut treatments: Vec<Record<Treatment>> =
@@ -432,6 +469,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
         sex: ui.term("sex", &patient.data.sex),
         registered: ui.time(&patient.meta.created_at),
         enrollments,
+        consents,
         treatments,
         visits,
         events,
@@ -439,6 +477,9 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             .then(|| format!("/patients/{id}/treatments/new")),
         new_event: may_create(actor, "adverse_event")
             .then(|| format!("/patients/{id}/adverse-events/new")),
+        new_enrollment: may_create(actor, "enrollment")
+            .then(|| format!("/patients/{id}/enrollments/new")),
+        new_consent: may_create(actor, "consent").then(|| format!("/patients/{id}/consents/new")),
     })
 }
 

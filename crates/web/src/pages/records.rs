@@ -1,6 +1,7 @@
-//! The clinic's records on a patient's page: record an administration (which schedules
-//! the follow-up visits), report an adverse event (the page then shows the report it
-//! needs and by when), record a follow-up visit as done or not done. Each form posts the
+//! The clinic's records on a patient's page: enrol as treated or control, record and
+//! withdraw consent, record an administration (which schedules the follow-up visits),
+//! report an adverse event (the page then shows the report it needs and by when),
+//! record a follow-up visit as done or not done. Each form posts the
 //! API's own JSON fields through the API's own create and update.
 
 use super::id_of;
@@ -13,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::registry::{
-    AdverseEvent, AeOutcome, Causality, FollowUpSchedule, Patient, Plan, Route,
-    SeriousnessCriterion, Treatment, Visit,
+    AdverseEvent, AeOutcome, Arm, Causality, Consent, ConsentScope, ControlSource, Enrollment,
+    FollowUpSchedule, Patient, Plan, Product, Route, SeriousnessCriterion, Treatment, Visit,
 };
 use saisei_server::AppState;
 use saisei_server::api::resource::{
@@ -69,6 +70,20 @@ async fn create_for_patient<R: saisei_server::api::resource::Resource>(
         Err(e) if shown_on_form(&e) => Ok(Err(FormErrors::from_api(&ctx.ui, &e, &labels(spec)))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A form the user could not submit is not shown: the role must be allowed to create
+/// the kind (the record it points at was already found in reach).
+fn may_create(ctx: &Ctx, kind: &str) -> Result<(), PageError> {
+    saisei_server::access::authorize(ctx.actor()?, saisei_server::access::Action::Create, kind)?;
+    Ok(())
+}
+
+/// Whether the user's role may change records of the kind (the form is then shown).
+fn may_update(ctx: &Ctx, kind: &str) -> bool {
+    ctx.actor.as_ref().is_some_and(|a| {
+        saisei_server::access::authorize(a, saisei_server::access::Action::Update, kind).is_ok()
+    })
 }
 
 fn with_blank(ui: &crate::i18n::Ui, mut choices: Vec<Choice>) -> Vec<Choice> {
@@ -191,6 +206,7 @@ pub async fn treatment_form(
     Path(raw): Path<String>,
 ) -> PageResult {
     let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    may_create(&ctx, "treatment")?;
     treatment_page(
         &state,
         &ctx,
@@ -331,6 +347,7 @@ pub async fn event_form(
     Path(raw): Path<String>,
 ) -> PageResult {
     let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    may_create(&ctx, "adverse_event")?;
     event_page(
         &state,
         &ctx,
@@ -384,6 +401,7 @@ struct VisitPage {
     not_done_reason: String,
     recorded: bool,
     current: Option<String>,
+    editable: bool,
 }
 
 async fn visit_page(
@@ -423,6 +441,7 @@ async fn visit_page(
             ),
             recorded: visit.data.done_on.is_some() || visit.data.not_done_reason.is_some(),
             current,
+            editable: may_update(ctx, "visit"),
         },
     )
 }
@@ -489,6 +508,310 @@ pub async fn visit_update(
                 )
             });
             visit_page(&state, &ctx, &visit, Some(&fields), errors, current).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- enrolments ----
+
+const ENROLLMENT: Spec = &[
+    ("arm", Kind::Text, "col-arm"),
+    ("plan_id", Kind::Text, "treatment-plan"),
+    ("product_id", Kind::Text, "enrollment-product"),
+    ("control_source", Kind::Text, "enrollment-control-source"),
+    ("enrolled_on", Kind::Text, "col-enrolled-on"),
+    ("index_date", Kind::Text, "enrollment-index-date"),
+];
+
+#[derive(Template)]
+#[template(path = "pages/enrollment_new.html")]
+struct EnrollmentPage {
+    c: Chrome,
+    errors: FormErrors,
+    patient_href: String,
+    action: String,
+    arms: Vec<Choice>,
+    plans: Vec<Choice>,
+    products: Vec<Choice>,
+    sources: Vec<Choice>,
+    enrolled_on: String,
+    index_date: String,
+}
+
+async fn enrollment_page(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: uuid::Uuid,
+    fields: &Fields,
+    errors: FormErrors,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let ui = &ctx.ui;
+    let chosen = |n: &str| value(fields, n).unwrap_or("").to_string();
+    let params: Params = vec![
+        ("status".into(), "active".into()),
+        ("limit".into(), "200".into()),
+    ];
+    let plans = list_records::<Plan>(state, actor, &params, "/plans")
+        .await?
+        .items
+        .iter()
+        .map(|p| Choice {
+            value: p.meta.id.to_string(),
+            label: format!("{} {}", p.data.plan_number, p.data.title),
+            selected: chosen("plan_id") == p.meta.id.to_string(),
+        })
+        .collect();
+    // Products are reference data some roles do not read; the field is then empty.
+    let products = match list_records::<Product>(
+        state,
+        actor,
+        &vec![("limit".into(), "200".into())],
+        "/products",
+    )
+    .await
+    {
+        Ok(page) => page
+            .items
+            .iter()
+            .map(|p| Choice {
+                value: p.meta.id.to_string(),
+                label: p.data.name.to_string(),
+                selected: chosen("product_id") == p.meta.id.to_string(),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    html_status(
+        status_of(&errors),
+        EnrollmentPage {
+            c: ctx.chrome("enrollment-new-title"),
+            errors,
+            patient_href: format!("/patients/{patient}"),
+            action: format!("/patients/{patient}/enrollments"),
+            arms: with_blank(ui, enum_choices::<Arm>(ui, "arm", &[&chosen("arm")])),
+            plans: with_blank(ui, plans),
+            products: with_blank(ui, products),
+            sources: with_blank(
+                ui,
+                enum_choices::<ControlSource>(ui, "control-source", &[&chosen("control_source")]),
+            ),
+            enrolled_on: chosen("enrolled_on"),
+            index_date: chosen("index_date"),
+        },
+    )
+}
+
+/// `GET /patients/{id}/enrollments/new`.
+pub async fn enrollment_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    may_create(&ctx, "enrollment")?;
+    enrollment_page(
+        &state,
+        &ctx,
+        patient.meta.id,
+        &Vec::new(),
+        FormErrors::default(),
+    )
+    .await
+}
+
+/// `POST /patients/{id}/enrollments`: enrols the patient as treated (under a plan or a
+/// product) or as a control (with where the control comes from).
+pub async fn enrollment_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(fields): Form<Fields>,
+) -> PageResult {
+    let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    match create_for_patient::<Enrollment>(&state, &ctx, patient.meta.id, &fields, ENROLLMENT)
+        .await?
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/patients/{}#enrollments", patient.meta.id)).into_response())
+        }
+        Err(errors) => enrollment_page(&state, &ctx, patient.meta.id, &fields, errors).await,
+    }
+}
+
+// ---- consent ----
+
+const CONSENT: Spec = &[
+    ("scope", Kind::Text, "consent-scope"),
+    ("form_version", Kind::Text, "consent-form-version"),
+    ("given_on", Kind::Text, "consent-given-on"),
+];
+
+const WITHDRAWAL: Spec = &[
+    ("withdrawn_on", Kind::Text, "consent-withdrawn-on"),
+    (
+        "withdrawal_statement",
+        Kind::Text,
+        "consent-withdrawal-statement",
+    ),
+    ("reason", Kind::Text, "change-reason"),
+];
+
+#[derive(Template)]
+#[template(path = "pages/consent_new.html")]
+struct ConsentPage {
+    c: Chrome,
+    errors: FormErrors,
+    patient_href: String,
+    action: String,
+    scopes: Vec<Choice>,
+    form_version: String,
+    given_on: String,
+}
+
+fn consent_page(ctx: &Ctx, patient: uuid::Uuid, fields: &Fields, errors: FormErrors) -> PageResult {
+    let ui = &ctx.ui;
+    let chosen = |n: &str| value(fields, n).unwrap_or("").to_string();
+    html_status(
+        status_of(&errors),
+        ConsentPage {
+            c: ctx.chrome("consent-new-title"),
+            errors,
+            patient_href: format!("/patients/{patient}"),
+            action: format!("/patients/{patient}/consents"),
+            scopes: with_blank(
+                ui,
+                enum_choices::<ConsentScope>(ui, "consent-scope", &[&chosen("scope")]),
+            ),
+            form_version: chosen("form_version"),
+            given_on: chosen("given_on"),
+        },
+    )
+}
+
+/// `GET /patients/{id}/consents/new`.
+pub async fn consent_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    may_create(&ctx, "consent")?;
+    consent_page(&ctx, patient.meta.id, &Vec::new(), FormErrors::default())
+}
+
+/// `POST /patients/{id}/consents`: records a consent the patient gave.
+pub async fn consent_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(fields): Form<Fields>,
+) -> PageResult {
+    let patient = patient_in_reach(&state, &ctx, &raw).await?;
+    match create_for_patient::<Consent>(&state, &ctx, patient.meta.id, &fields, CONSENT).await? {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/patients/{}#consents", patient.meta.id)).into_response())
+        }
+        Err(errors) => consent_page(&ctx, patient.meta.id, &fields, errors),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/consent.html")]
+struct WithdrawPage {
+    c: Chrome,
+    errors: FormErrors,
+    patient_href: String,
+    action: String,
+    version: i64,
+    scope: String,
+    form_version: String,
+    given_on: String,
+    withdrawn: bool,
+    withdrawn_on: String,
+    withdrawal_statement: String,
+    editable: bool,
+}
+
+fn withdraw_page(
+    ctx: &Ctx,
+    consent: &Record<Consent>,
+    fields: Option<&Fields>,
+    errors: FormErrors,
+) -> PageResult {
+    let ui = &ctx.ui;
+    let field = |n: &str, stored: Option<String>| match fields {
+        Some(f) => value(f, n).unwrap_or("").to_string(),
+        None => stored.unwrap_or_default(),
+    };
+    html_status(
+        status_of(&errors),
+        WithdrawPage {
+            c: ctx.chrome("consent-title"),
+            errors,
+            patient_href: format!("/patients/{}", consent.data.patient_id),
+            action: format!("/consents/{}", consent.meta.id),
+            version: consent.meta.version,
+            scope: ui.term("consent-scope", &consent.data.scope),
+            form_version: consent.data.form_version.to_string(),
+            given_on: ui.date(&consent.data.given_on),
+            withdrawn: consent.data.withdrawn_on.is_some(),
+            withdrawn_on: field(
+                "withdrawn_on",
+                consent.data.withdrawn_on.map(|d| d.to_string()),
+            ),
+            withdrawal_statement: field(
+                "withdrawal_statement",
+                consent
+                    .data
+                    .withdrawal_statement
+                    .as_ref()
+                    .map(|t| t.to_string()),
+            ),
+            editable: may_update(ctx, "consent"),
+        },
+    )
+}
+
+/// `GET /consents/{id}`: a consent, and the form to record its withdrawal.
+pub async fn consent_show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let id = id_of(&raw)?;
+    let consent = read_record::<Consent>(&state, actor, id, &format!("/consents/{id}")).await?;
+    withdraw_page(&ctx, &consent, None, FormErrors::default())
+}
+
+/// `POST /consents/{id}`: records that the patient withdrew the consent (the record is
+/// kept, with the day and what the patient said).
+pub async fn consent_withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(fields): Form<Fields>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let id = id_of(&raw)?;
+    ctx.check_csrf(value(&fields, "csrf").unwrap_or(""))?;
+    let kinds: Vec<(&str, Kind)> = WITHDRAWAL.iter().map(|(n, k, _)| (*n, *k)).collect();
+    let mut body = typed_json(&fields, &kinds);
+    body["version"] = value(&fields, "version")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(serde_json::Value::from)
+        .unwrap_or(serde_json::Value::Null);
+    match update_record::<Consent>(&state, actor, id, body).await {
+        Ok(c) => {
+            Ok(Redirect::to(&format!("/patients/{}#consents", c.data.patient_id)).into_response())
+        }
+        Err(e) if shown_on_form(&e) => {
+            let consent =
+                read_record::<Consent>(&state, actor, id, &format!("/consents/{id}")).await?;
+            let errors = FormErrors::from_api(&ctx.ui, &e, &labels(WITHDRAWAL));
+            withdraw_page(&ctx, &consent, Some(&fields), errors)
         }
         Err(e) => Err(e.into()),
     }

@@ -57,6 +57,8 @@ fn every_enumerated_value_has_words() {
         ("deadline-category", enum_values::<DeadlineCategory>()),
         ("deadline-status", enum_values::<DeadlineStatus>()),
         ("risk-class", enum_values::<RiskClass>()),
+        ("control-source", enum_values::<ControlSource>()),
+        ("consent-scope", enum_values::<ConsentScope>()),
     ];
     let mut missing = Vec::new();
     for (group, values) in groups {

@@ -71,6 +71,14 @@ async fn every_page_for_every_role_in_both_languages(db: Db) {
         return;
     };
     let (patient, plan, visit) = some_ids(&app).await;
+    let consent = app
+        .store
+        .all::<saisei_domain::registry::Consent>(vec![])
+        .await
+        .unwrap()
+        .first()
+        .map(|c| c.meta.id)
+        .unwrap_or_else(uuid::Uuid::now_v7);
     let mut roles: Vec<Role> = app.accounts.iter().map(|a| a.role).collect();
     roles.dedup();
     for role in roles {
@@ -87,6 +95,9 @@ async fn every_page_for_every_role_in_both_languages(db: Db) {
                 format!("/patients/{patient}/treatments/new"),
                 format!("/patients/{patient}/adverse-events/new"),
                 format!("/visits/{visit}"),
+                format!("/patients/{patient}/enrollments/new"),
+                format!("/patients/{patient}/consents/new"),
+                format!("/consents/{consent}"),
                 format!("/plans/{plan}"),
                 format!("/plans/{plan}/periodic-reports/1"),
             ] {
@@ -668,6 +679,82 @@ async fn the_clinics_records_from_the_patient_page(db: Db) {
     );
     let page = b.get(&patient).await;
     assert!(page.texts("#visits tbody tr")[0].contains("実施済み"));
+    // Enrolled as treated under the plan; a control without its source is refused.
+    let enrol = page.attrs("a[href$='/enrollments/new']", "href")[0].clone();
+    let form = b.get(&enrol).await;
+    check_frame(&form, "ja", &enrol, true);
+    let refused = b
+        .post(
+            &format!("{patient}/enrollments"),
+            &[("csrf", &csrf), ("arm", "control"), ("enrolled_on", &today)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        refused.attrs(".error-summary a", "href"),
+        vec!["#control_source".to_string()]
+    );
+    let enrolled = b
+        .post(
+            &format!("{patient}/enrollments"),
+            &[
+                ("csrf", &csrf),
+                ("arm", "treated"),
+                ("plan_id", &plan),
+                ("enrolled_on", &today),
+            ],
+        )
+        .await;
+    assert_eq!(enrolled.status, StatusCode::SEE_OTHER, "{}", enrolled.text);
+    // Consent recorded, then withdrawn: the record is kept, marked withdrawn.
+    let consent = b.get(&format!("{patient}/consents/new")).await;
+    check_frame(&consent, "ja", "/consents/new", true);
+    let given = b
+        .post(
+            &format!("{patient}/consents"),
+            &[
+                ("csrf", &csrf),
+                ("scope", "registry"),
+                ("form_version", "v3.1"),
+                ("given_on", &today),
+            ],
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.text);
+    let page = b.get(&patient).await;
+    assert_eq!(page.texts("#enrollments tbody tr").len(), 1);
+    let consent_href = page.attrs("#consents tbody a", "href")[0].clone();
+    let form = b.get(&consent_href).await;
+    check_frame(&form, "ja", &consent_href, true);
+    let version = form.attrs("input[name=version]", "value")[0].clone();
+    let withdrawn = b
+        .post(
+            &consent_href,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("withdrawn_on", &today),
+                ("withdrawal_statement", "これまでのデータの利用は可"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        withdrawn.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        withdrawn.text
+    );
+    let page = b.get(&patient).await;
+    assert!(
+        page.texts("#consents tbody tr")[0].contains("撤回"),
+        "{:?}",
+        page.texts("#consents tbody tr")
+    );
     // Another institution's patient cannot be written to through these forms.
     let staff = app
         .accounts
