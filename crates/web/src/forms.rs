@@ -114,8 +114,14 @@ impl FormErrors {
             }
         }
         for (field, problem) in problems {
+            // The field itself when the form has it (`therapy.cell_kind`), else the
+            // top-level field it is part of (`items[2].code` on an `items` field).
             let root = field.split(['.', '[']).next().unwrap_or(&field).to_string();
-            match labels.iter().find(|(name, _)| *name == root) {
+            let found = labels
+                .iter()
+                .find(|(name, _)| *name == field)
+                .or_else(|| labels.iter().find(|(name, _)| *name == root));
+            match found {
                 Some((name, label)) => {
                     if out.of(name).is_none() {
                         out.fields.push(FieldMessage {

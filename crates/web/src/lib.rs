@@ -105,7 +105,15 @@ pub fn routes(config: WebConfig) -> Router<AppState> {
             "/visits/{id}",
             get(pages::records::visit_form).post(pages::records::visit_update),
         )
-        .route("/plans", get(pages::plans::list))
+        .route(
+            "/plans",
+            get(pages::plans::list).post(pages::plan_new::create),
+        )
+        .route("/plans/new", get(pages::plan_new::form))
+        .route(
+            "/plans/{id}/moves/{to}",
+            get(pages::plan_moves::form).post(pages::plan_moves::make),
+        )
         .route("/plans/{id}", get(pages::plans::show))
         .route(
             "/plans/{id}/periodic-reports/{n}",

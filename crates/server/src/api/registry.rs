@@ -117,8 +117,7 @@ pub struct TransitionBody {
     pub signature: Option<SignatureInput>,
 }
 
-/// `POST /api/v1/plans/{id}/transitions`: moves a plan through its lifecycle (the
-/// store's [`move_plan`] decides who may and signs where the move needs it).
+/// `POST /api/v1/plans/{id}/transitions`: moves a plan through its lifecycle.
 pub async fn post_transition(
     State(state): State<AppState>,
     actor: Actor,
@@ -128,14 +127,35 @@ pub async fn post_transition(
     authorize(&actor, Action::Read, "plan")?;
     let id = parse_id(&id)?;
     let body: TransitionBody = parse(body)?;
-    visible::<Plan>(&state, &actor, id).await?;
+    let moved = transition_plan(&state, &actor, id, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "plan": moved.plan,
+            "transition": moved.transition,
+            "signature": moved.signature,
+        })),
+    ))
+}
+
+/// Moves plan `id` (in the actor's reach) through its lifecycle, for the API and the
+/// pages alike: the store's [`move_plan`] decides who may and signs where the move
+/// needs it.
+pub async fn transition_plan(
+    state: &AppState,
+    actor: &Actor,
+    id: uuid::Uuid,
+    body: TransitionBody,
+) -> Result<saisei_store::workflow::plan::Moved, ApiError> {
+    authorize(actor, Action::Read, "plan")?;
+    visible::<Plan>(state, actor, id).await?;
     let request = TransitionRequest {
         to: body.to,
         on: body.on,
         reason: body.reason,
         version: body.version,
     };
-    let moved = move_plan(
+    move_plan(
         &state.store,
         &state.credential_check(actor.address),
         state.rules,
@@ -149,15 +169,7 @@ pub async fn post_transition(
         MoveError::NotAllowed { .. } => ApiError::new(Code::Forbidden, e.to_string()),
         MoveError::Signing(s) => signing_problem(s),
         MoveError::Store(s) => s.into(),
-    })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({
-            "plan": moved.plan,
-            "transition": moved.transition,
-            "signature": moved.signature,
-        })),
-    ))
+    })
 }
 
 /// Mounts the registry core's workflows (its kinds are mounted from `api::kinds`).

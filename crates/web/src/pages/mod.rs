@@ -4,6 +4,8 @@
 pub mod deadlines;
 pub mod home;
 pub mod patients;
+pub mod plan_moves;
+pub mod plan_new;
 pub mod plans;
 pub mod records;
 pub mod session;
@@ -26,4 +28,21 @@ pub async fn not_found(uri: Uri, _ctx: Ctx) -> Response {
 pub fn id_of(raw: &str) -> Result<uuid::Uuid, PageError> {
     uuid::Uuid::parse_str(raw)
         .map_err(|_| PageError::Failed(ApiError::new(Code::NotFound, "no such record")))
+}
+
+/// A select's choices with a "choose" first, selected when nothing else is.
+pub fn with_blank(
+    ui: &crate::i18n::Ui,
+    mut choices: Vec<crate::forms::Choice>,
+) -> Vec<crate::forms::Choice> {
+    let none = !choices.iter().any(|c| c.selected);
+    choices.insert(
+        0,
+        crate::forms::Choice {
+            value: String::new(),
+            label: ui.t("choose"),
+            selected: none,
+        },
+    );
+    choices
 }

@@ -8,7 +8,7 @@ use crate::forms::{Choice, value};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
-use saisei_domain::registry::{Organisation, Plan, PlanStatus};
+use saisei_domain::registry::{Organisation, Plan, PlanStatus, PlanTransition};
 use saisei_domain::regulation::DeadlineStatus;
 use saisei_server::AppState;
 use saisei_server::api::regulation::plan_periods;
@@ -37,6 +37,7 @@ pub struct PlanRow {
 #[template(path = "pages/plans.html")]
 struct PlansPage {
     c: Chrome,
+    may_file: bool,
     rows: Vec<PlanRow>,
     choices: Vec<Choice>,
     next: Option<String>,
@@ -116,6 +117,13 @@ pub async fn list(
     });
     html(PlansPage {
         c: ctx.chrome("plans-title"),
+        may_file: actor.organisation_id.is_some()
+            && saisei_server::access::authorize(
+                actor,
+                saisei_server::access::Action::Create,
+                "plan",
+            )
+            .is_ok(),
         rows,
         choices,
         next,
@@ -161,6 +169,28 @@ struct PlanPageT {
     activated_on: String,
     periods: Vec<PeriodRow>,
     periods_unavailable: bool,
+    moves: Vec<MoveLink>,
+    history: Vec<TransitionRow>,
+}
+
+/// A lifecycle move the user may make now.
+pub struct MoveLink {
+    /// Its form.
+    pub href: String,
+    /// The move in words ("Submit to the committee").
+    pub label: String,
+}
+
+/// A past lifecycle move.
+pub struct TransitionRow {
+    /// Effective on.
+    pub on: String,
+    /// From and to, in words.
+    pub change: String,
+    /// Why, or a dash.
+    pub reason: String,
+    /// Who.
+    pub actor: String,
 }
 
 /// `GET /plans/{id}`.
@@ -221,6 +251,45 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
                 .unwrap_or_else(|_| "—".into())
         }
     };
+    let moves = super::plan_moves::moves_for(actor, &plan)
+        .into_iter()
+        .map(|to| MoveLink {
+            href: format!("/plans/{id}/moves/{}", super::plan_moves::segment(to)),
+            label: ui.term("plan-move", &to),
+        })
+        .collect();
+    let mut transitions = list_records::<PlanTransition>(
+        &state,
+        actor,
+        &vec![
+            ("plan_id".into(), id.to_string()),
+            ("limit".into(), "200".into()),
+        ],
+        &here,
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
+    transitions.sort_by_key(|t| (t.data.on, t.meta.created_at));
+    let history = transitions
+        .iter()
+        .rev()
+        .map(|t| TransitionRow {
+            on: ui.date(&t.data.on),
+            change: format!(
+                "{} → {}",
+                ui.term("plan-status", &t.data.from_status),
+                ui.term("plan-status", &t.data.to_status)
+            ),
+            reason: t
+                .data
+                .reason
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "—".into()),
+            actor: t.data.actor.to_string(),
+        })
+        .collect();
     html(PlanPageT {
         c: ctx.chrome_titled(plan.data.title.to_string()),
         number: plan.data.plan_number.to_string(),
@@ -236,6 +305,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
         activated_on: ui.date_or_dash(&plan.data.activated_on),
         periods,
         periods_unavailable,
+        moves,
+        history,
     })
 }
 

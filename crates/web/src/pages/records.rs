@@ -4,7 +4,7 @@
 //! record a follow-up visit as done or not done. Each form posts the
 //! API's own JSON fields through the API's own create and update.
 
-use super::id_of;
+use super::{id_of, with_blank};
 use crate::context::{Chrome, Ctx, PageError, PageResult, html_status};
 use crate::forms::{Choice, Fields, FormErrors, Kind, enum_choices, typed_json, value, values};
 use askama::Template;
@@ -84,19 +84,6 @@ fn may_update(ctx: &Ctx, kind: &str) -> bool {
     ctx.actor.as_ref().is_some_and(|a| {
         saisei_server::access::authorize(a, saisei_server::access::Action::Update, kind).is_ok()
     })
-}
-
-fn with_blank(ui: &crate::i18n::Ui, mut choices: Vec<Choice>) -> Vec<Choice> {
-    let none = !choices.iter().any(|c| c.selected);
-    choices.insert(
-        0,
-        Choice {
-            value: String::new(),
-            label: ui.t("choose"),
-            selected: none,
-        },
-    );
-    choices
 }
 
 // ---- administrations ----

@@ -4,4 +4,5 @@
 mod catalogues;
 mod helpers;
 mod pages;
+mod plans;
 mod session;

@@ -12,7 +12,7 @@ use saisei_web::i18n::MISSING;
 /// The frame: language, one h1, skip link to main, labels for every input, no missing
 /// catalogue key, no raw UTC time.
 #[track_caller]
-fn check_frame(page: &Page, lang: &str, path: &str, demo: bool) {
+pub(crate) fn check_frame(page: &Page, lang: &str, path: &str, demo: bool) {
     let ctx = format!("{path} ({lang})");
     assert_eq!(page.attrs("html", "lang"), vec![lang.to_string()], "{ctx}");
     assert!(
