@@ -207,7 +207,14 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
     );
     // Periods exist once the plan is filed; a role that may not see periodic reports
     // sees the plan without them.
-    let (periods, periods_unavailable) = match plan_periods(&state, actor, id).await {
+    // Periods start when the plan is filed: before, there is nothing to show.
+    let periods_of = if plan.data.filed_on.is_some() {
+        plan_periods(&state, actor, id).await
+    } else {
+        Err(ApiError::new(Code::NotFound, "not filed"))
+    };
+    let (periods, periods_unavailable) = match periods_of {
+        Err(e) if e.code == Code::NotFound && plan.data.filed_on.is_none() => (Vec::new(), false),
         Ok((_, items)) => (
             items
                 .iter()
