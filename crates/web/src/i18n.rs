@@ -180,6 +180,64 @@ impl Ui {
     pub fn number(&self, n: usize) -> String {
         group_digits(n)
     }
+
+    /// A measured or dosed amount: at most two decimals with trailing zeros dropped,
+    /// digits grouped; a million or more as a power of ten (cell doses: 1.2×10⁸).
+    pub fn decimal(&self, x: f64) -> String {
+        decimal(x)
+    }
+}
+
+/// See [`Ui::decimal`].
+pub fn decimal(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x.abs() >= 1e6 {
+        let exp = x.abs().log10().floor() as i32;
+        let mantissa = x / 10f64.powi(exp);
+        let superscript: String = exp
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '0' => '⁰',
+                '1' => '¹',
+                '2' => '²',
+                '3' => '³',
+                '4' => '⁴',
+                '5' => '⁵',
+                '6' => '⁶',
+                '7' => '⁷',
+                '8' => '⁸',
+                '9' => '⁹',
+                other => other,
+            })
+            .collect();
+        return format!("{}×10{superscript}", trimmed(mantissa, 2));
+    }
+    let text = trimmed(x, 2);
+    let (sign, body) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |b| ("-", b));
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let grouped = int
+        .parse::<usize>()
+        .map(group_digits)
+        .unwrap_or_else(|_| int.to_string());
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+fn trimmed(x: f64, places: usize) -> String {
+    let s = format!("{x:.places$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// 1234567 → "1,234,567" (Japanese and English group digits the same way).
@@ -226,5 +284,17 @@ mod tests {
             Ui::new(Lang::En).count("count-patients", &1234),
             "1,234 patients"
         );
+    }
+
+    #[test]
+    fn amounts_read_as_people_write_them() {
+        assert_eq!(decimal(42.0), "42");
+        assert_eq!(decimal(7.25), "7.25");
+        assert_eq!(decimal(6.1), "6.1");
+        assert_eq!(decimal(0.333333), "0.33");
+        assert_eq!(decimal(-1234.5), "-1,234.5");
+        assert_eq!(decimal(1.0e8), "1×10⁸");
+        assert_eq!(decimal(2.45e7), "2.45×10⁷");
+        assert_eq!(decimal(999_999.0), "999,999");
     }
 }

@@ -109,6 +109,10 @@ pub fn routes(config: WebConfig) -> Router<AppState> {
             "/plans",
             get(pages::plans::list).post(pages::plan_new::create),
         )
+        .route(
+            "/visits/{id}/observations",
+            post(pages::records::observation_create),
+        )
         .route("/plans/new", get(pages::plan_new::form))
         .route(
             "/plans/{id}/moves/{to}",

@@ -442,3 +442,17 @@ plan-move-active = Start provision
 plan-move-suspended = Suspend provision
 plan-move-withdrawn = Withdraw
 plan-move-ended = End provision
+
+## Measurements at a visit
+visit-measurements = Measurements
+visit-measurements-caption = Measurements recorded at this visit
+observation-code = Measure (code)
+observation-code-help = For example KOOS, HbA1c, 6MWD or a LOINC code. The measures used for this patient are suggested.
+observation-value = Value
+observation-value-number = Number
+observation-value-text = Value in words
+observation-value-text-help = For a result that is not a number (give a number or words, not both).
+observation-unit = Unit
+observation-observed-on = Measured on
+observation-new = Record a measurement
+observation-save = Save the measurement

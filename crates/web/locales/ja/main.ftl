@@ -436,3 +436,17 @@ plan-move-active = 提供を開始
 plan-move-suspended = 提供を一時停止
 plan-move-withdrawn = 取り下げる
 plan-move-ended = 提供を終了
+
+## Measurements at a visit
+visit-measurements = 測定値
+visit-measurements-caption = この来院で記録された測定値
+observation-code = 項目（コード）
+observation-code-help = 例：KOOS、HbA1c、6MWD、または LOINC コード。この患者で使っている項目が候補に出ます。
+observation-value = 値
+observation-value-number = 数値
+observation-value-text = 文字の値
+observation-value-text-help = 数値でない結果のとき（数値と両方は入力しません）。
+observation-unit = 単位
+observation-observed-on = 測定日
+observation-new = 測定値を記録
+observation-save = 測定値を保存

@@ -370,7 +370,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
         .iter()
         .map(|t| TreatmentRow {
             administered_on: ui.date(&t.data.administered_on),
-            dose: format!("{} {}", t.data.dose, t.data.dose_unit),
+            dose: format!("{} {}", ui.decimal(t.data.dose), t.data.dose_unit),
             route: ui.term("route", &t.data.route),
             plan_href: plan_href(t.data.plan_id),
         })

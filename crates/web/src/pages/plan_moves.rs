@@ -143,7 +143,11 @@ fn check_allowed(ctx: &Ctx, plan: &Record<Plan>, to: PlanStatus) -> Result<(), P
     if moves_for(ctx.actor()?, plan).contains(&to) {
         Ok(())
     } else {
-        Err(ApiError::new(Code::Forbidden, "you may not make this move on this plan now").into())
+        Err(ApiError::new(
+            Code::Forbidden,
+            "you may not make this move on this plan now",
+        )
+        .into())
     }
 }
 
@@ -155,14 +159,7 @@ pub async fn form(
 ) -> PageResult {
     let (plan, to) = plan_and_move(&state, &ctx, &raw, &to).await?;
     check_allowed(&ctx, &plan, to)?;
-    move_page(
-        &state,
-        &ctx,
-        &plan,
-        to,
-        &Vec::new(),
-        FormErrors::default(),
-    )
+    move_page(&state, &ctx, &plan, to, &Vec::new(), FormErrors::default())
 }
 
 /// `POST /plans/{id}/moves/{to}`: makes the move through the API's own function.

@@ -56,8 +56,14 @@ const THERAPY_LABELS: &[(&str, &str)] = &[
     ("therapy.procedure", "therapy-procedure"),
     ("therapy.source.cell_source", "therapy-source-cell-source"),
     ("therapy.source.cell_kind", "therapy-source-cell-kind"),
-    ("therapy.source.gene_introduced", "therapy-source-gene-introduced"),
-    ("therapy.source.genome_edited", "therapy-source-genome-edited"),
+    (
+        "therapy.source.gene_introduced",
+        "therapy-source-gene-introduced",
+    ),
+    (
+        "therapy.source.genome_edited",
+        "therapy-source-genome-edited",
+    ),
     ("therapy.source.cultured", "therapy-source-cultured"),
 ];
 
@@ -291,7 +297,12 @@ async fn page(
             &sources,
             None,
         ),
-        q("therapy.source.cell_kind", "therapy-cell-kind", &kinds, None),
+        q(
+            "therapy.source.cell_kind",
+            "therapy-cell-kind",
+            &kinds,
+            None,
+        ),
         q("therapy.source.gene_introduced", "yes-no", YES_NO, None),
         q("therapy.source.genome_edited", "yes-no", YES_NO, None),
         q("therapy.source.cultured", "yes-no", YES_NO, None),
@@ -442,15 +453,17 @@ pub async fn form(
         .await;
     }
     match described(&ctx, &query) {
-        Ok(t) => page(
-            &state,
-            &ctx,
-            &query,
-            FormErrors::default(),
-            FormErrors::default(),
-            Some(&t),
-        )
-        .await,
+        Ok(t) => {
+            page(
+                &state,
+                &ctx,
+                &query,
+                FormErrors::default(),
+                FormErrors::default(),
+                Some(&t),
+            )
+            .await
+        }
         Err(errors) => page(&state, &ctx, &query, errors, FormErrors::default(), None).await,
     }
 }
@@ -481,12 +494,20 @@ pub async fn create(
             fields: Vec::new(),
             general: Some(ctx.ui.t("plan-outside-act")),
         };
-        return page(&state, &ctx, &fields, FormErrors::default(), errors, Some(&therapy)).await;
+        return page(
+            &state,
+            &ctx,
+            &fields,
+            FormErrors::default(),
+            errors,
+            Some(&therapy),
+        )
+        .await;
     }
     let names: Vec<&str> = PLAN_LABELS.iter().map(|(n, _)| *n).collect();
     let mut body = crate::forms::json_of(&fields, &names);
-    body["therapy"] = serde_json::to_value(&therapy)
-        .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
+    body["therapy"] =
+        serde_json::to_value(&therapy).map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
     body["risk_class"] = class.as_str().into();
     if let Some(org) = actor.organisation_id {
         body["institution_id"] = org.to_string().into();

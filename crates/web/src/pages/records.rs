@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::registry::{
     AdverseEvent, AeOutcome, Arm, Causality, Consent, ConsentScope, ControlSource, Enrollment,
-    FollowUpSchedule, Patient, Plan, Product, Route, SeriousnessCriterion, Treatment, Visit,
+    FollowUpSchedule, Observation, Patient, Plan, Product, Route, SeriousnessCriterion, Treatment,
+    Visit,
 };
 use saisei_server::AppState;
 use saisei_server::api::resource::{
@@ -389,21 +390,114 @@ struct VisitPage {
     recorded: bool,
     current: Option<String>,
     editable: bool,
+    measurements: Vec<MeasurementRow>,
+    measure_action: Option<String>,
+    codes: Vec<String>,
+    code: String,
+    value_number: String,
+    value_text: String,
+    unit: String,
+    observed_on: String,
+}
+
+/// A measurement recorded at a visit.
+pub struct MeasurementRow {
+    /// What was measured (its code, and the code system when not local).
+    pub code: String,
+    /// The value with its unit.
+    pub value: String,
+    /// When.
+    pub observed_on: String,
+}
+
+/// The measurement form's fields, kinds and labels, in the form's order.
+const OBSERVATION: Spec = &[
+    ("code", Kind::Text, "observation-code"),
+    ("value_number", Kind::Number, "observation-value-number"),
+    ("value_text", Kind::Text, "observation-value-text"),
+    ("unit", Kind::Text, "observation-unit"),
+    ("observed_on", Kind::Text, "observation-observed-on"),
+];
+
+/// What a visit page's forms were sent with: the visit's own form or a measurement's.
+enum Sent<'a> {
+    Nothing,
+    Visit(&'a Fields),
+    Measurement(&'a Fields),
 }
 
 async fn visit_page(
     state: &AppState,
     ctx: &Ctx,
     visit: &Record<Visit>,
-    fields: Option<&Fields>,
+    sent: Sent<'_>,
     errors: FormErrors,
     current: Option<String>,
 ) -> PageResult {
+    let actor = ctx.actor()?;
     let ui = &ctx.ui;
     let status = visit.data.status(state.clock.today_jst());
-    let field = |n: &str, stored: Option<String>| match fields {
-        Some(f) => value(f, n).unwrap_or("").to_string(),
-        None => stored.unwrap_or_default(),
+    let field = |n: &str, stored: Option<String>| match sent {
+        Sent::Visit(f) => value(f, n).unwrap_or("").to_string(),
+        _ => stored.unwrap_or_default(),
+    };
+    let typed = |n: &str| match sent {
+        Sent::Measurement(f) => value(f, n).unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let here = format!("/visits/{}", visit.meta.id);
+    // Every measurement of the patient: this visit's are listed, and the codes already
+    // in use are offered as suggestions (a list, not a rule: any code may be typed).
+    let all = list_records::<Observation>(
+        state,
+        actor,
+        &vec![
+            ("patient_id".into(), visit.data.patient_id.to_string()),
+            ("limit".into(), "1000".into()),
+        ],
+        &here,
+    )
+    .await?
+    .items;
+    let mut codes: Vec<String> = all.iter().map(|o| o.data.code.to_string()).collect();
+    codes.sort();
+    codes.dedup();
+    let mut mine: Vec<&Record<Observation>> = all
+        .iter()
+        .filter(|o| o.data.visit_id == Some(visit.meta.id))
+        .collect();
+    mine.sort_by_key(|o| (o.data.observed_on, o.meta.created_at));
+    let measurements = mine
+        .iter()
+        .map(|o| MeasurementRow {
+            code: match &o.data.system {
+                Some(system) => format!("{} ({system})", o.data.code),
+                None => o.data.code.to_string(),
+            },
+            value: match (&o.data.value_number, &o.data.value_text) {
+                (Some(n), _) => match &o.data.unit {
+                    Some(u) => format!("{} {u}", ui.decimal(*n)),
+                    None => ui.decimal(*n),
+                },
+                (None, Some(t)) => t.to_string(),
+                (None, None) => "—".into(),
+            },
+            observed_on: ui.date(&o.data.observed_on),
+        })
+        .collect();
+    let may_measure = saisei_server::access::authorize(
+        actor,
+        saisei_server::access::Action::Create,
+        "observation",
+    )
+    .is_ok();
+    let observed_on = match sent {
+        Sent::Measurement(f) => value(f, "observed_on").unwrap_or("").to_string(),
+        _ => visit
+            .data
+            .done_on
+            .unwrap_or_else(|| state.clock.today_jst())
+            .to_string(),
     };
     html_status(
         status_of(&errors),
@@ -411,7 +505,7 @@ async fn visit_page(
             c: ctx.chrome_titled(ui.t1("visit-title", "label", &visit.data.label)),
             errors,
             patient_href: format!("/patients/{}", visit.data.patient_id),
-            action: format!("/visits/{}", visit.meta.id),
+            action: here.clone(),
             version: visit.meta.version,
             due_on: ui.date(&visit.data.due_on),
             window: format!(
@@ -429,8 +523,53 @@ async fn visit_page(
             recorded: visit.data.done_on.is_some() || visit.data.not_done_reason.is_some(),
             current,
             editable: may_update(ctx, "visit"),
+            measurements,
+            measure_action: may_measure.then(|| format!("{here}/observations")),
+            codes,
+            code: typed("code"),
+            value_number: typed("value_number"),
+            value_text: typed("value_text"),
+            unit: typed("unit"),
+            observed_on,
         },
     )
+}
+
+/// `POST /visits/{id}/observations`: records a measurement taken at the visit, through
+/// the API's own create (the visit and its patient are the record's references, checked
+/// against the user's reach like any other).
+pub async fn observation_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(fields): Form<Fields>,
+) -> PageResult {
+    let actor = ctx.actor()?;
+    let id = id_of(&raw)?;
+    let here = format!("/visits/{id}");
+    let visit = read_record::<Visit>(&state, actor, id, &here).await?;
+    may_create(&ctx, "observation")?;
+    ctx.check_csrf(value(&fields, "csrf").unwrap_or(""))?;
+    let kinds: Vec<(&str, Kind)> = OBSERVATION.iter().map(|(n, k, _)| (*n, *k)).collect();
+    let mut body = typed_json(&fields, &kinds);
+    body["patient_id"] = visit.data.patient_id.to_string().into();
+    body["visit_id"] = visit.meta.id.to_string().into();
+    match create_record::<Observation>(&state, actor, body).await {
+        Ok(_) => Ok(Redirect::to(&format!("{here}#measurements")).into_response()),
+        Err(e) if shown_on_form(&e) => {
+            let errors = FormErrors::from_api(&ctx.ui, &e, &labels(OBSERVATION));
+            visit_page(
+                &state,
+                &ctx,
+                &visit,
+                Sent::Measurement(&fields),
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /visits/{id}`.
@@ -442,7 +581,15 @@ pub async fn visit_form(
     let actor = ctx.actor()?;
     let id = id_of(&raw)?;
     let visit = read_record::<Visit>(&state, actor, id, &format!("/visits/{id}")).await?;
-    visit_page(&state, &ctx, &visit, None, FormErrors::default(), None).await
+    visit_page(
+        &state,
+        &ctx,
+        &visit,
+        Sent::Nothing,
+        FormErrors::default(),
+        None,
+    )
+    .await
 }
 
 /// `POST /visits/{id}`: records the visit as done (or why not), with the version the
@@ -494,7 +641,7 @@ pub async fn visit_update(
                     ],
                 )
             });
-            visit_page(&state, &ctx, &visit, Some(&fields), errors, current).await
+            visit_page(&state, &ctx, &visit, Sent::Visit(&fields), errors, current).await
         }
         Err(e) => Err(e.into()),
     }

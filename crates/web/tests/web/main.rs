@@ -6,3 +6,4 @@ mod helpers;
 mod pages;
 mod plans;
 mod session;
+mod visits;

@@ -100,8 +100,12 @@ async fn every_page_for_every_role_in_both_languages(db: Db) {
                 format!("/consents/{consent}"),
                 format!("/plans/{plan}"),
                 format!("/plans/{plan}/periodic-reports/1"),
+                "/plans/new".into(),
+                "/plans/new?therapy.material=nucleic_acid&therapy.purpose=treatment".into(),
+                format!("/plans/{plan}/moves/suspended"),
             ] {
-                let page = b.get(&format!("{path}?lang={lang}")).await;
+                let sep = if path.contains('?') { '&' } else { '?' };
+                let page = b.get(&format!("{path}{sep}lang={lang}")).await;
                 assert!(
                     [StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND]
                         .contains(&page.status),

@@ -39,10 +39,7 @@ fn options(page: &Page, select: &str) -> Vec<String> {
 }
 
 fn user(app: &WebApp, role: Role) -> &saisei_demo::users::DemoUser {
-    app.users
-        .iter()
-        .find(|u| u.user.data.role == role)
-        .unwrap()
+    app.users.iter().find(|u| u.user.data.role == role).unwrap()
 }
 
 fn code(app: &WebApp, who: &saisei_demo::users::DemoUser) -> String {
@@ -63,7 +60,10 @@ async fn a_plan_filed_through_the_wizard_and_moved(db: Db) {
     let b = Browser::new(&app);
     let csrf = b.demo_sign_in(Role::Physician).await;
     let list = b.get("/plans").await;
-    assert!(list.attrs("a.button", "href").contains(&"/plans/new".into()));
+    assert!(
+        list.attrs("a.button", "href")
+            .contains(&"/plans/new".into())
+    );
 
     // Step one, unanswered questions: each named beside its field.
     let empty = b.get("/plans/new").await;
@@ -113,8 +113,10 @@ async fn a_plan_filed_through_the_wizard_and_moved(db: Db) {
         assert_eq!(org.data.kind, OrganisationKind::SpeciallyCertifiedCommittee);
     }
     assert!(
-        !orgs.iter().any(|o| o.data.kind == OrganisationKind::CertifiedCommittee
-            && committees.contains(&o.meta.id.to_string())),
+        !orgs
+            .iter()
+            .any(|o| o.data.kind == OrganisationKind::CertifiedCommittee
+                && committees.contains(&o.meta.id.to_string())),
         "a certified committee may not review class 2"
     );
     let committee = member.user.data.organisation_id.unwrap().to_string();
@@ -127,7 +129,10 @@ async fn a_plan_filed_through_the_wizard_and_moved(db: Db) {
         ("csrf", csrf.as_str()),
         ("plan_number", "jRCTb050999001"),
         ("title", "自己脂肪由来幹細胞による変形性膝関節症の治療"),
-        ("material_description", "自己脂肪組織由来間葉系幹細胞（培養）"),
+        (
+            "material_description",
+            "自己脂肪組織由来間葉系幹細胞（培養）",
+        ),
         ("responsible_physician_id", physician.as_str()),
         ("committee_id", committee.as_str()),
     ]);
@@ -225,7 +230,13 @@ async fn a_plan_filed_through_the_wizard_and_moved(db: Db) {
     // Staff of the institution may read the plan but move nothing; the form is refused.
     let staff = Browser::new(&app);
     staff.demo_sign_in(Role::InstitutionStaff).await;
-    assert!(staff.get(&here).await.attrs("#lifecycle a", "href").is_empty());
+    assert!(
+        staff
+            .get(&here)
+            .await
+            .attrs("#lifecycle a", "href")
+            .is_empty()
+    );
     assert_eq!(staff.get(&submit).await.status, StatusCode::FORBIDDEN);
     assert_eq!(staff.get("/plans/new").await.status, StatusCode::FORBIDDEN);
 
