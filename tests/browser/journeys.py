@@ -155,7 +155,7 @@ def journey(browser, lang: str, js: bool):
     page.fill("#dose", "50000000")
     page.fill("#dose_unit", "cells")
     page.select_option("#route", "intra_articular")
-    page.get_by_role("button", name=words["save"]).click()
+    page.get_by_role("button", name=words["save"], exact=True).click()
     page.wait_for_url(re.compile(r".*/patients/[0-9a-f-]{36}#treatments$"))
     expect(page.locator("#treatments tbody tr")).to_have_count(1)
 
@@ -181,7 +181,7 @@ def journey(browser, lang: str, js: bool):
     page.wait_for_url(re.compile(r".*/visits/[0-9a-f-]{36}$"))
     check(page, f"visit-{tag}", js)
     page.fill("#done_on", today)
-    page.get_by_role("button", name=words["save"]).click()
+    page.get_by_role("button", name=words["save"], exact=True).click()
     page.wait_for_url(re.compile(r".*#visits$"))
     expect(page.locator("#visits tbody tr").first).to_contain_text(words["done"])
 
