@@ -24,6 +24,33 @@ pub fn value<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The electronic signature a form sent, as the API's `signature` object: the password
+/// exactly as typed (never trimmed) and the code.
+pub fn signature_json(fields: &Fields) -> Value {
+    let password = fields
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    serde_json::json!({
+        "password": password,
+        "code": value(fields, "code").unwrap_or(""),
+    })
+}
+
+/// The errors of a refused signed write: a wrong password or code is the signature's
+/// problem, said in words (which of the two is never told).
+pub fn signed_errors(ui: &Ui, error: &ApiError, labels: &[(&str, &str)]) -> FormErrors {
+    if matches!(error.code, Code::Unauthenticated | Code::TooManyAttempts) {
+        FormErrors {
+            fields: Vec::new(),
+            general: Some(ui.t("signature-invalid")),
+        }
+    } else {
+        FormErrors::from_api(ui, error, labels)
+    }
+}
+
 /// The JSON object the API would take: each named field that was filled in, as a
 /// string (the API parses ids, dates and codes from strings). Empty fields are left
 /// out, so a required one is reported as missing, as the API reports it.

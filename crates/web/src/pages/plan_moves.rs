@@ -206,15 +206,7 @@ pub async fn make(
         body["reason"] = r.into();
     }
     if signature_for_move(to).is_some() {
-        let secret = fields
-            .iter()
-            .find(|(k, _)| k == "password")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        body["signature"] = serde_json::json!({
-            "password": secret,
-            "code": value(&fields, "code").unwrap_or(""),
-        });
+        body["signature"] = crate::forms::signature_json(&fields);
     }
     let request = match saisei_server::extract::parse::<TransitionBody>(body) {
         Ok(r) => r,
@@ -226,13 +218,7 @@ pub async fn make(
     match transition_plan(&state, actor, plan.meta.id, request).await {
         Ok(_) => Ok(Redirect::to(&format!("/plans/{}#lifecycle", plan.meta.id)).into_response()),
         Err(e) if e.code.status().is_client_error() && e.code != Code::NotFound => {
-            let mut errors = FormErrors::from_api(ui, &e, MOVE);
-            if matches!(e.code, Code::Unauthenticated | Code::TooManyAttempts) {
-                errors = FormErrors {
-                    fields: Vec::new(),
-                    general: Some(ui.t("signature-invalid")),
-                };
-            }
+            let errors = crate::forms::signed_errors(ui, &e, MOVE);
             move_page(&state, &ctx, &plan, to, &fields, errors)
         }
         Err(e) => Err(e.into()),

@@ -413,16 +413,7 @@ pub async fn submit(
     let id = id_of(&raw)?;
     let n = period_of(&n)?;
     ctx.check_csrf(value(&fields, "csrf").unwrap_or(""))?;
-    let secret = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let mut body = serde_json::json!({
-        "signature": { "password": secret("password"), "code": value(&fields, "code").unwrap_or("") },
-    });
+    let mut body = serde_json::json!({ "signature": crate::forms::signature_json(&fields) });
     if let Some(on) = value(&fields, "submitted_on") {
         body["submitted_on"] = on.into();
     }
@@ -437,14 +428,8 @@ pub async fn submit(
     match saisei_server::api::regulation::submit_report(&state, actor, id, n, request).await {
         Ok(_) => Ok(axum::response::Redirect::to(&format!("/plans/{id}#periods")).into_response()),
         Err(e) if e.code.status().is_client_error() && e.code != Code::NotFound => {
-            let mut errors = crate::forms::FormErrors::from_api(&ctx.ui, &e, SUBMIT);
-            // A wrong password or code is the signature's problem, said in words.
-            if matches!(e.code, Code::Unauthenticated | Code::TooManyAttempts) {
-                errors = crate::forms::FormErrors {
-                    fields: Vec::new(),
-                    general: Some(ctx.ui.t("signature-invalid")),
-                };
-            } else if e.code == Code::Forbidden {
+            let mut errors = crate::forms::signed_errors(&ctx.ui, &e, SUBMIT);
+            if e.code == Code::Forbidden {
                 errors.general = Some(ctx.ui.t("report-not-yours"));
             } else if e.code == Code::Duplicate {
                 errors.general = Some(ctx.ui.t("report-already-filed"));
