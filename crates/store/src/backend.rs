@@ -237,6 +237,21 @@ pub struct ListQuery {
     pub limit: u32,
     /// Include withdrawn rows.
     pub include_withdrawn: bool,
+    /// The order of the rows: by a column, then by id; by id alone when `None`.
+    pub order: Option<Order>,
+}
+
+/// A list ordered by a column (ties broken by id), paged by keyset: the cursor carries
+/// the last row's value and id, so a page costs what the page costs and a cursor never
+/// makes the store look up a row the caller might not be allowed to see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// The column: a data column that is never NULL, or `created_at` / `updated_at`.
+    pub column: &'static str,
+    /// Largest first (ties by id, largest first too, so one comparison pages both).
+    pub descending: bool,
+    /// The previous page's last value in `column` (with [`ListQuery::after`] its id).
+    pub after_value: Option<Value>,
 }
 
 /// Which audit entries to read.

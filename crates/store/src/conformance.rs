@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             round_trip_every_entity,
             stale_version_conflicts,
             pagination_and_filters,
+            ordered_pages,
             references_are_checked,
             unique_values_clash,
             batch_is_all_or_nothing,
@@ -331,6 +332,7 @@ pub async fn pagination_and_filters(store: Store) {
                 after,
                 limit: 10,
                 include_withdrawn: false,
+                order: None,
             })
             .await
             .unwrap();
@@ -408,6 +410,102 @@ pub async fn pagination_and_filters(store: Store) {
         )],
     );
     assert_eq!(store.count::<Patient>(&[nested]).await.unwrap(), 30);
+}
+
+/// Conformance case `ordered_pages`: a list ordered by a column (largest first, ties by
+/// id) and paged by the keyset the cursor carries visits every matching row exactly
+/// once, in order, on every backend.
+pub async fn ordered_pages(store: Store) {
+    use crate::backend::Order;
+    let f = fixture(&store).await;
+    let mut batch = Batch::new(&actor());
+    for n in 0..23u32 {
+        let mut p = patient(f.institution.id(), n);
+        // Nine birth months, so that many rows tie and the id must break the ties.
+        p.birth_year_month =
+            serde_json::from_value(json!(format!("19{:02}-0{}", 40 + n % 3, 1 + n % 3))).unwrap();
+        batch.insert(p).unwrap();
+    }
+    store.commit(batch).await.unwrap();
+    let filter = vec![Filter::eq(
+        "institution_id",
+        Value::Uuid(f.institution.id()),
+    )];
+    let mut order = Order {
+        column: "birth_year_month",
+        descending: true,
+        after_value: None,
+    };
+    let mut after = None;
+    let mut seen: Vec<(String, Uuid)> = Vec::new();
+    loop {
+        let page = store
+            .list::<Patient>(&ListQuery {
+                filters: filter.clone(),
+                after,
+                limit: 5,
+                include_withdrawn: false,
+                order: Some(order.clone()),
+            })
+            .await
+            .unwrap();
+        seen.extend(
+            page.items
+                .iter()
+                .map(|p| (p.data.birth_year_month.to_string(), p.id())),
+        );
+        let Some(cursor) = page.next_cursor else {
+            break;
+        };
+        let last = page.items.last().unwrap();
+        let month = last.data.birth_year_month.to_string();
+        assert_eq!(cursor, format!("{}.{month}", last.id()));
+        after = Some(last.id());
+        order.after_value = Some(Value::Text(month));
+    }
+    assert_eq!(seen.len(), 23, "every row once");
+    let mut expected = seen.clone();
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, expected, "largest month first, ties by id");
+    // By id, largest first: the cursor is the id alone.
+    let first = store
+        .list::<Patient>(&ListQuery {
+            filters: filter.clone(),
+            limit: 22,
+            order: Some(Order {
+                column: "id",
+                descending: true,
+                after_value: None,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut ids: Vec<Uuid> = seen.iter().map(|(_, id)| *id).collect();
+    ids.sort_by(|a, b| b.cmp(a));
+    let cursor = first.next_cursor.expect("a second page");
+    assert_eq!(cursor, ids[21].to_string());
+    let rest = store
+        .list::<Patient>(&ListQuery {
+            filters: filter,
+            after: Some(ids[21]),
+            limit: 22,
+            order: Some(Order {
+                column: "id",
+                descending: true,
+                after_value: None,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let got: Vec<Uuid> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|p| p.id())
+        .collect();
+    assert_eq!(got, ids);
 }
 
 /// Conformance case `references_are_checked`.

@@ -25,8 +25,8 @@ pub mod value;
 pub mod workflow;
 
 pub use backend::{
-    AuditQuery, Backend, Filter, FilterOp, ListQuery, Row, Step, WriteBatch, WriteOp, seal_all,
-    steps,
+    AuditQuery, Backend, Filter, FilterOp, ListQuery, Order, Row, Step, WriteBatch, WriteOp,
+    seal_all, steps,
 };
 pub use error::StoreError;
 pub use schema::{

@@ -5,7 +5,7 @@
 //! table map. Identifiers come only from the static [`TableDef`]s, never from input;
 //! values are always bound. Backends add the driver, type binding, DDL and locking.
 
-use crate::backend::{AuditQuery, Filter, FilterOp, ListQuery};
+use crate::backend::{AuditQuery, Filter, FilterOp, ListQuery, Order, Row};
 use crate::schema::TableDef;
 use crate::value::{ColumnType, Value};
 
@@ -306,12 +306,63 @@ fn conditions(
     }
 }
 
+/// The columns a list may be ordered by, with their types: `id` (ids are UUIDv7, so
+/// this is the order records were stored in) and the data columns that are never NULL
+/// and have an order (a NULL has no place in a keyset comparison). Instants are left
+/// out: SQLite keeps them as RFC 3339 text, whose fraction of a second has a varying
+/// length, so text order is not time order there.
+pub fn sortable(table: &TableDef) -> Vec<(&'static str, ColumnType)> {
+    std::iter::once(("id", ColumnType::Uuid))
+        .chain(
+            table
+                .columns
+                .iter()
+                .filter(|c| {
+                    !c.nullable
+                        && !matches!(
+                            c.ty,
+                            ColumnType::Json | ColumnType::Bool | ColumnType::Timestamp
+                        )
+                })
+                .map(|c| (c.name, c.ty)),
+        )
+        .collect()
+}
+
+/// A row's value in a sortable data column (`None` for `id`, which the cursor carries
+/// anyway, and for a column that is not one).
+fn sort_value(table: &TableDef, row: &Row, column: &str) -> Option<Value> {
+    table
+        .columns
+        .iter()
+        .position(|c| c.name == column)
+        .and_then(|i| row.values.get(i).cloned())
+}
+
+/// The cursor that continues a list after `row`: its id, and for an ordered list a dot
+/// and its value in the order's column as a filter would write it (ids have no dot).
+pub fn cursor_after(table: &TableDef, order: Option<&Order>, row: &Row) -> String {
+    let id = row.meta.id;
+    match order.and_then(|o| sort_value(table, row, o.column)) {
+        Some(v) => format!("{id}.{}", cursor_text(&v)),
+        None => id.to_string(),
+    }
+}
+
+fn cursor_text(v: &Value) -> String {
+    match v.to_json() {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// A `WHERE` clause and its bind values (with their column types).
 fn where_clause(
     table: &TableDef,
     filters: &[Filter],
     include_withdrawn: bool,
     after: Option<uuid::Uuid>,
+    order: Option<&Order>,
 ) -> (String, Vec<(Value, ColumnType)>) {
     let mut conds = Vec::new();
     let mut binds = Vec::new();
@@ -319,9 +370,35 @@ fn where_clause(
         conds.push("\"withdrawn_at\" IS NULL".to_string());
     }
     conditions(table, table.name, 0, filters, &mut binds, &mut conds);
-    if let Some(a) = after {
-        binds.push((Value::Uuid(a), ColumnType::Uuid));
-        conds.push(format!("\"id\" > ${}", binds.len()));
+    let sorted = order.and_then(|o| {
+        let ty = sortable(table).into_iter().find(|(c, _)| *c == o.column)?.1;
+        Some((o, ty))
+    });
+    match (after, sorted) {
+        (Some(a), Some((o, ty))) => {
+            let sym = if o.descending { "<" } else { ">" };
+            match &o.after_value {
+                Some(v) => {
+                    binds.push((v.clone(), ty));
+                    binds.push((Value::Uuid(a), ColumnType::Uuid));
+                    conds.push(format!(
+                        "(\"{}\", \"id\") {sym} (${}, ${})",
+                        o.column,
+                        binds.len() - 1,
+                        binds.len()
+                    ));
+                }
+                None => {
+                    binds.push((Value::Uuid(a), ColumnType::Uuid));
+                    conds.push(format!("\"id\" {sym} ${}", binds.len()));
+                }
+            }
+        }
+        (Some(a), None) => {
+            binds.push((Value::Uuid(a), ColumnType::Uuid));
+            conds.push(format!("\"id\" > ${}", binds.len()));
+        }
+        (None, _) => {}
     }
     let clause = if conds.is_empty() {
         String::new()
@@ -349,7 +426,7 @@ pub fn columns(
         .iter()
         .map(|c| resolve(table, c))
         .collect::<Option<Vec<_>>>()?;
-    let (clause, binds) = where_clause(table, filters, false, after);
+    let (clause, binds) = where_clause(table, filters, false, after, None);
     let names: Vec<String> = cols.iter().map(|c| format!("\"{}\"", c.name)).collect();
     Some((
         format!(
@@ -364,12 +441,29 @@ pub fn columns(
     ))
 }
 
-/// A page of rows in id order.
+/// A page of rows in id order, or in the query's order then id.
 pub fn list(table: &TableDef, query: &ListQuery) -> (String, Vec<(Value, ColumnType)>) {
-    let (clause, binds) = where_clause(table, &query.filters, query.include_withdrawn, query.after);
+    let order = query
+        .order
+        .as_ref()
+        .filter(|o| sortable(table).iter().any(|(c, _)| *c == o.column));
+    let (clause, binds) = where_clause(
+        table,
+        &query.filters,
+        query.include_withdrawn,
+        query.after,
+        order,
+    );
+    let by = match order {
+        Some(o) if o.column == "id" && o.descending => "\"id\" DESC".to_string(),
+        Some(o) if o.column == "id" => "\"id\"".to_string(),
+        Some(o) if o.descending => format!("\"{}\" DESC, \"id\" DESC", o.column),
+        Some(o) => format!("\"{}\", \"id\"", o.column),
+        None => "\"id\"".to_string(),
+    };
     (
         format!(
-            "SELECT {} FROM \"{}\"{} ORDER BY \"id\" LIMIT {}",
+            "SELECT {} FROM \"{}\"{} ORDER BY {by} LIMIT {}",
             column_list(table),
             table.name,
             clause,
@@ -385,7 +479,7 @@ pub fn count(
     filters: &[Filter],
     include_withdrawn: bool,
 ) -> (String, Vec<(Value, ColumnType)>) {
-    let (clause, binds) = where_clause(table, filters, include_withdrawn, None);
+    let (clause, binds) = where_clause(table, filters, include_withdrawn, None, None);
     (
         format!("SELECT COUNT(*) FROM \"{}\"{}", table.name, clause),
         binds,

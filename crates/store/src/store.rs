@@ -372,16 +372,16 @@ impl Store {
             ..query.clone()
         };
         let rows = self.backend.list(T::table(), &q).await?;
-        let full = rows.len() as u32 == limit;
+        let next_cursor = if rows.len() as u32 == limit {
+            rows.last()
+                .map(|r| crate::sql::cursor_after(T::table(), q.order.as_ref(), r))
+        } else {
+            None
+        };
         let items = rows
             .into_iter()
             .map(from_row)
             .collect::<Result<Vec<Record<T>>, _>>()?;
-        let next_cursor = if full {
-            items.last().map(|r| r.meta.id.to_string())
-        } else {
-            None
-        };
         Ok(Page { items, next_cursor })
     }
 
@@ -395,6 +395,7 @@ impl Store {
                 after,
                 limit: MAX_PAGE,
                 include_withdrawn: false,
+                order: None,
             };
             let page = self.list::<T>(&q).await?;
             let done = page.next_cursor.is_none();

@@ -75,6 +75,7 @@ async fn get_tasks(
         after: page.cursor_id()?,
         limit: page.limit,
         include_withdrawn: false,
+        order: None,
     };
     let listed = state.store.list::<AdjudicationTask>(&q).await?;
     let tasks = listed.items;

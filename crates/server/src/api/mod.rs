@@ -213,6 +213,18 @@ pub fn table_list_params(
         Type::Boolean,
         "Include withdrawn records",
     ));
+    let sortable: Vec<&str> = saisei_store::sql::sortable(table)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    out.push(q(
+        "sort",
+        Type::String,
+        &format!(
+            "Order by one of {} (id is the order records were stored in); a leading - for largest first; paging follows the order",
+            sortable.join(", ")
+        ),
+    ));
     for c in resource::filterable(table, only) {
         let ty = match c.ty {
             ColumnType::Int => Type::Integer,

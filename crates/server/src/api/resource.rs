@@ -252,18 +252,12 @@ pub fn table_list_query(
         limit: DEFAULT_LIMIT,
         ..Default::default()
     };
+    let mut cursor = None;
     for (name, raw) in params {
         match name.as_str() {
             "limit" => q.limit = parse_limit(raw)?,
-            "cursor" => {
-                q.after = Some(uuid::Uuid::parse_str(raw).map_err(|_| {
-                    ApiError::field(
-                        Code::BadParameter,
-                        "cursor",
-                        "is not a cursor this API issued",
-                    )
-                })?);
-            }
+            "cursor" => cursor = Some(raw.as_str()),
+            "sort" => q.order = Some(parse_sort(table, raw)?),
             "include_withdrawn" => {
                 q.include_withdrawn = match raw.as_str() {
                     "true" => true,
@@ -280,7 +274,65 @@ pub fn table_list_query(
             other => q.filters.push(filter(table, only, other, raw)?),
         }
     }
+    if let Some(c) = cursor {
+        let bad = || {
+            ApiError::field(
+                Code::BadParameter,
+                "cursor",
+                "is not a cursor this API issued for this order",
+            )
+        };
+        // An ordered list's cursor is the last id, a dot and its value in the order's
+        // column; an id-ordered list's is the id alone.
+        let (id, value) = match c.split_once('.') {
+            Some((id, v)) => (id, Some(v)),
+            None => (c, None),
+        };
+        q.after = Some(uuid::Uuid::parse_str(id).map_err(|_| bad())?);
+        if let Some(order) = q.order.as_mut().filter(|o| o.column != "id") {
+            let ty = saisei_store::sql::sortable(table)
+                .into_iter()
+                .find(|(c, _)| *c == order.column)
+                .map(|(_, t)| t)
+                .ok_or_else(bad)?;
+            let raw = value.ok_or_else(bad)?;
+            order.after_value = Some(Value::parse_filter(ty, raw).map_err(|_| bad())?);
+        } else if value.is_some() {
+            return Err(bad());
+        }
+    }
     Ok(q)
+}
+
+/// `sort=column` (smallest first) or `sort=-column` (largest first), over the columns
+/// [`saisei_store::sql::sortable`] allows; anything else is a 400 naming them.
+fn parse_sort(table: &'static TableDef, raw: &str) -> Result<saisei_store::Order, ApiError> {
+    let (descending, name) = match raw.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, raw),
+    };
+    let allowed = saisei_store::sql::sortable(table);
+    let column = allowed
+        .iter()
+        .find(|(c, _)| *c == name)
+        .map(|(c, _)| *c)
+        .ok_or_else(|| {
+            let names: Vec<&str> = allowed.iter().map(|(c, _)| *c).collect();
+            ApiError::field(
+                Code::BadParameter,
+                "sort",
+                format!(
+                    "cannot order by '{}'; use one of: {} (with a leading - for largest first)",
+                    truncate(name),
+                    names.join(", ")
+                ),
+            )
+        })?;
+    Ok(saisei_store::Order {
+        column,
+        descending,
+        after_value: None,
+    })
 }
 
 fn filter(
@@ -306,7 +358,7 @@ fn filter(
                 Code::BadParameter,
                 truncate(name),
                 format!(
-                    "unknown parameter; filter on one of: {}, or use limit, cursor, include_withdrawn",
+                    "unknown parameter; filter on one of: {}, or use limit, cursor, sort, include_withdrawn",
                     names.join(", ")
                 ),
             )

@@ -192,6 +192,7 @@ async fn hostile_corpus_changes_nothing(app: TestApp) {
                 "?x=1",
                 "?id=%27%20OR%201%3D1--",
                 "?include_withdrawn=maybe",
+                "?sort=-nope",
                 "?limit=1;DROP%20TABLE%20x",
             ] {
                 let r = app.get(&format!("{concrete}{q}")).await;

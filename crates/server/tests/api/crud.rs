@@ -127,6 +127,60 @@ async fn lists_paginate_and_filter(app: TestApp) {
 }
 on_both!(pagination, lists_paginate_and_filter);
 
+async fn lists_follow_an_order(app: TestApp) {
+    let b = app.basics("2", "specially_certified_committee").await;
+    for i in 0..7 {
+        register_patient(&app, &b.institution, &format!("MRN-{i}")).await;
+    }
+    for sort in ["-id", "birth_year_month", "-sex"] {
+        let mut ids: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/patients?limit=3&sort={sort}&cursor={c}"),
+                None => format!("/api/v1/patients?limit=3&sort={sort}"),
+            };
+            let r = app.get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+            for p in r.body["items"].as_array().unwrap() {
+                ids.push(p["id"].as_str().unwrap().to_string());
+            }
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let mut expected = ids.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(expected.len(), 7, "{sort}: every patient once");
+        if sort == "-id" {
+            expected.reverse();
+            assert_eq!(ids, expected, "newest first");
+        }
+    }
+    let r = app.get("/api/v1/patients?sort=colour").await;
+    r.assert_problem(400, Some("sort"));
+    assert!(
+        r.text.contains("birth_year_month"),
+        "names what may be sorted by"
+    );
+    let first = app
+        .get("/api/v1/patients?limit=3&sort=birth_year_month")
+        .await;
+    let id = first.body["items"][2]["id"].as_str().unwrap().to_string();
+    // A cursor must carry what its order needs, and only that.
+    app.get(&format!(
+        "/api/v1/patients?sort=birth_year_month&cursor={id}"
+    ))
+    .await
+    .assert_problem(400, Some("cursor"));
+    app.get(&format!("/api/v1/patients?cursor={id}.1955-03"))
+        .await
+        .assert_problem(400, Some("cursor"));
+}
+on_both!(ordered_lists, lists_follow_an_order);
+
 async fn treatment_generates_visits_and_records_follow_up(app: TestApp) {
     let b = app.basics("2", "specially_certified_committee").await;
     let p = register_patient(&app, &b.institution, "MRN-9").await;

@@ -183,6 +183,7 @@ async fn verify_kind(
                     after: after_row,
                     limit: PAGE,
                     include_withdrawn: true,
+                    order: None,
                 },
             )
             .await?;

@@ -227,6 +227,7 @@ pub(crate) async fn list_signatures(
         after: page.cursor_id()?,
         limit: page.limit,
         include_withdrawn: false,
+        order: None,
     };
     let sigs = state.store.list::<Signature>(&q).await?;
     let items: Vec<JsonValue> = sigs
