@@ -461,6 +461,14 @@ pub fn check_unblinded(actor: &Actor) -> Result<(), ApiError> {
     }
 }
 
+/// The medical institution `actor` works at, for a role whose work is one institution's
+/// patients (institution staff, physicians); `None` for the national and other roles.
+pub fn own_institution(actor: &Actor) -> Option<Uuid> {
+    matches!(actor.role, Role::InstitutionStaff | Role::Physician)
+        .then_some(actor.organisation_id)
+        .flatten()
+}
+
 /// The institution whose deadlines `actor` is shown, given the one asked for: institution
 /// staff and physicians see their own institution's obligations only; the regulator sees
 /// any or all.

@@ -138,6 +138,24 @@ pub async fn post_transition(
     ))
 }
 
+/// Patients with an enrolment under `plan_id` and/or in `arm`: a
+/// condition on the patients list that follows the enrolments, for finding a plan's
+/// treated patients or its controls. `None` when neither is given.
+pub fn enrolled(plan_id: Option<uuid::Uuid>, arm: Option<Arm>) -> Option<saisei_store::Filter> {
+    use saisei_store::{Filter, Value};
+    // The sub-select leaves withdrawn enrolments out, as every list does.
+    let mut on = Vec::new();
+    if let Some(p) = plan_id {
+        on.push(Filter::eq("plan_id", Value::Uuid(p)));
+    }
+    if let Some(a) = arm {
+        let name = serde_json::to_value(a).ok()?.as_str()?.to_string();
+        on.push(Filter::eq("arm", Value::Text(name)));
+    }
+    (!on.is_empty())
+        .then(|| Filter::in_select("id", &saisei_store::tables::ENROLLMENTS, "patient_id", on))
+}
+
 /// Moves plan `id` (in the actor's reach) through its lifecycle, for the API and the
 /// pages alike: the store's [`move_plan`] decides who may and signs where the move
 /// needs it.

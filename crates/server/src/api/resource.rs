@@ -160,8 +160,21 @@ pub async fn list_records<R: Resource>(
     params: &Params,
     path: &str,
 ) -> Result<saisei_store::Page<R>, ApiError> {
+    list_records_where::<R>(state, actor, params, Vec::new(), path).await
+}
+
+/// [`list_records`] narrowed further by conditions a workflow built (a patients list
+/// by enrolment): the actor's reach is added all the same, so a filter can only narrow.
+pub async fn list_records_where<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    params: &Params,
+    narrower: Vec<Filter>,
+    path: &str,
+) -> Result<saisei_store::Page<R>, ApiError> {
     authorize(actor, Action::Read, R::KIND)?;
     let mut q = list_query::<R>(params)?;
+    q.filters.extend(narrower);
     q.filters.extend(read_filters::<R>(actor)?);
     let page = state.store.list::<R>(&q).await?;
     access_log::disclosed(state, actor, "list", path, &page.items).await?;

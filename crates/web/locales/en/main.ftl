@@ -177,8 +177,14 @@ deadlines-caption = Reporting deadlines (overdue first, then by due date)
 deadlines-not-listed = { $shown } more not listed (they are counted above).
 
 patients-title = Patients
-patients-caption = Patients you can see (in order of registration)
+patients-caption = Patients you may see
 patients-found-caption = Patients with that record number
+patients-filters = Filter patients
+patients-born-from = Born from
+patients-born-to = Born up to
+patients-born-help = Birth months as year and month (e.g. 1961-04).
+patients-none-match = No patient matches.
+patients-filtered-caption = Patients that match
 patients-none = There are no patients you can see.
 patients-not-found = No patient with that record number is registered.
 patient-search-help = Find a patient by your institution's record number. The number is not stored: the server turns it into the pseudonym and compares that.

@@ -171,8 +171,14 @@ deadlines-caption = 報告期限（期限超過を先に、期限の近い順）
 deadlines-not-listed = ほか{ $shown }件は表示していません（件数には含まれます）。
 
 patients-title = 患者
-patients-caption = 閲覧できる患者（登録順）
+patients-caption = 閲覧できる患者
 patients-found-caption = 診療録番号に一致する患者
+patients-filters = 患者の絞り込み
+patients-born-from = 生年月（から）
+patients-born-to = 生年月（まで）
+patients-born-help = 生年月は年と月で入力します（例：1961-04）。
+patients-none-match = 条件に合う患者はいません。
+patients-filtered-caption = 条件に合う患者
 patients-none = 閲覧できる患者はいません。
 patients-not-found = その診療録番号の患者は登録されていません。
 patient-search-help = 自施設の診療録番号で探します。番号は保存されず、サーバーで仮名IDに変換して照合します。

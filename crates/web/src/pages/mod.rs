@@ -46,3 +46,20 @@ pub fn with_blank(
     );
     choices
 }
+
+/// A filter's choices with "all" first, selected when nothing else is.
+pub fn with_all(
+    ui: &crate::i18n::Ui,
+    mut choices: Vec<crate::forms::Choice>,
+) -> Vec<crate::forms::Choice> {
+    let none = !choices.iter().any(|c| c.selected);
+    choices.insert(
+        0,
+        crate::forms::Choice {
+            value: String::new(),
+            label: ui.t("filter-all"),
+            selected: none,
+        },
+    );
+    choices
+}

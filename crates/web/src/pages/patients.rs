@@ -19,7 +19,9 @@ use saisei_domain::registry::{
 };
 use saisei_domain::regulation::DeadlineStatus;
 use saisei_server::AppState;
-use saisei_server::api::resource::{Params, create_record, list_records, read_record};
+use saisei_server::api::resource::{
+    Params, create_record, list_records, list_records_where, read_record,
+};
 use saisei_server::problem::{ApiError, Code};
 use saisei_store::workflow::deadlines::adverse_event_obligation;
 
@@ -65,9 +67,27 @@ fn short(pseudonym: &str) -> String {
 struct PatientsPage {
     c: Chrome,
     results: PatientResults,
+    errors: FormErrors,
     record_number: String,
+    born_from: String,
+    born_to: String,
+    sexes: Vec<Choice>,
+    arms: Vec<Choice>,
+    plans: Vec<Choice>,
+    sort: String,
     may_search: bool,
     may_register: bool,
+}
+
+/// A column heading that orders the list: a link to the same list in the other
+/// direction, and `aria-sort` when the list is in its order.
+pub struct SortHeading {
+    /// The heading's words.
+    pub label: String,
+    /// The list ordered by this column (the other way round when it already is).
+    pub href: String,
+    /// `ascending`, `descending`, or empty when the list is in another order.
+    pub aria_sort: &'static str,
 }
 
 /// The results table (also answered alone to an htmx search).
@@ -77,62 +97,204 @@ struct PatientResults {
     c: Chrome,
     rows: Vec<PatientRow>,
     searched: bool,
+    filtered: bool,
+    headings: Vec<SortHeading>,
     next: Option<String>,
 }
 
-/// `GET /patients?record_number=…&cursor=…`.
+/// The orders the list offers (the API's `sort` values): newest first by default.
+const SORTS: &[&str] = &[
+    "-id",
+    "id",
+    "birth_year_month",
+    "-birth_year_month",
+    "sex",
+    "-sex",
+];
+
+/// The filters the list keeps from one page to the next, in the form's order.
+const FILTERS: &[&str] = &[
+    "record_number",
+    "plan_id",
+    "arm",
+    "sex",
+    "born_from",
+    "born_to",
+];
+
+/// The filters' labels, for the messages beside them.
+const FILTER_LABELS: &[(&str, &str)] = &[
+    ("born_from", "patients-born-from"),
+    ("born_to", "patients-born-to"),
+];
+
+/// `/patients?…` with the kept filters and `extra`, for links that page or reorder.
+fn list_href(query: &Fields, sort: &str, extra: Option<(&str, &str)>) -> String {
+    let mut parts: Vec<String> = FILTERS
+        .iter()
+        .filter_map(|f| value(query, f).map(|v| format!("{f}={}", crate::forms::encode(v))))
+        .collect();
+    if sort != SORTS[0] {
+        parts.push(format!("sort={sort}"));
+    }
+    if let Some((k, v)) = extra {
+        parts.push(format!("{k}={}", crate::forms::encode(v)));
+    }
+    if parts.is_empty() {
+        "/patients".to_string()
+    } else {
+        format!("/patients?{}", parts.join("&"))
+    }
+}
+
+/// `GET /patients?record_number=…&plan_id=…&arm=…&sex=…&born_from=…&born_to=…&sort=…&cursor=…`.
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(query): Query<Vec<(String, String)>>,
 ) -> PageResult {
+    use saisei_domain::registry::{Arm, BirthYearMonth};
+    use saisei_store::{Filter, FilterOp, Value};
     let actor = ctx.actor()?;
+    let ui = &ctx.ui;
     let record_number = value(&query, "record_number").unwrap_or("").to_string();
-    let mut params: Params = vec![("limit".into(), PAGE.into())];
+    let sort = value(&query, "sort")
+        .filter(|s| SORTS.contains(s))
+        .unwrap_or(SORTS[0])
+        .to_string();
+    let mut params: Params = vec![("limit".into(), PAGE.into()), ("sort".into(), sort.clone())];
     if let Some(c) = value(&query, "cursor") {
         params.push(("cursor".into(), c.to_string()));
     }
-    let institution = actor.organisation_id;
+    // A record number means something only at the institution that issued it.
+    let institution = saisei_server::access::own_institution(actor);
     let may_search = institution.is_some() && state.pseudonym_key.is_some();
     let searched = !record_number.is_empty() && may_search;
     if searched && let (Some(key), Some(org)) = (&state.pseudonym_key, institution) {
         let p = key.pseudonym(&org.to_string(), &record_number);
         params.push(("pseudonym".into(), p.as_str().to_string()));
     }
-    let page = list_records::<Patient>(&state, actor, &params, "/patients").await?;
-    let rows = page.items.iter().map(|p| patient_row(&ctx, p)).collect();
-    let next = page.next_cursor.map(|c| {
-        let mut href = format!("/patients?cursor={c}");
-        if searched {
-            href.push_str(&format!(
-                "&record_number={}",
-                crate::forms::encode(&record_number)
-            ));
+    let sex = value(&query, "sex").unwrap_or("");
+    let sexes = enum_choices::<Sex>(ui, "sex", &[sex]);
+    if sexes.iter().any(|c| c.selected) {
+        params.push(("sex".into(), sex.to_string()));
+    }
+    // Birth months bound the list; a month that does not read as one is named beside
+    // its field and the list is not narrowed by it.
+    let mut errors = FormErrors::default();
+    let mut narrower = Vec::new();
+    for (field, op) in [("born_from", FilterOp::Gte), ("born_to", FilterOp::Lte)] {
+        let Some(raw) = value(&query, field) else {
+            continue;
+        };
+        match BirthYearMonth::try_from(raw.to_string()) {
+            Ok(m) => narrower.push(Filter::new(
+                "birth_year_month",
+                op,
+                Value::Text(m.to_string()),
+            )),
+            Err(problem) => {
+                let e = ApiError::field(Code::BadParameter, field, problem);
+                let mut more = FormErrors::from_api(ui, &e, FILTER_LABELS);
+                errors.fields.append(&mut more.fields);
+            }
         }
-        href
-    });
+    }
+    let arm_raw = value(&query, "arm").unwrap_or("");
+    let arm: Option<Arm> = serde_json::from_value(serde_json::Value::String(arm_raw.into())).ok();
+    let arms = crate::pages::with_all(ui, enum_choices::<Arm>(ui, "arm", &[arm_raw]));
+    let plan_raw = value(&query, "plan_id").unwrap_or("");
+    let plan_id = uuid::Uuid::parse_str(plan_raw).ok();
+    // An institution chooses among its own plans; a national role's plans are too many
+    // for a list, so it has no plan filter.
+    let plans = match institution {
+        Some(_) => {
+            let page = list_records::<saisei_domain::registry::Plan>(
+                &state,
+                actor,
+                &vec![("limit".into(), "200".into())],
+                "/plans",
+            )
+            .await?;
+            crate::pages::with_all(
+                ui,
+                page.items
+                    .iter()
+                    .map(|p| Choice {
+                        value: p.meta.id.to_string(),
+                        label: format!("{} {}", p.data.plan_number, p.data.title),
+                        selected: plan_id == Some(p.meta.id),
+                    })
+                    .collect(),
+            )
+        }
+        None => Vec::new(),
+    };
+    narrower.extend(saisei_server::api::registry::enrolled(plan_id, arm));
+    let filtered = !narrower.is_empty() || params.iter().any(|(k, _)| k == "sex");
+    let page = list_records_where::<Patient>(&state, actor, &params, narrower, "/patients").await?;
+    let rows = page.items.iter().map(|p| patient_row(&ctx, p)).collect();
+    let next = page
+        .next_cursor
+        .map(|c| list_href(&query, &sort, Some(("cursor", &c))));
+    let heading = |label: &str, column: &str| {
+        let (aria_sort, flip) = if sort == column {
+            ("ascending", format!("-{column}"))
+        } else if sort == format!("-{column}") {
+            ("descending", column.to_string())
+        } else {
+            ("", column.to_string())
+        };
+        SortHeading {
+            label: ui.t(label),
+            href: list_href(&query, &flip, None),
+            aria_sort,
+        }
+    };
+    let headings = vec![
+        heading("patient-born", "birth_year_month"),
+        heading("patient-sex", "sex"),
+        heading("col-registered", "id"),
+    ];
     let results = PatientResults {
         c: ctx.chrome("patients-title"),
         rows,
         searched,
+        filtered,
+        headings,
         next,
     };
     if ctx.fragment {
         return html(results);
     }
-    html(PatientsPage {
-        c: ctx.chrome("patients-title"),
-        results,
-        record_number,
-        may_search,
-        may_register: saisei_server::access::authorize(
-            actor,
-            saisei_server::access::Action::Create,
-            "patient",
-        )
-        .is_ok()
-            && institution.is_some(),
-    })
+    let status = if errors.any() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html_status(
+        status,
+        PatientsPage {
+            c: ctx.chrome("patients-title"),
+            results,
+            errors,
+            record_number,
+            born_from: value(&query, "born_from").unwrap_or("").to_string(),
+            born_to: value(&query, "born_to").unwrap_or("").to_string(),
+            sexes: crate::pages::with_all(ui, sexes),
+            arms,
+            plans,
+            sort,
+            may_search,
+            may_register: saisei_server::access::authorize(
+                actor,
+                saisei_server::access::Action::Create,
+                "patient",
+            )
+            .is_ok()
+                && institution.is_some(),
+        },
+    )
 }
 
 #[derive(Template)]

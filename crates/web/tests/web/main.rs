@@ -4,6 +4,7 @@
 mod catalogues;
 mod helpers;
 mod pages;
+mod patients;
 mod plans;
 mod session;
 mod visits;
