@@ -2,6 +2,7 @@
 //! functions and the store's workflows.
 
 pub mod deadlines;
+pub mod grid;
 pub mod home;
 pub mod patients;
 pub mod plan_moves;

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::registry::{
-    AdverseEvent, Consent, Enrollment, Organisation, Patient, Sex, Treatment, Visit,
+    AdverseEvent, Consent, Enrollment, Observation, Organisation, Patient, Sex, Treatment, Visit,
 };
 use saisei_domain::regulation::DeadlineStatus;
 use saisei_server::AppState;
@@ -411,6 +411,8 @@ pub struct ConsentRow {
 
 /// An administration as a row.
 pub struct TreatmentRow {
+    /// Anchor id (the grid links to it).
+    pub id: String,
     /// The day.
     pub administered_on: String,
     /// Dose and unit.
@@ -473,6 +475,7 @@ struct PatientPageT {
     born: String,
     sex: String,
     registered: String,
+    grid: Option<super::grid::Grid>,
     enrollments: Vec<EnrollmentRow>,
     consents: Vec<ConsentRow>,
     treatments: Vec<TreatmentRow>,
@@ -528,9 +531,10 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             .await?
             .items;
     treatments.sort_by_key(|t| t.data.administered_on);
-    let treatments = treatments
+    let treatment_rows = treatments
         .iter()
         .map(|t| TreatmentRow {
+            id: format!("treatment-{}", t.meta.id),
             administered_on: ui.date(&t.data.administered_on),
             dose: format!("{} {}", ui.decimal(t.data.dose), t.data.dose_unit),
             route: ui.term("route", &t.data.route),
@@ -542,7 +546,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             .await?
             .items;
     visits.sort_by_key(|v| v.data.due_on);
-    let visits = visits
+    let visit_rows = visits
         .iter()
         .map(|v| {
             let status = v.data.status(today);
@@ -561,6 +565,10 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             }
         })
         .collect();
+    let observations = list_records::<Observation>(&state, actor, &by_patient(id), &here)
+        .await?
+        .items;
+    let mut marks = Vec::new();
     let mut events = Vec::new();
     let mut records: Vec<Record<AdverseEvent>> =
         list_records::<AdverseEvent>(&state, actor, &by_patient(id), &here)
@@ -590,6 +598,11 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             ),
             None => (None, ui.t("ae-outside-act"), "scheduled", String::new()),
         };
+        marks.push(super::grid::EventMark {
+            anchor: format!("ae-{}", e.meta.id),
+            onset_on: e.data.onset_on,
+            report_class: obligation.as_ref().map(|_| report_class),
+        });
         events.push(EventRow {
             id: format!("ae-{}", e.meta.id),
             term: e.data.verbatim_term.to_string(),
@@ -630,10 +643,11 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
         ),
         sex: ui.term("sex", &patient.data.sex),
         registered: ui.time(&patient.meta.created_at),
+        grid: super::grid::grid(ui, today, &treatments, &visits, &observations, &marks),
         enrollments,
         consents,
-        treatments,
-        visits,
+        treatments: treatment_rows,
+        visits: visit_rows,
         events,
         new_treatment: may_create(actor, "treatment")
             .then(|| format!("/patients/{id}/treatments/new")),

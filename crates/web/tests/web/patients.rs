@@ -193,3 +193,90 @@ async fn patients_filtered_and_ordered(db: Db) {
     assert!(national.has("#arm") && national.has("#born_from"));
 }
 on_both!(filters, patients_filtered_and_ordered);
+
+async fn patient_grid_by_time_point(db: Db) {
+    use saisei_domain::registry::{AdverseEvent, Treatment, Visit};
+    let Some(app) = spawn(db, 60, true).await else {
+        return;
+    };
+    let b = Browser::new(&app);
+    b.demo_sign_in(Role::InstitutionStaff).await;
+    let me = app
+        .users
+        .iter()
+        .find(|u| u.user.data.role == Role::InstitutionStaff)
+        .unwrap()
+        .user
+        .data
+        .organisation_id
+        .unwrap();
+    let patients = app.store.all::<Patient>(vec![]).await.unwrap();
+    let events = app.store.all::<AdverseEvent>(vec![]).await.unwrap();
+    let treatments = app.store.all::<Treatment>(vec![]).await.unwrap();
+    let visits = app.store.all::<Visit>(vec![]).await.unwrap();
+    let patient = patients
+        .iter()
+        .filter(|p| p.data.institution_id == me)
+        .find(|p| {
+            events.iter().any(|e| e.data.patient_id == p.meta.id)
+                && treatments.iter().any(|t| t.data.patient_id == p.meta.id)
+        })
+        .expect("a treated patient with an adverse event here");
+    let given = treatments
+        .iter()
+        .filter(|t| t.data.patient_id == patient.meta.id)
+        .count();
+    let theirs: Vec<_> = visits
+        .iter()
+        .filter(|v| v.data.patient_id == patient.meta.id)
+        .collect();
+    for lang in ["ja", "en"] {
+        let path = format!("/patients/{}?lang={lang}", patient.meta.id);
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        check_frame(&page, lang, &path, true);
+        // One column per administration and per visit, one row per kind of record.
+        assert_eq!(
+            page.texts("#grid thead th[scope=col]").len(),
+            given + theirs.len()
+        );
+        assert_eq!(page.texts("#grid tbody th[scope=row]").len(), 4);
+        // Every visit's cell links to the visit and says its status in words.
+        let links = page.attrs("#grid tbody a[href^='/visits/']", "href");
+        for v in &theirs {
+            assert!(
+                links.contains(&format!("/visits/{}", v.meta.id)),
+                "visit {} in the grid",
+                v.meta.id
+            );
+        }
+        for cell in page.texts("#grid tbody .status") {
+            assert!(!cell.trim().is_empty(), "every status has words");
+        }
+        // The adverse event's cell leads to the event on the same page.
+        let to_events = page.attrs("#grid tbody a[href^='#ae-']", "href");
+        assert!(!to_events.is_empty(), "the event is in the grid");
+        for anchor in to_events {
+            assert!(page.has(&anchor), "{anchor} is on the page");
+        }
+        let to_given = page.attrs("#grid tbody a[href^='#treatment-']", "href");
+        assert_eq!(to_given.len(), given);
+        for anchor in to_given {
+            assert!(page.has(&anchor), "{anchor} is on the page");
+        }
+    }
+    // A patient with nothing given or scheduled has no grid, and says nothing wrong.
+    let bare = patients
+        .iter()
+        .filter(|p| p.data.institution_id == me)
+        .find(|p| {
+            !treatments.iter().any(|t| t.data.patient_id == p.meta.id)
+                && !visits.iter().any(|v| v.data.patient_id == p.meta.id)
+        });
+    if let Some(p) = bare {
+        let page = b.get(&format!("/patients/{}", p.meta.id)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.has("#grid"));
+    }
+}
+on_both!(grid, patient_grid_by_time_point);
