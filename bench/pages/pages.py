@@ -72,6 +72,10 @@ def pages_for(c):
     deep = c.deep_cursor("/patients")
     if deep:
         out.append(f"/patients?cursor={deep}")
+    # The list ordered by a column, and narrowed through the enrolments.
+    out += ["/patients?sort=birth_year_month", "/patients?arm=control"]
+    if plan:
+        out.append(f"/patients?plan_id={plan}&arm=treated")
     if patient:
         out += [f"/patients/{patient}", f"/patients/{patient}/treatments/new",
                 f"/patients/{patient}/adverse-events/new"]
