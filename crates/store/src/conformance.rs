@@ -468,37 +468,23 @@ pub async fn ordered_pages(store: Store) {
     expected.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, expected, "largest month first, ties by id");
     // By id, largest first: the cursor is the id alone.
-    let first = store
-        .list::<Patient>(&ListQuery {
-            filters: filter.clone(),
-            limit: 22,
-            order: Some(Order {
-                column: "id",
-                descending: true,
-                after_value: None,
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let by_id = |after: Option<Uuid>| ListQuery {
+        filters: filter.clone(),
+        after,
+        limit: 22,
+        order: Some(Order {
+            column: "id",
+            descending: true,
+            after_value: None,
+        }),
+        ..Default::default()
+    };
+    let first = store.list::<Patient>(&by_id(None)).await.unwrap();
     let mut ids: Vec<Uuid> = seen.iter().map(|(_, id)| *id).collect();
     ids.sort_by(|a, b| b.cmp(a));
     let cursor = first.next_cursor.expect("a second page");
     assert_eq!(cursor, ids[21].to_string());
-    let rest = store
-        .list::<Patient>(&ListQuery {
-            filters: filter,
-            after: Some(ids[21]),
-            limit: 22,
-            order: Some(Order {
-                column: "id",
-                descending: true,
-                after_value: None,
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let rest = store.list::<Patient>(&by_id(Some(ids[21]))).await.unwrap();
     let got: Vec<Uuid> = first
         .items
         .iter()

@@ -329,6 +329,14 @@ pub fn sortable(table: &TableDef) -> Vec<(&'static str, ColumnType)> {
         .collect()
 }
 
+/// The type of `column` when a list may be ordered by it.
+pub fn sort_type(table: &TableDef, column: &str) -> Option<ColumnType> {
+    sortable(table)
+        .into_iter()
+        .find(|(c, _)| *c == column)
+        .map(|(_, t)| t)
+}
+
 /// A row's value in a sortable data column (`None` for `id`, which the cursor carries
 /// anyway, and for a column that is not one).
 fn sort_value(table: &TableDef, row: &Row, column: &str) -> Option<Value> {
@@ -370,35 +378,34 @@ fn where_clause(
         conds.push("\"withdrawn_at\" IS NULL".to_string());
     }
     conditions(table, table.name, 0, filters, &mut binds, &mut conds);
-    let sorted = order.and_then(|o| {
-        let ty = sortable(table).into_iter().find(|(c, _)| *c == o.column)?.1;
-        Some((o, ty))
-    });
-    match (after, sorted) {
-        (Some(a), Some((o, ty))) => {
-            let sym = if o.descending { "<" } else { ">" };
-            match &o.after_value {
-                Some(v) => {
-                    binds.push((v.clone(), ty));
-                    binds.push((Value::Uuid(a), ColumnType::Uuid));
-                    conds.push(format!(
-                        "(\"{}\", \"id\") {sym} (${}, ${})",
-                        o.column,
-                        binds.len() - 1,
-                        binds.len()
-                    ));
-                }
-                None => {
-                    binds.push((Value::Uuid(a), ColumnType::Uuid));
-                    conds.push(format!("\"id\" {sym} ${}", binds.len()));
-                }
+    if let Some(a) = after {
+        let sym = if order.is_some_and(|o| o.descending) {
+            "<"
+        } else {
+            ">"
+        };
+        let keyset = order.and_then(|o| {
+            Some((
+                o.column,
+                o.after_value.clone()?,
+                sort_type(table, o.column)?,
+            ))
+        });
+        match keyset {
+            Some((column, v, ty)) => {
+                binds.push((v, ty));
+                binds.push((Value::Uuid(a), ColumnType::Uuid));
+                conds.push(format!(
+                    "(\"{column}\", \"id\") {sym} (${}, ${})",
+                    binds.len() - 1,
+                    binds.len()
+                ));
+            }
+            None => {
+                binds.push((Value::Uuid(a), ColumnType::Uuid));
+                conds.push(format!("\"id\" {sym} ${}", binds.len()));
             }
         }
-        (Some(a), None) => {
-            binds.push((Value::Uuid(a), ColumnType::Uuid));
-            conds.push(format!("\"id\" > ${}", binds.len()));
-        }
-        (None, _) => {}
     }
     let clause = if conds.is_empty() {
         String::new()
@@ -446,7 +453,7 @@ pub fn list(table: &TableDef, query: &ListQuery) -> (String, Vec<(Value, ColumnT
     let order = query
         .order
         .as_ref()
-        .filter(|o| sortable(table).iter().any(|(c, _)| *c == o.column));
+        .filter(|o| sort_type(table, o.column).is_some());
     let (clause, binds) = where_clause(
         table,
         &query.filters,

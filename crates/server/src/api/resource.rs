@@ -303,11 +303,7 @@ pub fn table_list_query(
         };
         q.after = Some(uuid::Uuid::parse_str(id).map_err(|_| bad())?);
         if let Some(order) = q.order.as_mut().filter(|o| o.column != "id") {
-            let ty = saisei_store::sql::sortable(table)
-                .into_iter()
-                .find(|(c, _)| *c == order.column)
-                .map(|(_, t)| t)
-                .ok_or_else(bad)?;
+            let ty = saisei_store::sql::sort_type(table, order.column).ok_or_else(bad)?;
             let raw = value.ok_or_else(bad)?;
             order.after_value = Some(Value::parse_filter(ty, raw).map_err(|_| bad())?);
         } else if value.is_some() {

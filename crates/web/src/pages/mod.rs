@@ -34,23 +34,23 @@ pub fn id_of(raw: &str) -> Result<uuid::Uuid, PageError> {
 /// A select's choices with a "choose" first, selected when nothing else is.
 pub fn with_blank(
     ui: &crate::i18n::Ui,
-    mut choices: Vec<crate::forms::Choice>,
+    choices: Vec<crate::forms::Choice>,
 ) -> Vec<crate::forms::Choice> {
-    let none = !choices.iter().any(|c| c.selected);
-    choices.insert(
-        0,
-        crate::forms::Choice {
-            value: String::new(),
-            label: ui.t("choose"),
-            selected: none,
-        },
-    );
-    choices
+    with_first(ui, "choose", choices)
 }
 
 /// A filter's choices with "all" first, selected when nothing else is.
 pub fn with_all(
     ui: &crate::i18n::Ui,
+    choices: Vec<crate::forms::Choice>,
+) -> Vec<crate::forms::Choice> {
+    with_first(ui, "filter-all", choices)
+}
+
+/// `choices` with an empty choice labelled `key` first, selected when nothing else is.
+fn with_first(
+    ui: &crate::i18n::Ui,
+    key: &str,
     mut choices: Vec<crate::forms::Choice>,
 ) -> Vec<crate::forms::Choice> {
     let none = !choices.iter().any(|c| c.selected);
@@ -58,7 +58,7 @@ pub fn with_all(
         0,
         crate::forms::Choice {
             value: String::new(),
-            label: ui.t("filter-all"),
+            label: ui.t(key),
             selected: none,
         },
     );

@@ -44,6 +44,17 @@ pub struct WebApp {
     pub clock: Arc<saisei_server::state::Clock>,
 }
 
+impl WebApp {
+    /// The organisation of the demo user with `role`.
+    pub fn organisation_of(&self, role: Role) -> uuid::Uuid {
+        self.users
+            .iter()
+            .find(|u| u.user.data.role == role)
+            .and_then(|u| u.user.data.organisation_id)
+            .expect("the demo has a user of this role with an organisation")
+    }
+}
+
 async fn backend(db: Db) -> Option<Arc<dyn Backend>> {
     Some(match db {
         Db::Sqlite => {

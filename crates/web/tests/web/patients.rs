@@ -38,15 +38,7 @@ async fn patients_filtered_and_ordered(db: Db) {
     };
     let b = Browser::new(&app);
     b.demo_sign_in(Role::InstitutionStaff).await;
-    let me = app
-        .users
-        .iter()
-        .find(|u| u.user.data.role == Role::InstitutionStaff)
-        .unwrap()
-        .user
-        .data
-        .organisation_id
-        .unwrap();
+    let me = app.organisation_of(Role::InstitutionStaff);
     let patients: Vec<_> = app
         .store
         .all::<Patient>(vec![])
@@ -117,18 +109,15 @@ async fn patients_filtered_and_ordered(db: Db) {
         })
         .collect();
     assert_eq!(women.len(), want.len());
-    let months: Vec<String> = women
-        .iter()
-        .map(|id| {
-            patients
-                .iter()
-                .find(|p| p.meta.id == *id)
-                .unwrap()
-                .data
-                .birth_year_month
-                .to_string()
-        })
-        .collect();
+    let months_of = |ids: &[Uuid]| -> Vec<String> {
+        ids.iter()
+            .map(|id| {
+                let p = patients.iter().find(|p| p.meta.id == *id).unwrap();
+                p.data.birth_year_month.to_string()
+            })
+            .collect()
+    };
+    let months = months_of(&women);
     let mut sorted = months.clone();
     sorted.sort();
     assert_eq!(months, sorted, "oldest birth month first");
@@ -155,18 +144,7 @@ async fn patients_filtered_and_ordered(db: Db) {
     .await;
     let mut back = reversed.clone();
     back.reverse();
-    let back_months: Vec<String> = back
-        .iter()
-        .map(|id| {
-            patients
-                .iter()
-                .find(|p| p.meta.id == *id)
-                .unwrap()
-                .data
-                .birth_year_month
-                .to_string()
-        })
-        .collect();
+    let back_months = months_of(&back);
     assert_eq!(
         back_months, sorted,
         "the same patients, the other way round"
@@ -201,15 +179,7 @@ async fn patient_grid_by_time_point(db: Db) {
     };
     let b = Browser::new(&app);
     b.demo_sign_in(Role::InstitutionStaff).await;
-    let me = app
-        .users
-        .iter()
-        .find(|u| u.user.data.role == Role::InstitutionStaff)
-        .unwrap()
-        .user
-        .data
-        .organisation_id
-        .unwrap();
+    let me = app.organisation_of(Role::InstitutionStaff);
     let patients = app.store.all::<Patient>(vec![]).await.unwrap();
     let events = app.store.all::<AdverseEvent>(vec![]).await.unwrap();
     let treatments = app.store.all::<Treatment>(vec![]).await.unwrap();

@@ -15,15 +15,7 @@ async fn measurements_recorded_at_a_visit(db: Db) {
     };
     let b = Browser::new(&app);
     let csrf = b.demo_sign_in(Role::InstitutionStaff).await;
-    let me = app
-        .users
-        .iter()
-        .find(|u| u.user.data.role == Role::InstitutionStaff)
-        .unwrap()
-        .user
-        .data
-        .organisation_id
-        .unwrap();
+    let me = app.organisation_of(Role::InstitutionStaff);
     let patients = app.store.all::<Patient>(vec![]).await.unwrap();
     let visits = app.store.all::<Visit>(vec![]).await.unwrap();
     let mine = |v: &&saisei_domain::Record<Visit>| {
