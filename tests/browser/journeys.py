@@ -57,6 +57,11 @@ def demo_credentials(role_email: str):
     return m.group(1), m.group(2)
 
 
+def awaiting_units():
+    """The demo's patients waiting at the bedside: (record number, unit number)."""
+    return re.findall(r"record number (\S+)\s+unit (\S+)", DEMO_OUT.read_text())
+
+
 def check(page, name: str, js: bool):
     """Screenshot, then axe (with JavaScript on: axe runs in the page)."""
     VISITED.append(name)
@@ -193,6 +198,34 @@ def journey(browser, lang: str, js: bool):
     expect(link).to_have_count(1)
     link.click()
     page.wait_for_url(patient_url)
+
+    # A patient waiting with a delivered unit: the unit's number is typed (as a
+    # scanner does, ending with Enter), its facts are checked against the label, and
+    # the bedside steps are recorded with the administration.
+    number = ["ja-js", "ja-nojs", "en-js", "en-nojs"].index(tag)
+    waiting, unit = awaiting_units()[number]
+    page.goto(f"{BASE}/patients")
+    page.fill("#record_number", waiting)
+    page.get_by_role("button", name=words["search"]).click()
+    page.locator("#results tbody a").first.click()
+    page.wait_for_url(re.compile(r".*/patients/[0-9a-f-]{36}$"))
+    page.get_by_role("link", name=words["administer"]).click()
+    page.wait_for_url(re.compile(r".*/treatments/new$"))
+    page.fill("#administered_on", today)
+    page.fill("#unit_number", unit)
+    page.press("#unit_number", "Enter")
+    expect(page.locator("#unit-facts")).to_contain_text(unit)
+    page.select_option("#route", "intra_articular")
+    page.fill("#person", "看護師 山田" if lang == "ja" else "Nurse Yamada")
+    # A frozen bag is not given: the thawing step is asked for beside its box.
+    page.get_by_role("button", name=words["save"], exact=True).click()
+    expect(page.locator("#thawed")).to_have_attribute("aria-invalid", "true")
+    check(page, f"treatment-unit-{tag}", js)
+    page.check("#thawed")
+    page.check("#identity_verified")
+    page.get_by_role("button", name=words["save"], exact=True).click()
+    page.wait_for_url(re.compile(r".*/patients/[0-9a-f-]{36}#treatments$"))
+    expect(page.locator("#treatments tbody tr")).to_have_count(1)
 
     # Deadlines, and the plan behind the first one, with its periodic reports.
     page.get_by_role("link", name=words["deadlines"], exact=True).click()

@@ -102,7 +102,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         .progress_chars("=> "),
     );
     bar.set_message("generating demo registry");
-    saisei_demo::generate(
+    let awaiting = saisei_demo::generate(
         &store,
         rules,
         &key,
@@ -145,6 +145,18 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             key_path.display(),
             secret_path.display()
         );
+    }
+    if !awaiting.is_empty() {
+        println!();
+        println!(
+            "Patients waiting for their unit at the bedside (find the patient by record number, then record the administration with the unit's number):"
+        );
+        for a in &awaiting {
+            println!(
+                "  {}  record number {}  unit {}",
+                a.institution, a.record_number, a.unit_number
+            );
+        }
     }
     let demo_accounts = print_users(&store, &secret, args.seed, addr).await?;
     let web = saisei_web::WebConfig { demo_accounts };

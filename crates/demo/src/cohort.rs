@@ -483,3 +483,74 @@ fn add_adverse_events(
     })?;
     Ok(())
 }
+
+/// A patient waiting at the bedside: enrolled for the product, consented, and with a
+/// unit delivered to the ward but not yet given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwaitingUnit {
+    /// The institution's own record number for the patient (never stored; typed to
+    /// find them).
+    pub record_number: String,
+    /// The number on the unit's label.
+    pub unit_number: String,
+    /// The institution's name.
+    pub institution: String,
+}
+
+/// Adds awaiting patient number `k` at the first institution (see [`AwaitingUnit`]);
+/// `None` when no lot was released in time for them.
+pub fn add_awaiting(
+    batch: &mut Batch,
+    scaffold: &Scaffold,
+    quality: &QualityScaffold,
+    key: &PseudonymKey,
+    k: usize,
+) -> Result<Option<AwaitingUnit>, StoreError> {
+    let inst = &scaffold.institutions[0];
+    let record_number = format!("MRN-W{:06}", k + 1);
+    let ages = [67, 72, 58, 81, 63, 75];
+    let birth = BirthYearMonth::new(
+        DATA_CUT.year() - ages[k % ages.len()],
+        u8::try_from(k % 12 + 1).unwrap_or(1),
+    )
+    .map_err(|e| StoreError::invalid("birth_year_month", e))?;
+    let patient = batch.insert(Patient {
+        institution_id: inst.id(),
+        pseudonym: key.pseudonym(&inst.id().to_string(), &record_number),
+        birth_year_month: birth,
+        sex: if k.is_multiple_of(2) {
+            Sex::Female
+        } else {
+            Sex::Male
+        },
+    })?;
+    let pid = patient.id();
+    let enrolled_on = DATA_CUT - Duration::days(14);
+    batch.insert(Enrollment {
+        patient_id: pid,
+        arm: Arm::Treated,
+        plan_id: None,
+        product_id: Some(scaffold.product.id()),
+        control_source: None,
+        enrolled_on,
+        index_date: None,
+    })?;
+    for scope in [ConsentScope::Treatment, ConsentScope::Registry] {
+        batch.insert(Consent {
+            patient_id: pid,
+            scope,
+            form_version: code("v3.0")?,
+            given_on: enrolled_on,
+            withdrawn_on: None,
+            withdrawal_statement: None,
+        })?;
+    }
+    let Some(unit_number) = quality.add_awaiting_unit(batch, inst, pid, k)? else {
+        return Ok(None);
+    };
+    Ok(Some(AwaitingUnit {
+        record_number,
+        unit_number,
+        institution: inst.data.name.to_string(),
+    }))
+}

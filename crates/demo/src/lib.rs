@@ -26,7 +26,7 @@ use saisei_domain::pseudonym::PseudonymKey;
 use saisei_domain::regulation::RuleBook;
 use saisei_store::{Batch, Store, StoreError};
 
-pub use cohort::DATA_CUT;
+pub use cohort::{AwaitingUnit, DATA_CUT};
 
 /// How big a demo to make.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +39,10 @@ pub struct DemoOptions {
 
 /// Patients written per transaction.
 const BATCH_PATIENTS: usize = 250;
+
+/// How many patients wait at the bedside with a delivered unit (see [`AwaitingUnit`]):
+/// enough for a newcomer and for each of the browser journeys to record one.
+const AWAITING_PATIENTS: usize = 6;
 
 /// The pseudonym key of a demo registry, derived from its seed so that a demo is
 /// reproducible. Never use a demo key for real patients.
@@ -76,13 +80,14 @@ mod key {
 }
 
 /// Fills an empty registry. `progress` is called with the number of patients written.
+/// Returns the patients waiting at the bedside with a unit, for the demo to print.
 pub async fn generate(
     store: &Store,
     rules: &RuleBook,
     key: &PseudonymKey,
     options: DemoOptions,
     mut progress: impl FnMut(usize),
-) -> Result<(), StoreError> {
+) -> Result<Vec<AwaitingUnit>, StoreError> {
     let actor = AuditActor::system("demo");
     let started = std::time::Instant::now();
     let scaffold = scaffold::build(store, &actor, rules).await?;
@@ -111,6 +116,14 @@ pub async fn generate(
         written += n;
         progress(written);
     }
+    let mut batch = Batch::new(&actor);
+    let mut awaiting = Vec::new();
+    for k in 0..AWAITING_PATIENTS {
+        awaiting.extend(cohort::add_awaiting(
+            &mut batch, &scaffold, &quality, key, k,
+        )?);
+    }
+    store.commit(batch).await?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo: patients");
     reports::file_reports(store, &actor, rules, &scaffold, &mut rng).await?;
     tracing::info!(
@@ -129,7 +142,7 @@ pub async fn generate(
         seconds = started.elapsed().as_secs_f64(),
         "demo: statistics"
     );
-    Ok(())
+    Ok(awaiting)
 }
 
 /// A small registry holding records of every kind: the demo (40 patients), its users

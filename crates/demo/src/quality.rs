@@ -744,6 +744,65 @@ impl QualityScaffold {
         }
         Ok(Some(unit.id()))
     }
+
+    /// Adds a unit of the newest released lot allocated to patient `patient_id` and
+    /// delivered to `institution`'s ward the day before the data cut, not yet thawed,
+    /// checked or given: the bedside steps and the administration are left for someone
+    /// trying the demo. Returns the unit's number (printed on its label).
+    pub fn add_awaiting_unit(
+        &self,
+        batch: &mut Batch,
+        institution: &Record<Organisation>,
+        patient_id: Uuid,
+        k: usize,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(lot) = self.lot_for(crate::cohort::DATA_CUT) else {
+            return Ok(None);
+        };
+        let site = Party {
+            organisation_id: institution.id(),
+            person: name("Pharmacist (demo)")?,
+        };
+        let recipient = Recipient::Allogeneic {
+            allocated_to: Some(patient_id),
+        };
+        let shipped = crate::cohort::DATA_CUT - Duration::days(2);
+        let mut events = self.factory_events(lot)?;
+        events.push(CustodyEvent {
+            at: at(shipped, 9, 0)?,
+            by: self.facility.clone(),
+            action: CustodyAction::Packed,
+        });
+        events.push(CustodyEvent {
+            at: at(shipped, 9, 30)?,
+            by: self.facility.clone(),
+            action: CustodyAction::Handover {
+                releasing: self.facility.clone(),
+                receiving: site.clone(),
+            },
+        });
+        events.push(CustodyEvent {
+            at: at(shipped + Duration::days(1), 10, 0)?,
+            by: site,
+            action: CustodyAction::Delivered,
+        });
+        replay(recipient, &events).map_err(invalid)?;
+        let number = format!("{}-W{:05}", lot.number, k + 1);
+        let unit = batch.insert(ProductUnit {
+            lot_id: lot.id,
+            unit_number: number.parse().map_err(|e: String| invalid(e))?,
+            container: "Cryobag 20 mL".parse().map_err(|e: String| invalid(e))?,
+            dose: 1.0e8,
+            dose_unit: "cells".parse().map_err(|e: String| invalid(e))?,
+            expires_on: lot.expires_on,
+            storage: self.storage,
+            recipient,
+        })?;
+        for (seq, e) in events.into_iter().enumerate() {
+            batch.insert(UnitCustodyEvent::new(unit.id(), seq as u32, e))?;
+        }
+        Ok(Some(number))
+    }
 }
 
 /// Builds the quality chain of the demo product (see the module documentation).

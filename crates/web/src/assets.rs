@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 /// htmx's version, in the file's URL so a new copy is never served from an old cache.
 pub const HTMX: &str = "/static/htmx-2.0.11.min.js";
 /// The stylesheet's URL (its content hash keeps caches honest).
-pub const CSS: &str = "/static/saisei-4.css";
+pub const CSS: &str = "/static/saisei-5.css";
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (
@@ -18,7 +18,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/htmx.min.js"),
     ),
     (
-        "saisei-4.css",
+        "saisei-5.css",
         "text/css; charset=utf-8",
         include_bytes!("../assets/saisei.css"),
     ),

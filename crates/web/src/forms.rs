@@ -98,6 +98,24 @@ impl FormErrors {
             .map(|f| f.message.as_str())
     }
 
+    /// Adds the page's own message (catalogue key `message`) for `field`, labelled by
+    /// the catalogue key `label`: a check the page makes before anything is sent.
+    pub fn add(&mut self, ui: &Ui, field: &str, label: &str, message: &str) {
+        self.fields.push(FieldMessage {
+            field: field.to_string(),
+            label: ui.t(label),
+            message: ui.t(message),
+        });
+    }
+
+    /// Puts the page's own words (catalogue key `message`) on `field`'s message, when
+    /// it has one: for a refusal whose cause the form itself makes plain.
+    pub fn reword(&mut self, ui: &Ui, field: &str, message: &str) {
+        for f in self.fields.iter_mut().filter(|f| f.field == field) {
+            f.message = ui.t(message);
+        }
+    }
+
     /// `aria-invalid` and `aria-describedby` for a field's input.
     pub fn aria(&self, field: &str, help: &str) -> String {
         let mut described: Vec<String> = Vec::new();

@@ -114,6 +114,19 @@ pub async fn create_record<R: Resource>(
     actor: &Actor,
     body: JsonValue,
 ) -> Result<Record<R>, ApiError> {
+    let data = new_record::<R>(state, actor, body).await?;
+    R::create(state, actor, data).await
+}
+
+/// The checks of [`create_record`] without the write: the role may create the kind,
+/// the body parses (every missing field named), the record's own rules hold and
+/// everything it points at is within reach. For a workflow that stores the record
+/// together with more than [`Resource::create`] does.
+pub async fn new_record<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    body: JsonValue,
+) -> Result<R, ApiError> {
     authorize(actor, Action::Create, R::KIND)?;
     reject_server_fields::<R>(&body)?;
     let missing = missing_required::<R::Input>(&body);
@@ -135,7 +148,7 @@ pub async fn create_record<R: Resource>(
     // same whatever it points at.
     data.validate()?;
     check_write(state, actor, uuid::Uuid::nil(), &data).await?;
-    R::create(state, actor, data).await
+    Ok(data)
 }
 
 /// Reads one record the actor may see (a record out of reach is "not found") and logs

@@ -13,4 +13,4 @@ pub mod treatment;
 pub mod what_if;
 
 pub use plan::{TransitionRequest, transition_plan};
-pub use treatment::record_treatment;
+pub use treatment::{record_administration, record_treatment};

@@ -3,6 +3,7 @@
 //! unexpired, identity matching the patient, bedside check recorded), and its
 //! administration is appended to the unit's custody log in the same transaction.
 
+use super::quality::custody::{BedsideSteps, stage_administration};
 use crate::error::StoreError;
 use crate::store::{Batch, Store};
 use saisei_domain::Record;
@@ -14,10 +15,22 @@ use saisei_domain::registry::{FollowUpSchedule, Treatment, Visit};
 pub async fn record_treatment(
     store: &Store,
     actor: &AuditActor,
+    treatment: Treatment,
+) -> Result<(Record<Treatment>, Vec<Record<Visit>>), StoreError> {
+    record_administration(store, actor, treatment, None).await
+}
+
+/// Stores a treatment as [`record_treatment`] does, with the ward's bedside steps
+/// (thawing, the identity check) appended to the unit's log before its administration,
+/// all in one commit.
+pub async fn record_administration(
+    store: &Store,
+    actor: &AuditActor,
     mut treatment: Treatment,
+    bedside: Option<&BedsideSteps>,
 ) -> Result<(Record<Treatment>, Vec<Record<Visit>>), StoreError> {
     let mut batch = Batch::new(actor);
-    super::quality::custody::stage_administration(store, &mut batch, &mut treatment).await?;
+    stage_administration(store, &mut batch, &mut treatment, bedside).await?;
     let planned = match treatment.schedule_id {
         Some(id) => {
             let schedule = store.find::<FollowUpSchedule>(id).await?.ok_or_else(|| {

@@ -9,16 +9,19 @@ use crate::context::{Chrome, Ctx, PageError, PageResult, html_status};
 use crate::forms::{Choice, Fields, FormErrors, Kind, enum_choices, typed_json, value, values};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
+use saisei_domain::quality::records::ProductUnit;
+use saisei_domain::quality::{Recipient, check_recipient};
 use saisei_domain::registry::{
     AdverseEvent, AeOutcome, Arm, Causality, Consent, ConsentScope, ControlSource, Enrollment,
     FollowUpSchedule, Observation, Patient, Plan, Product, Route, SeriousnessCriterion, Treatment,
     Visit,
 };
 use saisei_server::AppState;
+use saisei_server::api::quality::bedside::administer_at_bedside;
 use saisei_server::api::resource::{
     Params, create_record, list_records, read_record, update_record,
 };
@@ -100,6 +103,25 @@ const TREATMENT: Spec = &[
     ("site", Kind::Text, "treatment-site"),
 ];
 
+/// The form's bedside fields (not the API's treatment fields): the unit is found by
+/// the number on its label, and the steps the ward took with it are recorded with the
+/// administration.
+const BEDSIDE: Spec = &[
+    ("unit_number", Kind::Text, "treatment-unit-number"),
+    ("thawed", Kind::Text, "treatment-thawed"),
+    ("identity_verified", Kind::Text, "treatment-identity"),
+    ("person", Kind::Text, "treatment-bedside-person"),
+];
+
+/// What the bedside check is read against: the unit found by its label's number.
+struct UnitFacts {
+    unit_number: String,
+    container: String,
+    dose: String,
+    expires_on: String,
+    recipient: String,
+}
+
 #[derive(Template)]
 #[template(path = "pages/treatment_new.html")]
 struct TreatmentPage {
@@ -107,6 +129,14 @@ struct TreatmentPage {
     errors: FormErrors,
     patient_href: String,
     action: String,
+    /// This form's own address (the unit lookup is a `GET` to it).
+    form_href: String,
+    /// The number typed or scanned (kept when it was not found).
+    unit_number: String,
+    unit: Option<UnitFacts>,
+    thawed: bool,
+    identity_verified: bool,
+    person: String,
     plans: Vec<Choice>,
     schedules: Vec<Choice>,
     routes: Vec<Choice>,
@@ -116,15 +146,69 @@ struct TreatmentPage {
     site: String,
 }
 
+/// The unit with the number on its label, when it is within reach and meant for the
+/// patient (made from them or allocated to them). A unit of another patient, out of
+/// reach or not existing reads the same: not found.
+async fn unit_for_patient(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: uuid::Uuid,
+    unit_number: &str,
+) -> Result<Option<Record<ProductUnit>>, PageError> {
+    let params: Params = vec![
+        ("unit_number".into(), unit_number.into()),
+        ("limit".into(), "1".into()),
+    ];
+    let page = match list_records::<ProductUnit>(state, ctx.actor()?, &params, "/units").await {
+        Ok(page) => page,
+        // A number that is not a valid code cannot name a unit.
+        Err(e) if e.code == Code::BadParameter => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(page
+        .items
+        .into_iter()
+        .find(|u| check_recipient(&u.data.recipient, patient).is_ok()))
+}
+
+fn unit_facts(ui: &crate::i18n::Ui, unit: &Record<ProductUnit>) -> UnitFacts {
+    let d = &unit.data;
+    UnitFacts {
+        unit_number: d.unit_number.to_string(),
+        container: d.container.to_string(),
+        dose: format!("{} {}", d.dose, d.dose_unit),
+        expires_on: ui.date(&d.expires_on),
+        recipient: ui.t(match d.recipient {
+            Recipient::Autologous { .. } => "unit-recipient-autologous",
+            Recipient::Allogeneic { .. } => "unit-recipient-allocated",
+        }),
+    }
+}
+
 async fn treatment_page(
     state: &AppState,
     ctx: &Ctx,
     patient: uuid::Uuid,
     fields: &Fields,
-    errors: FormErrors,
+    mut errors: FormErrors,
 ) -> PageResult {
     let actor = ctx.actor()?;
     let chosen = |n: &str| value(fields, n).unwrap_or("").to_string();
+    let unit_number = chosen("unit_number").trim().to_string();
+    let unit = if unit_number.is_empty() {
+        None
+    } else {
+        let found = unit_for_patient(state, ctx, patient, &unit_number).await?;
+        if found.is_none() && errors.of("unit_number").is_none() {
+            errors.add(
+                &ctx.ui,
+                "unit_number",
+                "treatment-unit-number",
+                "unit-not-found",
+            );
+        }
+        found
+    };
     let params: Params = vec![
         ("status".into(), "active".into()),
         ("limit".into(), "200".into()),
@@ -166,13 +250,25 @@ async fn treatment_page(
             errors,
             patient_href: format!("/patients/{patient}"),
             action: format!("/patients/{patient}/treatments"),
+            form_href: format!("/patients/{patient}/treatments/new"),
             plans: with_blank(&ctx.ui, plans),
             schedules: with_blank(&ctx.ui, schedules),
             routes: with_blank(&ctx.ui, enum_choices::<Route>(&ctx.ui, "route", &[&route])),
             administered_on: chosen("administered_on"),
-            dose: chosen("dose"),
-            dose_unit: value(fields, "dose_unit").unwrap_or("cells").to_string(),
+            dose: match (&unit, value(fields, "dose")) {
+                (Some(u), None) => u.data.dose.to_string(),
+                _ => chosen("dose"),
+            },
+            dose_unit: match (&unit, value(fields, "dose_unit")) {
+                (Some(u), None) => u.data.dose_unit.to_string(),
+                (_, v) => v.unwrap_or("cells").to_string(),
+            },
             site: chosen("site"),
+            unit_number,
+            unit: unit.as_ref().map(|u| unit_facts(&ctx.ui, u)),
+            thawed: value(fields, "thawed").is_some(),
+            identity_verified: value(fields, "identity_verified").is_some(),
+            person: chosen("person"),
         },
     )
 }
@@ -187,25 +283,32 @@ async fn patient_in_reach(
     Ok(read_record::<Patient>(state, actor, id, &format!("/patients/{id}")).await?)
 }
 
-/// `GET /patients/{id}/treatments/new`.
+/// `GET /patients/{id}/treatments/new`, and `?unit_number=` once the unit's label was
+/// scanned or typed: the unit's facts to check it against, and the bedside steps.
 pub async fn treatment_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(raw): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let patient = patient_in_reach(&state, &ctx, &raw).await?;
     may_create(&ctx, "treatment")?;
+    let fields: Fields = query
+        .into_iter()
+        .filter(|(k, _)| k == "unit_number")
+        .collect();
     treatment_page(
         &state,
         &ctx,
         patient.meta.id,
-        &Vec::new(),
+        &fields,
         FormErrors::default(),
     )
     .await
 }
 
-/// `POST /patients/{id}/treatments`: records the administration (and its visits).
+/// `POST /patients/{id}/treatments`: records the administration (and its visits); with
+/// a unit, the unit's bedside steps in the same commit.
 pub async fn treatment_create(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -213,12 +316,93 @@ pub async fn treatment_create(
     Form(fields): Form<Fields>,
 ) -> PageResult {
     let patient = patient_in_reach(&state, &ctx, &raw).await?;
-    match create_for_patient::<Treatment>(&state, &ctx, patient.meta.id, &fields, TREATMENT).await?
-    {
-        Ok(_) => {
+    let unit_number = value(&fields, "unit_number").unwrap_or("").trim();
+    if value(&fields, "lookup").is_some() {
+        // "Look up" (or Enter after a scan): the same form again with the unit's facts
+        // and everything typed so far; nothing is stored.
+        ctx.check_csrf(value(&fields, "csrf").unwrap_or(""))?;
+        may_create(&ctx, "treatment")?;
+        return treatment_page(
+            &state,
+            &ctx,
+            patient.meta.id,
+            &fields,
+            FormErrors::default(),
+        )
+        .await;
+    }
+    let outcome = if unit_number.is_empty() {
+        create_for_patient::<Treatment>(&state, &ctx, patient.meta.id, &fields, TREATMENT)
+            .await?
+            .map(|_| ())
+    } else {
+        administer_unit(&state, &ctx, patient.meta.id, unit_number, &fields).await?
+    };
+    match outcome {
+        Ok(()) => {
             Ok(Redirect::to(&format!("/patients/{}#treatments", patient.meta.id)).into_response())
         }
         Err(errors) => treatment_page(&state, &ctx, patient.meta.id, &fields, errors).await,
+    }
+}
+
+/// An administration from the unit with `unit_number`, with the bedside steps the
+/// form ticks, through the same workflow function the API's checks lead to.
+async fn administer_unit(
+    state: &AppState,
+    ctx: &Ctx,
+    patient: uuid::Uuid,
+    unit_number: &str,
+    fields: &Fields,
+) -> Result<Result<(), FormErrors>, PageError> {
+    ctx.check_csrf(value(fields, "csrf").unwrap_or(""))?;
+    let Some(unit) = unit_for_patient(state, ctx, patient, unit_number).await? else {
+        // The page shows the unit as not found beside its field.
+        return Ok(Err(FormErrors::default()));
+    };
+    let kinds: Vec<(&str, Kind)> = TREATMENT.iter().map(|(n, k, _)| (*n, *k)).collect();
+    let mut body = typed_json(fields, &kinds);
+    body["patient_id"] = patient.to_string().into();
+    body["unit_id"] = unit.meta.id.to_string().into();
+    let person = value(fields, "person")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<saisei_domain::text::Name>());
+    let person = match person {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(problem)) => {
+            let mut e = ApiError::new(Code::ValidationFailed, problem.clone());
+            e.errors = vec![saisei_domain::FieldError::new("person", problem)];
+            let labels = [labels(TREATMENT), labels(BEDSIDE)].concat();
+            return Ok(Err(FormErrors::from_api(&ctx.ui, &e, &labels)));
+        }
+    };
+    let thawed = value(fields, "thawed").is_some();
+    let identity_verified = value(fields, "identity_verified").is_some();
+    match administer_at_bedside(state, ctx.actor()?, body, thawed, identity_verified, person).await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(mut e) if shown_on_form(&e) => {
+            // The form names the unit by its label's number, not by its id.
+            for f in &mut e.errors {
+                if f.field == "unit_id" {
+                    f.field = "unit_number".into();
+                }
+            }
+            let labels = [labels(TREATMENT), labels(BEDSIDE)].concat();
+            let mut errors = FormErrors::from_api(&ctx.ui, &e, &labels);
+            // A box left unticked is the whole story: a frozen bag not thawed, an
+            // identity not checked. (A ticked box refused keeps the unit log's reason.)
+            if !thawed {
+                errors.reword(&ctx.ui, "thawed", "bedside-thaw-first");
+            }
+            if !identity_verified {
+                errors.reword(&ctx.ui, "identity_verified", "bedside-check-first");
+            }
+            Ok(Err(errors))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -15,9 +15,12 @@ use saisei_domain::Record;
 use saisei_domain::quality::records::{NewCustodyEvent, ProductUnit, UnitCustodyEvent};
 use saisei_domain::quality::{CustodyAction, Party, check_recipient};
 use saisei_domain::registry::Patient;
+use saisei_domain::registry::Treatment;
 use saisei_domain::text::Name;
-use saisei_store::workflow::quality::custody::append_custody_event;
+use saisei_store::workflow::quality::custody::{BedsideSteps, append_custody_event};
+use saisei_store::workflow::record_administration;
 use serde::Deserialize;
+use serde_json::Value as JsonValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -103,4 +106,46 @@ pub async fn post_bedside(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Records an administration from a unit together with the ward's bedside steps
+/// (thawing, the identity check by `person`), in one commit: the page's
+/// administration form calls this. `treatment` is the body `POST /api/v1/treatments`
+/// takes, with the unit's `unit_id`; it passes the same checks. The steps are the
+/// institution's, as on `POST /api/v1/units/{id}/bedside`.
+pub async fn administer_at_bedside(
+    state: &AppState,
+    actor: &Actor,
+    treatment: JsonValue,
+    thawed: bool,
+    identity_verified: bool,
+    person: Option<Name>,
+) -> Result<Record<Treatment>, ApiError> {
+    authorize(actor, Action::Update, "patient")?;
+    let data = crate::api::resource::new_record::<Treatment>(state, actor, treatment).await?;
+    let organisation_id = actor.organisation_id.ok_or_else(|| {
+        ApiError::new(
+            Code::Forbidden,
+            "bedside steps are recorded for an institution",
+        )
+    })?;
+    let person = person.ok_or_else(|| {
+        let mut e = ApiError::new(
+            Code::ValidationFailed,
+            "the bedside steps name who did them",
+        );
+        e.errors = vec![saisei_domain::FieldError::new("person", "is required")];
+        e
+    })?;
+    let steps = BedsideSteps {
+        thawed,
+        identity_verified,
+        by: Party {
+            organisation_id,
+            person,
+        },
+    };
+    let (record, _visits) =
+        record_administration(&state.store, &actor.audit(), data, Some(&steps)).await?;
+    Ok(record)
 }

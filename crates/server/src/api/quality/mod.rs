@@ -7,7 +7,7 @@
 //! be created and read but never changed or withdrawn through the API: their collection
 //! paths take POST, and their item paths only GET.
 
-mod bedside;
+pub mod bedside;
 mod lots;
 mod resources;
 mod specs;

@@ -408,17 +408,42 @@ pub async fn allocate_unit(
     Ok(record)
 }
 
+/// What the ward does at the bedside just before giving a unit, recorded with the
+/// administration in one commit: a nurse who thaws the bag, reads its label against
+/// the patient and gives it records one act, and a refusal of any part stores none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedsideSteps {
+    /// The site thawed the (cryopreserved) unit for this administration.
+    pub thawed: bool,
+    /// The unit's label was checked against the patient's identity.
+    pub identity_verified: bool,
+    /// Who did it, for the institution caring for the patient.
+    pub by: Party,
+}
+
+/// The fields a bedside refusal is about, in the order the steps are taken.
+pub const BEDSIDE_THAWED: &str = "thawed";
+/// The field of the identity check (see [`BedsideSteps::identity_verified`]).
+pub const BEDSIDE_IDENTITY: &str = "identity_verified";
+
 /// Adds the administration of the treatment's unit to `batch`: the unit must exist, be
 /// usable, of a released lot, unexpired, meant for the treated patient (identity), of the
-/// treatment's product, with its bedside identity check recorded; the `administered`
-/// event is appended to its log. Fills in the treatment's product from the lot when the
-/// treatment names none.
+/// treatment's product, with its bedside identity check recorded (before, or as one of
+/// `bedside`'s steps, staged first); the `administered` event is appended to its log.
+/// Fills in the treatment's product from the lot when the treatment names none.
 pub async fn stage_administration(
     store: &Store,
     batch: &mut Batch,
     treatment: &mut Treatment,
+    bedside: Option<&BedsideSteps>,
 ) -> Result<(), StoreError> {
     let Some(unit_id) = treatment.unit_id else {
+        if bedside.is_some() {
+            return Err(StoreError::invalid(
+                "unit_id",
+                "is required for the bedside steps",
+            ));
+        }
         return Ok(());
     };
     let mut log = UnitLog::read(store, unit_id, "unit_id").await?;
@@ -452,6 +477,9 @@ pub async fn stage_administration(
             ),
         )
     })?;
+    if let Some(steps) = bedside {
+        stage_bedside(&mut log, batch, treatment.patient_id, at, steps)?;
+    }
     let holder = log.state.holder().cloned().ok_or_else(|| {
         StoreError::invalid(
             "unit_id",
@@ -470,8 +498,41 @@ pub async fn stage_administration(
         CustodyError::WrongPatient { .. } | CustodyError::VerifiedForAnotherPatient { .. } => {
             "patient_id"
         }
+        CustodyError::IdentityNotVerified { .. } if bedside.is_some() => BEDSIDE_IDENTITY,
+        CustodyError::NotThawed if bedside.is_some() => BEDSIDE_THAWED,
         _ => "unit_id",
     })?;
+    Ok(())
+}
+
+/// Stages the bedside steps at `at` (the administration's time; equal times keep the
+/// log's order): thawing, then the identity check for `patient_id`.
+fn stage_bedside(
+    log: &mut UnitLog,
+    batch: &mut Batch,
+    patient_id: Uuid,
+    at: OffsetDateTime,
+    steps: &BedsideSteps,
+) -> Result<(), StoreError> {
+    if steps.thawed {
+        let event = CustodyEvent {
+            at,
+            by: steps.by.clone(),
+            action: CustodyAction::Thawed,
+        };
+        log.stage(batch, event, |_| BEDSIDE_THAWED)?;
+    }
+    if steps.identity_verified {
+        let event = CustodyEvent {
+            at,
+            by: steps.by.clone(),
+            action: CustodyAction::IdentityVerified { patient_id },
+        };
+        log.stage(batch, event, |e| match e {
+            CustodyError::WrongPatient { .. } => "patient_id",
+            _ => BEDSIDE_IDENTITY,
+        })?;
+    }
     Ok(())
 }
 
