@@ -240,7 +240,22 @@ pub fn build(plan: &EvaluationPlan, data: &RegistryData, data_cut: Date) -> Coho
         "Registry patients of the product (treated) and enrolled controls",
         &candidates,
     );
-    let treated_ids: HashSet<Uuid> = first_dose.keys().copied().collect();
+    // A treated enrolment stands for a product administration the treatment record
+    // does not name (its index date, else the enrolment date); a patient enrolled as
+    // treated with no administration at all was not treated (yet), so has no follow-up
+    // to compare.
+    let administered: HashSet<Uuid> = data.treatments.iter().map(|t| t.data.patient_id).collect();
+    flow.apply(
+        "Enrolled as treated, no administration recorded",
+        &mut candidates,
+        |c| c.treated,
+        |c| !c.treated || administered.contains(&c.patient_id),
+    );
+    let treated_ids: HashSet<Uuid> = candidates
+        .iter()
+        .filter(|c| c.treated)
+        .map(|c| c.patient_id)
+        .collect();
     flow.apply(
         "Control also treated with the product",
         &mut candidates,
