@@ -231,6 +231,8 @@ def journey(browser, lang: str, js: bool):
     page.get_by_role("link", name=words["deadlines"], exact=True).click()
     page.wait_for_url(f"{BASE}/deadlines")
     check(page, f"deadlines-{tag}", js)
+    page.goto(f"{BASE}/settings")
+    check(page, f"settings-{tag}", js)
     page.goto(f"{BASE}/plans")
     check(page, f"plans-{tag}", js)
     page.locator("table.data tbody a").first.click()

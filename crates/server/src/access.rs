@@ -72,6 +72,8 @@ pub struct Actor {
     pub via: Via,
     /// The client's address (for throttling re-entered credentials), when known.
     pub address: Option<std::net::IpAddr>,
+    /// The language the user saved for the pages, if any.
+    pub language: Option<saisei_domain::auth::Language>,
 }
 
 impl Actor {

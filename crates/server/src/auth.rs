@@ -49,6 +49,7 @@ fn actor(user: &Record<User>, via: Via, address: Option<IpAddr>) -> Actor {
         organisation_id: user.data.organisation_id,
         via,
         address,
+        language: user.data.language,
     }
 }
 

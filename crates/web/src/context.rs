@@ -26,7 +26,14 @@ struct PageRequest {
     here: String,
 }
 
-fn negotiate(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> (Lang, bool) {
+/// The page's language: `?lang=`, then the cookie it left, then the language the
+/// signed-in user saved, then `Accept-Language`, then Japanese. The flag says whether
+/// `?lang=` chose it (the cookie is then set).
+fn negotiate(
+    parts_uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    saved: Option<saisei_domain::auth::Language>,
+) -> (Lang, bool) {
     let asked = parts_uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -39,6 +46,9 @@ fn negotiate(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> (Lang, bool) {
     if let Some(l) = cookie(headers, LANG_COOKIE).and_then(|c| Lang::parse(&c)) {
         return (l, false);
     }
+    if let Some(l) = saved.and_then(|l| Lang::parse(l.code())) {
+        return (l, false);
+    }
     let accepted = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -49,7 +59,8 @@ fn negotiate(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> (Lang, bool) {
 /// The page layer: negotiates the language, tells fragments from pages, draws
 /// failures, and marks every page's answer as varying with `HX-Request`.
 pub async fn page_layer(mut req: Request, next: Next) -> Response {
-    let (lang, chosen) = negotiate(req.uri(), req.headers());
+    let saved = req.extensions().get::<Actor>().and_then(|a| a.language);
+    let (lang, chosen) = negotiate(req.uri(), req.headers(), saved);
     let headers = req.headers();
     // A fragment is what an htmx control asks for when it targets part of the page.
     // A boosted link or form (hx-boost: the whole body is swapped) and a history
@@ -123,7 +134,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         let (lang, fragment, here) = match page {
             Some(p) => (p.lang, p.fragment, p.here),
             None => (
-                negotiate(&parts.uri, &parts.headers).0,
+                negotiate(
+                    &parts.uri,
+                    &parts.headers,
+                    parts.extensions.get::<Actor>().and_then(|a| a.language),
+                )
+                .0,
                 false,
                 parts.uri.to_string(),
             ),

@@ -56,6 +56,10 @@ pub fn routes(config: WebConfig) -> Router<AppState> {
         )
         .route("/sign-out", post(pages::session::sign_out))
         .route(
+            "/settings",
+            get(pages::settings::settings_form).post(pages::settings::settings_save),
+        )
+        .route(
             "/enrol",
             get(pages::session::enrol_form).post(pages::session::enrol_submit),
         )

@@ -9,6 +9,7 @@ pub mod secrets;
 pub mod throttle;
 
 pub use records::{
-    ApiToken, Email, Enrolment, KeyCheck, Session, Signature, SignatureMeaning, User, UserView,
+    ApiToken, Email, Enrolment, KeyCheck, Language, Session, Signature, SignatureMeaning, User,
+    UserView,
 };
 pub use role::Role;

@@ -113,6 +113,29 @@ pub struct User {
     /// before then no longer slow it.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub throttle_cleared_at: Option<OffsetDateTime>,
+    /// The language the user chose for the pages; none means the browser's.
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+/// A language the application is written in, as a user's saved choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// Japanese (the default).
+    Ja,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Its BCP 47 tag.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Ja => "ja",
+            Language::En => "en",
+        }
+    }
 }
 
 impl fmt::Debug for User {

@@ -144,6 +144,7 @@ async fn scoped_lists_search_an_index(app: TestApp) {
             organisation_id: Some(Uuid::now_v7()),
             via: Via::Token(Uuid::now_v7()),
             address: None,
+            language: None,
         };
         for table in tables::all() {
             let Scope::Rows(filters) = access(&actor, table).read else {
@@ -214,6 +215,7 @@ async fn ordered_patient_lists_search_an_index(app: TestApp) {
         organisation_id: Some(Uuid::now_v7()),
         via: Via::Token(Uuid::now_v7()),
         address: None,
+        language: None,
     };
     let table = tables::all()
         .into_iter()

@@ -498,3 +498,11 @@ grid-row-visit = Visit
 grid-row-measurements = Measurements
 grid-row-events = Adverse events
 grid-not-applicable = Not applicable
+
+settings-title = Settings
+settings-language = Language
+settings-language-help = Once saved, the pages are shown in this language after you sign in, on any computer. The language switch at the top changes only this computer's display.
+settings-language-browser = As the browser asks
+settings-language-ja = 日本語 (Japanese)
+settings-language-en = English
+settings-language-unknown = Choose one from the list.

@@ -492,3 +492,11 @@ grid-row-visit = 来院
 grid-row-measurements = 測定
 grid-row-events = 有害事象
 grid-not-applicable = 対象外
+
+settings-title = 設定
+settings-language = 表示言語
+settings-language-help = 保存すると、どのコンピューターでもサインイン後この言語で表示します。画面上部の言語の切り替えは、このコンピューターでの表示だけを変えます。
+settings-language-browser = ブラウザの設定に従う
+settings-language-ja = 日本語
+settings-language-en = English（英語）
+settings-language-unknown = 一覧から選んでください。

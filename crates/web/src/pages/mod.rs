@@ -10,6 +10,7 @@ pub mod plan_new;
 pub mod plans;
 pub mod records;
 pub mod session;
+pub mod settings;
 
 use crate::context::{Ctx, PageError};
 use axum::http::Uri;

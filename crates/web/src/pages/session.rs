@@ -7,6 +7,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use saisei_domain::Record;
 use saisei_domain::auth::credentials::{hashes_equal, new_token, totp_uri};
 use saisei_domain::auth::{Session, User};
 use saisei_server::AppState;
@@ -123,8 +124,16 @@ fn form_expired(ctx: &Ctx, headers: &HeaderMap, sent: &str) -> Option<PageResult
     None
 }
 
-fn signed_in(state: &AppState, token: &str, next: &str) -> Response {
+fn signed_in(state: &AppState, token: &str, next: &str, user: &Record<User>) -> Response {
     let mut response = Redirect::to(next).into_response();
+    // The language the user saved applies from sign-in on, over a choice left on this
+    // computer by someone else.
+    if user.data.language.is_some() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            super::settings::language_cookie(user.data.language),
+        );
+    }
     let max_age = state.auth.session_max.whole_seconds();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -183,7 +192,7 @@ pub async fn sign_in_submit(
         }
     };
     let (token, _csrf, _session) = start_session(&state.store, &state.auth, &user, now).await?;
-    Ok(signed_in(&state, &token, &next))
+    Ok(signed_in(&state, &token, &next, &user))
 }
 
 /// `POST /demo/sign-in` (only on a server started by `saisei demo`): a session as the
@@ -215,7 +224,7 @@ pub async fn demo_sign_in(
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such demo account"))?;
     let (token, _csrf, _session) =
         start_session(&state.store, &state.auth, &user, state.clock.now()).await?;
-    Ok(signed_in(&state, &token, "/"))
+    Ok(signed_in(&state, &token, "/", &user))
 }
 
 /// `POST /sign-out`.

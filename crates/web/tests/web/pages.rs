@@ -91,6 +91,7 @@ async fn every_page_for_every_role_in_both_languages(db: Db) {
                 "/patients/new".into(),
                 "/plans".into(),
                 "/deadlines".into(),
+                "/settings".into(),
                 format!("/patients/{patient}"),
                 format!("/patients/{patient}/treatments/new"),
                 format!("/patients/{patient}/adverse-events/new"),

@@ -212,3 +212,106 @@ async fn reset_link_page(db: Db) {
     assert_eq!(ok.status(), StatusCode::OK);
 }
 on_both!(reset_page, reset_link_page);
+
+/// The language a user saves comes after `?lang=` (and the cookie it leaves) and before
+/// the browser's `Accept-Language`; it applies from sign-in on, on any computer.
+async fn saved_language(db: Db) {
+    let Some(app) = spawn(db, 10, true).await else {
+        return;
+    };
+    let b = crate::helpers::Browser::new(&app);
+    let csrf = b.demo_sign_in(Role::InstitutionStaff).await;
+    let page = b.get("/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    crate::pages::check_frame(&page, "ja", "/settings", true);
+    assert_eq!(
+        page.attrs("#language option[selected]", "value"),
+        vec![String::new()],
+        "nothing saved yet: the browser's"
+    );
+    // A value not offered is refused beside the field; nothing is saved.
+    let refused = b
+        .post("/settings", &[("csrf", &csrf), ("language", "fr")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.attrs(".error-summary a", "href"),
+        vec!["#language".to_string()]
+    );
+    // Without the form's token nothing changes.
+    let forged = b.post("/settings", &[("language", "en")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let me = user(&app, Role::InstitutionStaff).user.meta.id;
+    let stored = |app: &WebApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .get::<saisei_domain::auth::User>(me)
+                .await
+                .unwrap()
+                .data
+                .language
+        }
+    };
+    assert_eq!(stored(&app).await, None);
+
+    let saved = b
+        .post("/settings", &[("csrf", &csrf), ("language", "en")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).await, Some(saisei_domain::auth::Language::En));
+    let page = b.get("/settings").await;
+    crate::pages::check_frame(&page, "en", "/settings", true);
+    assert_eq!(
+        page.attrs("#language option[selected]", "value"),
+        vec!["en".to_string()]
+    );
+
+    // Another computer whose browser asks for Japanese: English after sign-in.
+    let other = crate::helpers::Browser::new(&app);
+    other.header("Accept-Language", "ja-JP,ja;q=0.9");
+    other.demo_sign_in(Role::InstitutionStaff).await;
+    assert_eq!(other.get("/").await.attrs("html", "lang"), vec!["en"]);
+    // `?lang=` still wins, and is kept.
+    assert_eq!(
+        other.get("/?lang=ja").await.attrs("html", "lang"),
+        vec!["ja"]
+    );
+    assert_eq!(other.get("/").await.attrs("html", "lang"), vec!["ja"]);
+    // With no cookie at all (a bearer token), the saved language beats Accept-Language.
+    let record = app
+        .store
+        .get::<saisei_domain::auth::User>(me)
+        .await
+        .unwrap();
+    let (token, _) = saisei_store::workflow::auth::issue_token(
+        &app.store,
+        &AuditActor::system("test"),
+        &record,
+        "test",
+        app.clock.now() + time::Duration::days(1),
+    )
+    .await
+    .unwrap();
+    let bearer = crate::helpers::Browser::new(&app);
+    let page = bearer
+        .get_with(
+            "/",
+            &[
+                ("Authorization", &format!("Bearer {token}")),
+                ("Accept-Language", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(page.attrs("html", "lang"), vec!["en"]);
+
+    // Back to the browser's choice: the saved language and the cookie are cleared.
+    let cleared = b
+        .post("/settings", &[("csrf", &csrf), ("language", "")])
+        .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).await, None);
+    b.header("Accept-Language", "en-GB");
+    assert_eq!(b.get("/").await.attrs("html", "lang"), vec!["en"]);
+}
+on_both!(language_setting, saved_language);

@@ -13,7 +13,7 @@ use saisei_domain::auth::credentials::{
     token_hash,
 };
 use saisei_domain::auth::secrets::{SecretKey, totp_owner};
-use saisei_domain::auth::{ApiToken, Enrolment, Session, User};
+use saisei_domain::auth::{ApiToken, Enrolment, Language, Session, User};
 use saisei_domain::text::Text;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -256,6 +256,28 @@ pub async fn complete_enrolment(
     )?;
     store.commit(batch).await?;
     Ok((user, codes))
+}
+
+/// Saves the language a user chose for the pages (`None`: the browser's), as the user.
+pub async fn set_language(
+    store: &Store,
+    user: &Record<User>,
+    language: Option<Language>,
+) -> Result<Record<User>, StoreError> {
+    if user.data.language == language {
+        return Ok(user.clone());
+    }
+    let mut data = user.data.clone();
+    data.language = language;
+    let mut batch = Batch::new(&actor_of(user));
+    let r = batch.update(
+        user,
+        data,
+        AuditAction::Update,
+        Some("language for the pages chosen".into()),
+    )?;
+    store.commit(batch).await?;
+    Ok(r)
 }
 
 /// Replaces a user's recovery codes (after they re-entered their credentials); the new

@@ -187,6 +187,7 @@ pub async fn create_user(
         totp_last_step: None,
         recovery_codes: hashes,
         throttle_cleared_at: None,
+        language: None,
     };
     let record = store.create(actor, user).await?;
     Ok((
