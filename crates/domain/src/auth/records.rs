@@ -504,6 +504,7 @@ mod tests {
             totp_last_step: None,
             recovery_codes: Vec::new(),
             throttle_cleared_at: None,
+            language: None,
         };
         let debug = format!("{u:?}");
         assert!(!debug.contains("secret-hash") && !debug.contains("JBSW"));
