@@ -671,6 +671,72 @@ impl QualityScaffold {
             .find(|l| l.released_on + Duration::days(SHIP_AFTER_RELEASE_DAYS) <= index)
     }
 
+    /// A unit's log from the facility to `institution`'s ward, where it is delivered the
+    /// day before `index` (packed and handed over the day before that), for a unit
+    /// allocated to `patient_id`.
+    fn delivered_log(
+        &self,
+        lot: &ReleasedLot,
+        institution: &Record<Organisation>,
+        index: Date,
+    ) -> Result<(Party, Vec<CustodyEvent>), StoreError> {
+        let site = Party {
+            organisation_id: institution.id(),
+            person: name("Pharmacist (demo)")?,
+        };
+        let shipped = index - Duration::days(2);
+        let mut events = self.factory_events(lot)?;
+        events.push(CustodyEvent {
+            at: at(shipped, 9, 0)?,
+            by: self.facility.clone(),
+            action: CustodyAction::Packed,
+        });
+        events.push(CustodyEvent {
+            at: at(shipped, 9, 30)?,
+            by: self.facility.clone(),
+            action: CustodyAction::Handover {
+                releasing: self.facility.clone(),
+                receiving: site.clone(),
+            },
+        });
+        events.push(CustodyEvent {
+            at: at(index - Duration::days(1), 10, 0)?,
+            by: site.clone(),
+            action: CustodyAction::Delivered,
+        });
+        Ok((site, events))
+    }
+
+    /// Adds unit `number` of `lot`, allocated to `patient_id`, with its log `events`
+    /// (checked with the domain's state machine first); returns the unit's id.
+    fn insert_unit(
+        &self,
+        batch: &mut Batch,
+        lot: &ReleasedLot,
+        number: &str,
+        patient_id: Uuid,
+        events: Vec<CustodyEvent>,
+    ) -> Result<Uuid, StoreError> {
+        let recipient = Recipient::Allogeneic {
+            allocated_to: Some(patient_id),
+        };
+        replay(recipient, &events).map_err(invalid)?;
+        let unit = batch.insert(ProductUnit {
+            lot_id: lot.id,
+            unit_number: number.parse().map_err(|e: String| invalid(e))?,
+            container: "Cryobag 20 mL".parse().map_err(|e: String| invalid(e))?,
+            dose: 1.0e8,
+            dose_unit: "cells".parse().map_err(|e: String| invalid(e))?,
+            expires_on: lot.expires_on,
+            storage: self.storage,
+            recipient,
+        })?;
+        for (seq, e) in events.into_iter().enumerate() {
+            batch.insert(UnitCustodyEvent::new(unit.id(), seq as u32, e))?;
+        }
+        Ok(unit.id())
+    }
+
     /// Adds a unit allocated to patient `patient_id`, treated at `institution` on
     /// `index`, with its whole custody log to the bedside and administration; returns the
     /// unit's id, or `None` when no lot was released in time. The log is checked with the
@@ -686,37 +752,12 @@ impl QualityScaffold {
         let Some(lot) = self.lot_for(index) else {
             return Ok(None);
         };
-        let site = Party {
-            organisation_id: institution.id(),
-            person: name("Pharmacist (demo)")?,
-        };
-        let recipient = Recipient::Allogeneic {
-            allocated_to: Some(patient_id),
-        };
-        let mut events = self.factory_events(lot)?;
-        let shipped = index - Duration::days(2);
+        let (site, mut events) = self.delivered_log(lot, institution, index)?;
         let on_site = |at: OffsetDateTime, action: CustodyAction| CustodyEvent {
             at,
             by: site.clone(),
             action,
         };
-        events.push(CustodyEvent {
-            at: at(shipped, 9, 0)?,
-            by: self.facility.clone(),
-            action: CustodyAction::Packed,
-        });
-        events.push(CustodyEvent {
-            at: at(shipped, 9, 30)?,
-            by: self.facility.clone(),
-            action: CustodyAction::Handover {
-                releasing: self.facility.clone(),
-                receiving: site.clone(),
-            },
-        });
-        events.push(on_site(
-            at(index - Duration::days(1), 10, 0)?,
-            CustodyAction::Delivered,
-        ));
         events.push(on_site(at(index, 9, 0)?, CustodyAction::Thawed));
         events.push(on_site(
             at(index, 9, 10)?,
@@ -726,23 +767,9 @@ impl QualityScaffold {
             at(index, 9, 30)?,
             CustodyAction::Administered { patient_id },
         ));
-        replay(recipient, &events).map_err(invalid)?;
-        let unit = batch.insert(ProductUnit {
-            lot_id: lot.id,
-            unit_number: format!("{}-{:06}", lot.number, n + 1)
-                .parse()
-                .map_err(|e: String| invalid(e))?,
-            container: "Cryobag 20 mL".parse().map_err(|e: String| invalid(e))?,
-            dose: 1.0e8,
-            dose_unit: "cells".parse().map_err(|e: String| invalid(e))?,
-            expires_on: lot.expires_on,
-            storage: self.storage,
-            recipient,
-        })?;
-        for (seq, e) in events.into_iter().enumerate() {
-            batch.insert(UnitCustodyEvent::new(unit.id(), seq as u32, e))?;
-        }
-        Ok(Some(unit.id()))
+        let number = format!("{}-{:06}", lot.number, n + 1);
+        self.insert_unit(batch, lot, &number, patient_id, events)
+            .map(Some)
     }
 
     /// Adds a unit of the newest released lot allocated to patient `patient_id` and
@@ -759,48 +786,9 @@ impl QualityScaffold {
         let Some(lot) = self.lot_for(crate::cohort::DATA_CUT) else {
             return Ok(None);
         };
-        let site = Party {
-            organisation_id: institution.id(),
-            person: name("Pharmacist (demo)")?,
-        };
-        let recipient = Recipient::Allogeneic {
-            allocated_to: Some(patient_id),
-        };
-        let shipped = crate::cohort::DATA_CUT - Duration::days(2);
-        let mut events = self.factory_events(lot)?;
-        events.push(CustodyEvent {
-            at: at(shipped, 9, 0)?,
-            by: self.facility.clone(),
-            action: CustodyAction::Packed,
-        });
-        events.push(CustodyEvent {
-            at: at(shipped, 9, 30)?,
-            by: self.facility.clone(),
-            action: CustodyAction::Handover {
-                releasing: self.facility.clone(),
-                receiving: site.clone(),
-            },
-        });
-        events.push(CustodyEvent {
-            at: at(shipped + Duration::days(1), 10, 0)?,
-            by: site,
-            action: CustodyAction::Delivered,
-        });
-        replay(recipient, &events).map_err(invalid)?;
+        let (_, events) = self.delivered_log(lot, institution, crate::cohort::DATA_CUT)?;
         let number = format!("{}-W{:05}", lot.number, k + 1);
-        let unit = batch.insert(ProductUnit {
-            lot_id: lot.id,
-            unit_number: number.parse().map_err(|e: String| invalid(e))?,
-            container: "Cryobag 20 mL".parse().map_err(|e: String| invalid(e))?,
-            dose: 1.0e8,
-            dose_unit: "cells".parse().map_err(|e: String| invalid(e))?,
-            expires_on: lot.expires_on,
-            storage: self.storage,
-            recipient,
-        })?;
-        for (seq, e) in events.into_iter().enumerate() {
-            batch.insert(UnitCustodyEvent::new(unit.id(), seq as u32, e))?;
-        }
+        self.insert_unit(batch, lot, &number, patient_id, events)?;
         Ok(Some(number))
     }
 }

@@ -3,7 +3,7 @@
 //! banner, the language switch). Failures leave handlers as [`PageError`] and are drawn
 //! here as localised pages, so a missing record reads the same on every page.
 
-use crate::i18n::{LANG_COOKIE, Lang, Ui};
+use crate::i18n::{LANG_COOKIE, Lang, Ui, lang_cookie};
 use crate::{WebConfig, assets};
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
@@ -46,8 +46,8 @@ fn negotiate(
     if let Some(l) = cookie(headers, LANG_COOKIE).and_then(|c| Lang::parse(&c)) {
         return (l, false);
     }
-    if let Some(l) = saved.and_then(|l| Lang::parse(l.code())) {
-        return (l, false);
+    if let Some(l) = saved {
+        return (l.into(), false);
     }
     let accepted = headers
         .get(header::ACCEPT_LANGUAGE)
@@ -100,13 +100,7 @@ pub async fn page_layer(mut req: Request, next: Next) -> Response {
         HeaderValue::from_static("HX-Request, Cookie, Accept-Language"),
     );
     if page.chosen {
-        // Kept for a year; SameSite=Lax so a bookmarked link keeps the language.
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            page.lang.code()
-        )) {
-            headers.append(header::SET_COOKIE, v);
-        }
+        headers.append(header::SET_COOKIE, lang_cookie(Some(page.lang)));
     }
     response
 }

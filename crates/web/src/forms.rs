@@ -90,6 +90,15 @@ impl FormErrors {
         !self.fields.is_empty() || self.general.is_some()
     }
 
+    /// The status a form page answers with: 422 when anything was refused, else 200.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.any() {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            axum::http::StatusCode::OK
+        }
+    }
+
     /// The message for `field`, if it has one.
     pub fn of(&self, field: &str) -> Option<&str> {
         self.fields

@@ -25,6 +25,30 @@ fluent_templates::static_loader! {
 /// The cookie that keeps a language chosen with `?lang=`.
 pub const LANG_COOKIE: &str = "saisei_lang";
 
+/// The `Set-Cookie` value keeping `lang` for a year (SameSite=Lax, so a bookmarked
+/// link keeps the language), or clearing the cookie for `None`.
+pub fn lang_cookie(lang: Option<Lang>) -> axum::http::HeaderValue {
+    let text = match lang {
+        Some(l) => format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            l.code()
+        ),
+        None => format!("{LANG_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
+    };
+    axum::http::HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static(""))
+}
+
+/// A user's saved language, as the pages' language.
+impl From<saisei_domain::auth::Language> for Lang {
+    fn from(l: saisei_domain::auth::Language) -> Self {
+        match l {
+            saisei_domain::auth::Language::Ja => Lang::Ja,
+            saisei_domain::auth::Language::En => Lang::En,
+        }
+    }
+}
+
 /// A language the pages are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {

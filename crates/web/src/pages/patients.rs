@@ -330,13 +330,8 @@ async fn new_patient_page(
         None => String::new(),
     };
     let sexes = enum_choices::<Sex>(&ctx.ui, "sex", &[value(fields, "sex").unwrap_or("")]);
-    let status = if errors.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     html_status(
-        status,
+        errors.status(),
         NewPatientPage {
             c: ctx.chrome("patient-new-title"),
             errors,

@@ -12,7 +12,6 @@ use crate::forms::{Fields, FormErrors, value};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::auth::SignatureMeaning;
@@ -92,13 +91,8 @@ fn move_page(
         SignatureMeaning::Approval => ui.t("signature-meaning-approval"),
         _ => ui.t("signature-meaning-plan-responsibility"),
     });
-    let status = if errors.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     html_status(
-        status,
+        errors.status(),
         MovePage {
             c: ctx.chrome_titled(ui.args(
                 "move-title",

@@ -357,13 +357,8 @@ async fn submit_page(
             "no such period",
         )));
     };
-    let status = if errors.any() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
     crate::context::html_status(
-        status,
+        errors.status(),
         SubmitPage {
             c: ctx.chrome_titled(ui.t1("report-submit-title", "period", n)),
             errors,

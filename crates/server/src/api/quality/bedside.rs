@@ -109,7 +109,7 @@ pub async fn post_bedside(
 }
 
 /// Records an administration from a unit together with the ward's bedside steps
-/// (thawing, the identity check by `person`), in one commit: the page's
+/// (thawing, the identity check by `person`, as typed), in one commit: the page's
 /// administration form calls this. `treatment` is the body `POST /api/v1/treatments`
 /// takes, with the unit's `unit_id`; it passes the same checks. The steps are the
 /// institution's, as on `POST /api/v1/units/{id}/bedside`.
@@ -119,7 +119,7 @@ pub async fn administer_at_bedside(
     treatment: JsonValue,
     thawed: bool,
     identity_verified: bool,
-    person: Option<Name>,
+    person: &str,
 ) -> Result<Record<Treatment>, ApiError> {
     authorize(actor, Action::Update, "patient")?;
     let data = crate::api::resource::new_record::<Treatment>(state, actor, treatment).await?;
@@ -129,14 +129,12 @@ pub async fn administer_at_bedside(
             "bedside steps are recorded for an institution",
         )
     })?;
-    let person = person.ok_or_else(|| {
-        let mut e = ApiError::new(
-            Code::ValidationFailed,
-            "the bedside steps name who did them",
-        );
-        e.errors = vec![saisei_domain::FieldError::new("person", "is required")];
-        e
-    })?;
+    let person: Name = match person.trim() {
+        "" => return Err(saisei_store::StoreError::invalid("person", "is required").into()),
+        typed => typed
+            .parse()
+            .map_err(|e: String| saisei_store::StoreError::invalid("person", e))?,
+    };
     let steps = BedsideSteps {
         thawed,
         identity_verified,
