@@ -506,3 +506,4 @@ settings-language-browser = As the browser asks
 settings-language-ja = 日本語 (Japanese)
 settings-language-en = English
 settings-language-unknown = Choose one from the list.
+settings-saved = Saved.

@@ -500,3 +500,4 @@ settings-language-browser = ブラウザの設定に従う
 settings-language-ja = 日本語
 settings-language-en = English（英語）
 settings-language-unknown = 一覧から選んでください。
+settings-saved = 保存しました。

@@ -10,7 +10,6 @@ use crate::forms::{Choice, Fields, FormErrors, Kind, enum_choices, typed_json, v
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::Record;
 use saisei_domain::quality::records::ProductUnit;
@@ -37,14 +36,6 @@ fn shown_on_form(e: &ApiError) -> bool {
             | Code::VersionConflict
             | Code::BadParameter
     )
-}
-
-fn status_of(errors: &FormErrors) -> StatusCode {
-    if errors.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
 }
 
 /// A form's fields: name, how it becomes JSON, and its label's catalogue key, in the
@@ -176,7 +167,7 @@ fn unit_facts(ui: &crate::i18n::Ui, unit: &Record<ProductUnit>) -> UnitFacts {
     UnitFacts {
         unit_number: d.unit_number.to_string(),
         container: d.container.to_string(),
-        dose: format!("{} {}", d.dose, d.dose_unit),
+        dose: format!("{} {}", ui.decimal(d.dose), d.dose_unit),
         expires_on: ui.date(&d.expires_on),
         recipient: ui.t(match d.recipient {
             Recipient::Autologous { .. } => "unit-recipient-autologous",
@@ -244,7 +235,7 @@ async fn treatment_page(
     };
     let route = chosen("route");
     html_status(
-        status_of(&errors),
+        errors.status(),
         TreatmentPage {
             c: ctx.chrome("treatment-new-title"),
             errors,
@@ -364,20 +355,7 @@ async fn administer_unit(
     let mut body = typed_json(fields, &kinds);
     body["patient_id"] = patient.to_string().into();
     body["unit_id"] = unit.meta.id.to_string().into();
-    let person = value(fields, "person")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<saisei_domain::text::Name>());
-    let person = match person {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(problem)) => {
-            let mut e = ApiError::new(Code::ValidationFailed, problem.clone());
-            e.errors = vec![saisei_domain::FieldError::new("person", problem)];
-            let labels = [labels(TREATMENT), labels(BEDSIDE)].concat();
-            return Ok(Err(FormErrors::from_api(&ctx.ui, &e, &labels)));
-        }
-    };
+    let person = value(fields, "person").unwrap_or("");
     let thawed = value(fields, "thawed").is_some();
     let identity_verified = value(fields, "identity_verified").is_some();
     match administer_at_bedside(state, ctx.actor()?, body, thawed, identity_verified, person).await
@@ -485,7 +463,7 @@ async fn event_page(
         .collect();
     let serious = values(fields, "seriousness");
     html_status(
-        status_of(&errors),
+        errors.status(),
         EventPage {
             c: ctx.chrome("event-new-title"),
             errors,
@@ -684,7 +662,7 @@ async fn visit_page(
             .to_string(),
     };
     html_status(
-        status_of(&errors),
+        errors.status(),
         VisitPage {
             c: ctx.chrome_titled(ui.t1("visit-title", "label", &visit.data.label)),
             errors,
@@ -902,7 +880,7 @@ async fn enrollment_page(
         Err(_) => Vec::new(),
     };
     html_status(
-        status_of(&errors),
+        errors.status(),
         EnrollmentPage {
             c: ctx.chrome("enrollment-new-title"),
             errors,
@@ -992,7 +970,7 @@ fn consent_page(ctx: &Ctx, patient: uuid::Uuid, fields: &Fields, errors: FormErr
     let ui = &ctx.ui;
     let chosen = |n: &str| value(fields, n).unwrap_or("").to_string();
     html_status(
-        status_of(&errors),
+        errors.status(),
         ConsentPage {
             c: ctx.chrome("consent-new-title"),
             errors,
@@ -1064,7 +1042,7 @@ fn withdraw_page(
         None => stored.unwrap_or_default(),
     };
     html_status(
-        status_of(&errors),
+        errors.status(),
         WithdrawPage {
             c: ctx.chrome("consent-title"),
             errors,

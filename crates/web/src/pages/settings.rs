@@ -4,11 +4,11 @@
 
 use crate::context::{Chrome, Ctx, PageResult, html_status};
 use crate::forms::{Choice, Fields, FormErrors, value};
-use crate::i18n::LANG_COOKIE;
+use crate::i18n::lang_cookie;
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::auth::{Language, User};
 use saisei_server::AppState;
@@ -20,50 +20,42 @@ struct SettingsPage {
     c: Chrome,
     errors: FormErrors,
     languages: Vec<Choice>,
+    /// Whether the page follows a save (it then says so).
+    saved: bool,
 }
 
-fn page(ctx: &Ctx, saved: Option<Language>, errors: FormErrors) -> PageResult {
+fn page(ctx: &Ctx, language: Option<Language>, errors: FormErrors, saved: bool) -> PageResult {
     let choice = |value: &str, key: &str, selected: bool| Choice {
         value: value.into(),
         label: ctx.ui.t(key),
         selected,
     };
     let languages = vec![
-        choice("", "settings-language-browser", saved.is_none()),
-        choice("ja", "settings-language-ja", saved == Some(Language::Ja)),
-        choice("en", "settings-language-en", saved == Some(Language::En)),
+        choice("", "settings-language-browser", language.is_none()),
+        choice("ja", "settings-language-ja", language == Some(Language::Ja)),
+        choice("en", "settings-language-en", language == Some(Language::En)),
     ];
-    let status = if errors.any() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     html_status(
-        status,
+        errors.status(),
         SettingsPage {
             c: ctx.chrome("settings-title"),
             errors,
             languages,
+            saved,
         },
     )
 }
 
 /// The language cookie for a saved choice: set to it, or cleared for the browser's.
 pub fn language_cookie(language: Option<Language>) -> HeaderValue {
-    let text = match language {
-        Some(l) => format!(
-            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            l.code()
-        ),
-        None => format!("{LANG_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0"),
-    };
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    lang_cookie(language.map(Into::into))
 }
 
-/// `GET /settings`.
-pub async fn settings_form(ctx: Ctx) -> PageResult {
-    let saved = ctx.actor()?.language;
-    page(&ctx, saved, FormErrors::default())
+/// `GET /settings` (`?saved=1` after a save).
+pub async fn settings_form(ctx: Ctx, Query(query): Query<Fields>) -> PageResult {
+    let language = ctx.actor()?.language;
+    let saved = value(&query, "saved").is_some();
+    page(&ctx, language, FormErrors::default(), saved)
 }
 
 /// `POST /settings`: saves the language (empty: the browser's).
@@ -86,12 +78,12 @@ pub async fn settings_save(
                 "settings-language",
                 "settings-language-unknown",
             );
-            return page(&ctx, actor.language, errors);
+            return page(&ctx, actor.language, errors, false);
         }
     };
     let user = state.store.get::<User>(actor.user_id).await?;
     set_language(&state.store, &user, language).await?;
-    let mut response = Redirect::to("/settings").into_response();
+    let mut response = Redirect::to("/settings?saved=1").into_response();
     response
         .headers_mut()
         .append(header::SET_COOKIE, language_cookie(language));

@@ -260,8 +260,12 @@ async fn saved_language(db: Db) {
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     assert_eq!(stored(&app).await, Some(saisei_domain::auth::Language::En));
-    let page = b.get("/settings").await;
-    crate::pages::check_frame(&page, "en", "/settings", true);
+    let page = b.get(&saved.location()).await;
+    crate::pages::check_frame(&page, "en", "/settings?saved=1", true);
+    assert_eq!(
+        page.texts(".notice[role=status]"),
+        vec!["Saved.".to_string()]
+    );
     assert_eq!(
         page.attrs("#language option[selected]", "value"),
         vec!["en".to_string()]
