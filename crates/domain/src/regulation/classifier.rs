@@ -21,6 +21,11 @@ pub struct Reason {
     pub rule: String,
     /// The rendered reason, e.g. `cell_source = allogeneic → class 1 (…)`.
     pub text: String,
+    /// The provision the rule encodes (act, order or ordinance article, notice).
+    pub cites: String,
+    /// The day that provision took effect.
+    #[serde(with = "super::civil::civil_date")]
+    pub since: time::Date,
 }
 
 /// A classification: the risk class (or outside the Act), the rule set that decided it,
@@ -83,5 +88,7 @@ fn reason(rules: &RuleSet, rule: &Rule, therapy: &TherapyDescription) -> Reason 
     Reason {
         rule: rule.qualified_id().to_owned(),
         text,
+        cites: rule.cites().to_owned(),
+        since: rule.since(),
     }
 }

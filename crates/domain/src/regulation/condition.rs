@@ -23,7 +23,10 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::class::{UnknownVariant, wire_enum};
-use super::therapy::{CellKind, CellSource, Material, Procedure, Purpose, TherapyDescription};
+use super::therapy::{
+    ApprovedProductUse, CellKind, CellSource, Material, NucleicAcidKind, Procedure, Purpose,
+    TherapyDescription,
+};
 
 wire_enum! {
     /// A field of a therapy description that conditions may read.
@@ -46,10 +49,34 @@ wire_enum! {
         Purpose => "purpose",
         /// [`TherapyDescription::procedure`].
         Procedure => "procedure",
+        /// [`TherapyDescription::minimally_manipulated`].
+        MinimallyManipulated => "minimally_manipulated",
+        /// [`TherapyDescription::approved_product_use`].
+        ApprovedProductUse => "approved_product_use",
+        /// [`TherapyDescription::prepared_with_approved_device`].
+        PreparedWithApprovedDevice => "prepared_with_approved_device",
+        /// [`TherapyDescription::nucleic_acid_kind`].
+        NucleicAcidKind => "nucleic_acid_kind",
+        /// [`TherapyDescription::designated_vaccine`].
+        DesignatedVaccine => "designated_vaccine",
+        /// [`TherapyDescription::carries_nucleic_acid`].
+        CarriesNucleicAcid => "carries_nucleic_acid",
     }
 }
 
 impl FieldName {
+    /// Whether the answer is optional and `false` when not given (the scope-edge answers
+    /// added with the 2024 revision), so `false` is the answer every older description has.
+    pub const fn defaults_to_false(self) -> bool {
+        matches!(
+            self,
+            FieldName::MinimallyManipulated
+                | FieldName::PreparedWithApprovedDevice
+                | FieldName::DesignatedVaccine
+                | FieldName::CarriesNucleicAcid
+        )
+    }
+
     /// Whether the source cells of an EV or culture supernatant have this field.
     const fn in_source(self) -> bool {
         matches!(
@@ -76,10 +103,16 @@ impl FieldName {
             FieldName::CellKind => text(value).map(FieldValue::CellKind),
             FieldName::Purpose => text(value).map(FieldValue::Purpose),
             FieldName::Procedure => text(value).map(FieldValue::Procedure),
+            FieldName::ApprovedProductUse => text(value).map(FieldValue::ApprovedProductUse),
+            FieldName::NucleicAcidKind => text(value).map(FieldValue::NucleicAcidKind),
             FieldName::GeneIntroduced
             | FieldName::GenomeEdited
             | FieldName::Cultured
-            | FieldName::HomologousUse => match value {
+            | FieldName::HomologousUse
+            | FieldName::MinimallyManipulated
+            | FieldName::PreparedWithApprovedDevice
+            | FieldName::DesignatedVaccine
+            | FieldName::CarriesNucleicAcid => match value {
                 toml::Value::Boolean(b) => Ok(FieldValue::Bool(*b)),
                 other => Err(format!(
                     "expected true or false, found {}",
@@ -165,6 +198,18 @@ impl FieldPath {
                 FieldName::HomologousUse => d.homologous_use().map(FieldValue::Bool),
                 FieldName::Purpose => Some(FieldValue::Purpose(d.purpose())),
                 FieldName::Procedure => d.procedure().map(FieldValue::Procedure),
+                FieldName::MinimallyManipulated => d.minimally_manipulated().map(FieldValue::Bool),
+                FieldName::ApprovedProductUse => {
+                    d.approved_product_use().map(FieldValue::ApprovedProductUse)
+                }
+                FieldName::PreparedWithApprovedDevice => {
+                    d.prepared_with_approved_device().map(FieldValue::Bool)
+                }
+                FieldName::NucleicAcidKind => {
+                    d.nucleic_acid_kind().map(FieldValue::NucleicAcidKind)
+                }
+                FieldName::DesignatedVaccine => d.designated_vaccine().map(FieldValue::Bool),
+                FieldName::CarriesNucleicAcid => d.carries_nucleic_acid().map(FieldValue::Bool),
             },
             FieldScope::Source => {
                 let s = d.source()?;
@@ -177,7 +222,13 @@ impl FieldPath {
                     FieldName::Material
                     | FieldName::HomologousUse
                     | FieldName::Purpose
-                    | FieldName::Procedure => None,
+                    | FieldName::Procedure
+                    | FieldName::MinimallyManipulated
+                    | FieldName::ApprovedProductUse
+                    | FieldName::PreparedWithApprovedDevice
+                    | FieldName::NucleicAcidKind
+                    | FieldName::DesignatedVaccine
+                    | FieldName::CarriesNucleicAcid => None,
                 }
             }
         }
@@ -197,6 +248,10 @@ pub enum FieldValue {
     Purpose(Purpose),
     /// An excluded procedure.
     Procedure(Procedure),
+    /// How an approved product is used.
+    ApprovedProductUse(ApprovedProductUse),
+    /// A nucleic-acid technique.
+    NucleicAcidKind(NucleicAcidKind),
     /// A yes/no answer.
     Bool(bool),
 }
@@ -209,6 +264,8 @@ impl fmt::Display for FieldValue {
             FieldValue::CellKind(v) => v.fmt(f),
             FieldValue::Purpose(v) => v.fmt(f),
             FieldValue::Procedure(v) => v.fmt(f),
+            FieldValue::ApprovedProductUse(v) => v.fmt(f),
+            FieldValue::NucleicAcidKind(v) => v.fmt(f),
             FieldValue::Bool(v) => v.fmt(f),
         }
     }

@@ -67,7 +67,7 @@ pub use rule_set::{
     RuleSummary, SourceCitation,
 };
 pub use therapy::{
-    CellKind, CellSource, Material, Procedure, Purpose, SourceCells, SourceCellsInput,
-    TherapyDescription, TherapyError, TherapyInput, TherapyProblem,
+    ApprovedProductUse, CellKind, CellSource, Material, NucleicAcidKind, Procedure, Purpose,
+    SourceCells, SourceCellsInput, TherapyDescription, TherapyError, TherapyInput, TherapyProblem,
 };
 pub use what_if::{Reclassification, Transition, TransitionSummary, reclassify};

@@ -89,6 +89,7 @@ pub struct Rule {
     qualified_id: String,
     class: Classification,
     cites: String,
+    since: Date,
     when: Option<Condition>,
     reason: Template,
 }
@@ -112,6 +113,12 @@ impl Rule {
     /// The legal provision the rule encodes.
     pub fn cites(&self) -> &str {
         &self.cites
+    }
+
+    /// The day the provision the rule encodes took effect (the rule's `since`, else the
+    /// rule set's `effective_from`).
+    pub fn since(&self) -> Date {
+        self.since
     }
 
     /// The condition; `None` for the fallback rule, which matches everything.
@@ -269,6 +276,9 @@ struct RawRule {
     id: String,
     class: Classification,
     cites: String,
+    /// When the provision took effect, if before the set's `effective_from`.
+    #[serde(default)]
+    since: Option<toml::value::Datetime>,
     #[serde(default)]
     when: Option<RawCondition>,
     reason: String,
@@ -389,11 +399,24 @@ impl RuleSet {
             }
             let reason =
                 Template::parse(&r.reason).map_err(|m| invalid(&format!("{at}.reason"), m))?;
+            let since = match &r.since {
+                Some(d) => from_toml(d).map_err(|m| invalid(&format!("{at}.since"), m))?,
+                None => effective_from,
+            };
+            if since > effective_from {
+                return Err(invalid(
+                    &format!("{at}.since"),
+                    format!(
+                        "{since} is after the set's effective_from {effective_from}: a rule cannot be in force before it took effect"
+                    ),
+                ));
+            }
             rules.push(Rule {
                 qualified_id: format!("{}/{}", raw.id, r.id),
                 id: r.id,
                 class: r.class,
                 cites: r.cites,
+                since,
                 when,
                 reason,
             });

@@ -13,7 +13,7 @@
 //! | `{<field>}` | one answer, e.g. `{cell_kind}` or `{source.cell_source}` (`none` when unanswered) |
 
 use super::class::Classification;
-use super::condition::{Fact, FieldPath};
+use super::condition::{Fact, FieldPath, FieldValue};
 use super::therapy::TherapyDescription;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,9 +133,15 @@ fn join_facts(facts: &[Fact]) -> String {
 }
 
 /// Every answer the description has, in field order.
+/// Every answer of the description, leaving out the scope-edge answers left at their
+/// default (`minimally_manipulated = false` and the like), which every older description
+/// has and which say nothing.
 pub(crate) fn describe(d: &TherapyDescription) -> String {
     let facts: Vec<Fact> = FieldPath::all()
         .filter_map(|path| path.value_in(d).map(|v| (path, Some(v))))
+        .filter(|(path, value)| {
+            !(path.name.defaults_to_false() && *value == Some(FieldValue::Bool(false)))
+        })
         .collect();
     join_facts(&facts)
 }

@@ -11,6 +11,16 @@
 //! | `cell_source`, `cell_kind`, `gene_introduced`, `genome_edited`, `cultured`, `homologous_use` | required | rejected (describe the source cells under `source`) | `gene_introduced`, `genome_edited` optional; the rest rejected |
 //! | `procedure` | optional (`null` = none) | rejected | rejected |
 //! | `source` | rejected | required: `cell_source`, `cell_kind`, `gene_introduced`, `genome_edited`, `cultured` | rejected |
+//! | `minimally_manipulated` | optional (default `false`) | rejected | rejected |
+//! | `approved_product_use`, `prepared_with_approved_device` | optional (default: not an approved product; `false`) | rejected | optional |
+//! | `nucleic_acid_kind`, `designated_vaccine` | rejected | rejected | optional (default: not stated; `false`) |
+//! | `carries_nucleic_acid` | rejected | optional (default `false`) | rejected |
+//!
+//! The optional answers came with the Act's 2024 revision and the scope edges of the
+//! cabinet order. Each one's absence is the conservative answer (inside the Act, no
+//! exclusion claimed), so a plan stored before they existed keeps its class. A minimal
+//! manipulation cannot be claimed for cells that were cultured or gene-modified, and an
+//! oligonucleotide cannot introduce a gene or edit a genome.
 //!
 //! ES, iPS and iPS-like cells are cultured by definition, so `cultured = false` with those
 //! kinds (top level or under `source`) is rejected as inconsistent. Booleans are required
@@ -103,6 +113,33 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// How an approved regenerative medical product (or approved nucleic-acid product) is
+    /// used, when the therapy is one. Absent: the therapy is not an approved product.
+    pub enum ApprovedProductUse {
+        /// Within the approval (承認の内容に従って用いる).
+        WithinApproval => "within_approval",
+        /// Outside the approval, in a way the ordinance rates no riskier (since 2025-05-31).
+        OffLabelNotRiskier => "off_label_not_riskier",
+        /// Outside the approval, otherwise (適応外使用).
+        OffLabel => "off_label",
+    }
+}
+
+wire_enum! {
+    /// Which nucleic-acid technique a nucleic-acid therapy uses (核酸等).
+    pub enum NucleicAcidKind {
+        /// In vivo gene transfer (e.g. AAV or plasmid vectors).
+        GeneTransfer => "gene_transfer",
+        /// In vivo genome editing (e.g. CRISPR delivered by lipid nanoparticles).
+        GenomeEditing => "genome_editing",
+        /// mRNA techniques.
+        Mrna => "mrna",
+        /// Oligonucleotide drugs: siRNA, antisense, miRNA (核酸医薬).
+        Oligonucleotide => "oligonucleotide",
+    }
+}
+
 /// The cells an EV or culture supernatant product is made from.
 ///
 /// A proposal rule set classes cell-free products by these cells, so they are described
@@ -189,6 +226,22 @@ pub struct TherapyDescription {
     procedure: Option<Procedure>,
     /// The cells an EV or culture supernatant is made from (required for those materials).
     source: Option<SourceCells>,
+    /// Only minimal manipulation (separation, washing, mincing, freezing…), which is not
+    /// 加工 (`Some` exactly for cells; default false).
+    minimally_manipulated: Option<bool>,
+    /// How an approved product is used, if the therapy is one (cells and nucleic acids).
+    approved_product_use: Option<ApprovedProductUse>,
+    /// Prepared with a medical device approved for that use and used for it (`Some`
+    /// exactly for cells and nucleic acids; default false).
+    prepared_with_approved_device: Option<bool>,
+    /// The nucleic-acid technique (only nucleic acids; `None` when not stated).
+    nucleic_acid_kind: Option<NucleicAcidKind>,
+    /// A vaccine the MHLW notice designates (`Some` exactly for nucleic acids; default
+    /// false).
+    designated_vaccine: Option<bool>,
+    /// An EV or supernatant made to carry mRNA or a gene-editing payload (`Some` exactly
+    /// for those materials; default false).
+    carries_nucleic_acid: Option<bool>,
 }
 
 /// The wire form of [`TherapyDescription`]: every key optional, unknown keys rejected.
@@ -228,6 +281,25 @@ pub struct TherapyInput {
     /// The source cells of an EV or culture supernatant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceCellsInput>,
+    /// Whether the cells were only minimally manipulated (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimally_manipulated: Option<bool>,
+    /// `within_approval` | `off_label_not_riskier` | `off_label`; absent: not an approved
+    /// product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_product_use: Option<String>,
+    /// Whether prepared with an approved device, used as approved (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_with_approved_device: Option<bool>,
+    /// `gene_transfer` | `genome_editing` | `mrna` | `oligonucleotide`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nucleic_acid_kind: Option<String>,
+    /// Whether a vaccine the notice designates (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designated_vaccine: Option<bool>,
+    /// Whether an EV or supernatant carries a nucleic-acid payload (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carries_nucleic_acid: Option<bool>,
 }
 
 /// A therapy description that was rejected, with the field at fault.
@@ -270,6 +342,32 @@ const PLURIPOTENT_CULTURED: &str =
 const SOURCE_HINT: &str = ": describe the source cells under `source`";
 const CELLS_ONLY: &str = " (only for material cells)";
 const DERIVED_ONLY: &str = " (only for material ev or culture_supernatant)";
+const NUCLEIC_ONLY: &str = " (only for material nucleic_acid)";
+const PRODUCTS_ONLY: &str = " (only for material cells or nucleic_acid)";
+const MINIMAL_NOT_CULTURED: &str = "culture is not a minimal manipulation, so `minimally_manipulated` cannot be true for cultured cells";
+const MINIMAL_NOT_MODIFIED: &str = "introducing a gene or editing the genome is not a minimal manipulation, so `minimally_manipulated` cannot be true for such cells";
+const OLIGO_NOT_GENE: &str = "an oligonucleotide drug neither introduces a gene nor edits the genome, so `nucleic_acid_kind` cannot be oligonucleotide here";
+
+fn inconsistent(field: &'static str, why: &'static str) -> TherapyError {
+    TherapyError {
+        field,
+        problem: TherapyProblem::Inconsistent(why),
+    }
+}
+
+/// The approved-product answers shared by cells and nucleic acids.
+fn product_answers(
+    approved_product_use: Option<&str>,
+    prepared_with_approved_device: Option<bool>,
+) -> Result<(Option<ApprovedProductUse>, Option<bool>), TherapyError> {
+    let approved = approved_product_use
+        .map(|v| parse::<ApprovedProductUse>("approved_product_use", v))
+        .transpose()?;
+    Ok((
+        approved,
+        Some(prepared_with_approved_device.unwrap_or(false)),
+    ))
+}
 
 fn parse<T: std::str::FromStr<Err = UnknownVariant>>(
     field: &'static str,
@@ -400,12 +498,38 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     .map(|p| parse::<Procedure>("procedure", p))
                     .transpose()?;
                 reject("source", &input.source, material, DERIVED_ONLY)?;
+                reject(
+                    "nucleic_acid_kind",
+                    &input.nucleic_acid_kind,
+                    material,
+                    NUCLEIC_ONLY,
+                )?;
+                reject(
+                    "designated_vaccine",
+                    &input.designated_vaccine,
+                    material,
+                    NUCLEIC_ONLY,
+                )?;
+                reject(
+                    "carries_nucleic_acid",
+                    &input.carries_nucleic_acid,
+                    material,
+                    DERIVED_ONLY,
+                )?;
                 if cell_kind.is_pluripotent() && !cultured {
-                    return Err(TherapyError {
-                        field: "cultured",
-                        problem: TherapyProblem::Inconsistent(PLURIPOTENT_CULTURED),
-                    });
+                    return Err(inconsistent("cultured", PLURIPOTENT_CULTURED));
                 }
+                let minimally_manipulated = input.minimally_manipulated.unwrap_or(false);
+                if minimally_manipulated && cultured {
+                    return Err(inconsistent("minimally_manipulated", MINIMAL_NOT_CULTURED));
+                }
+                if minimally_manipulated && (gene_introduced || genome_edited) {
+                    return Err(inconsistent("minimally_manipulated", MINIMAL_NOT_MODIFIED));
+                }
+                let (approved_product_use, prepared_with_approved_device) = product_answers(
+                    input.approved_product_use.as_deref(),
+                    input.prepared_with_approved_device,
+                )?;
                 Ok(TherapyDescription {
                     material,
                     cell_source: Some(cell_source),
@@ -417,6 +541,12 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     purpose,
                     procedure,
                     source: None,
+                    minimally_manipulated: Some(minimally_manipulated),
+                    approved_product_use,
+                    prepared_with_approved_device,
+                    nucleic_acid_kind: None,
+                    designated_vaccine: None,
+                    carries_nucleic_acid: None,
                 })
             }
             Material::Ev | Material::CultureSupernatant => {
@@ -437,6 +567,37 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     CELLS_ONLY,
                 )?;
                 reject("procedure", &input.procedure, material, CELLS_ONLY)?;
+                reject(
+                    "minimally_manipulated",
+                    &input.minimally_manipulated,
+                    material,
+                    CELLS_ONLY,
+                )?;
+                reject(
+                    "approved_product_use",
+                    &input.approved_product_use,
+                    material,
+                    PRODUCTS_ONLY,
+                )?;
+                reject(
+                    "prepared_with_approved_device",
+                    &input.prepared_with_approved_device,
+                    material,
+                    PRODUCTS_ONLY,
+                )?;
+                reject(
+                    "nucleic_acid_kind",
+                    &input.nucleic_acid_kind,
+                    material,
+                    NUCLEIC_ONLY,
+                )?;
+                reject(
+                    "designated_vaccine",
+                    &input.designated_vaccine,
+                    material,
+                    NUCLEIC_ONLY,
+                )?;
+                let carries_nucleic_acid = input.carries_nucleic_acid.unwrap_or(false);
                 let source = SourceCells::try_from(required("source", input.source, material)?)?;
                 Ok(TherapyDescription {
                     material,
@@ -449,6 +610,12 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     purpose,
                     procedure: None,
                     source: Some(source),
+                    minimally_manipulated: None,
+                    approved_product_use: None,
+                    prepared_with_approved_device: None,
+                    nucleic_acid_kind: None,
+                    designated_vaccine: None,
+                    carries_nucleic_acid: Some(carries_nucleic_acid),
                 })
             }
             Material::NucleicAcid => {
@@ -463,6 +630,32 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                 )?;
                 reject("procedure", &input.procedure, material, CELLS_ONLY)?;
                 reject("source", &input.source, material, DERIVED_ONLY)?;
+                reject(
+                    "minimally_manipulated",
+                    &input.minimally_manipulated,
+                    material,
+                    CELLS_ONLY,
+                )?;
+                reject(
+                    "carries_nucleic_acid",
+                    &input.carries_nucleic_acid,
+                    material,
+                    DERIVED_ONLY,
+                )?;
+                let nucleic_acid_kind = input
+                    .nucleic_acid_kind
+                    .as_deref()
+                    .map(|v| parse::<NucleicAcidKind>("nucleic_acid_kind", v))
+                    .transpose()?;
+                if nucleic_acid_kind == Some(NucleicAcidKind::Oligonucleotide)
+                    && (input.gene_introduced == Some(true) || input.genome_edited == Some(true))
+                {
+                    return Err(inconsistent("nucleic_acid_kind", OLIGO_NOT_GENE));
+                }
+                let (approved_product_use, prepared_with_approved_device) = product_answers(
+                    input.approved_product_use.as_deref(),
+                    input.prepared_with_approved_device,
+                )?;
                 Ok(TherapyDescription {
                     material,
                     cell_source: None,
@@ -474,6 +667,12 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     purpose,
                     procedure: None,
                     source: None,
+                    minimally_manipulated: None,
+                    approved_product_use,
+                    prepared_with_approved_device,
+                    nucleic_acid_kind,
+                    designated_vaccine: Some(input.designated_vaccine.unwrap_or(false)),
+                    carries_nucleic_acid: None,
                 })
             }
         }
@@ -493,6 +692,14 @@ impl From<TherapyDescription> for TherapyInput {
             purpose: Some(d.purpose.as_str().to_owned()),
             procedure: d.procedure.map(|v| v.as_str().to_owned()),
             source: d.source.map(SourceCellsInput::from),
+            // The defaulted answers are written only when they differ from the default,
+            // so a description stored before they existed reads back unchanged.
+            minimally_manipulated: d.minimally_manipulated.filter(|v| *v),
+            approved_product_use: d.approved_product_use.map(|v| v.as_str().to_owned()),
+            prepared_with_approved_device: d.prepared_with_approved_device.filter(|v| *v),
+            nucleic_acid_kind: d.nucleic_acid_kind.map(|v| v.as_str().to_owned()),
+            designated_vaccine: d.designated_vaccine.filter(|v| *v),
+            carries_nucleic_acid: d.carries_nucleic_acid.filter(|v| *v),
         }
     }
 }
@@ -548,12 +755,64 @@ impl TherapyDescription {
         self.source.as_ref()
     }
 
-    /// Every valid description (a few thousand), in a fixed order.
+    /// Whether only minimally manipulated; `Some` exactly for cells.
+    pub fn minimally_manipulated(&self) -> Option<bool> {
+        self.minimally_manipulated
+    }
+
+    /// How an approved product is used; `None` when it is not one.
+    pub fn approved_product_use(&self) -> Option<ApprovedProductUse> {
+        self.approved_product_use
+    }
+
+    /// Whether prepared with an approved device; `Some` exactly for cells and nucleic
+    /// acids.
+    pub fn prepared_with_approved_device(&self) -> Option<bool> {
+        self.prepared_with_approved_device
+    }
+
+    /// The nucleic-acid technique, when stated (only nucleic acids).
+    pub fn nucleic_acid_kind(&self) -> Option<NucleicAcidKind> {
+        self.nucleic_acid_kind
+    }
+
+    /// Whether a designated vaccine; `Some` exactly for nucleic acids.
+    pub fn designated_vaccine(&self) -> Option<bool> {
+        self.designated_vaccine
+    }
+
+    /// Whether an EV or supernatant carries a nucleic acid; `Some` exactly for those.
+    pub fn carries_nucleic_acid(&self) -> Option<bool> {
+        self.carries_nucleic_acid
+    }
+
+    /// Every valid description (some twenty thousand), in a fixed order.
     ///
     /// The answers are finite, so rule sets can be checked exhaustively at load (every rule
     /// reachable, every description classified), and tests can sweep the whole space.
     pub fn all_valid() -> Vec<TherapyDescription> {
         let bools = [false, true];
+        let approved: Vec<Option<ApprovedProductUse>> = std::iter::once(None)
+            .chain(ApprovedProductUse::ALL.iter().copied().map(Some))
+            .collect();
+        let blank = |material, purpose| TherapyDescription {
+            material,
+            cell_source: None,
+            cell_kind: None,
+            gene_introduced: None,
+            genome_edited: None,
+            cultured: None,
+            homologous_use: None,
+            purpose,
+            procedure: None,
+            source: None,
+            minimally_manipulated: None,
+            approved_product_use: None,
+            prepared_with_approved_device: None,
+            nucleic_acid_kind: None,
+            designated_vaccine: None,
+            carries_nucleic_acid: None,
+        };
         let mut out = Vec::new();
         for &purpose in Purpose::ALL {
             for &source in CellSource::ALL {
@@ -568,39 +827,46 @@ impl TherapyDescription {
                                     for procedure in
                                         std::iter::once(None).chain(Procedure::ALL.iter().map(Some))
                                     {
-                                        out.push(TherapyDescription {
-                                            material: Material::Cells,
-                                            cell_source: Some(source),
-                                            cell_kind: Some(kind),
-                                            gene_introduced: Some(gene_introduced),
-                                            genome_edited: Some(genome_edited),
-                                            cultured: Some(cultured),
-                                            homologous_use: Some(homologous_use),
-                                            purpose,
-                                            procedure: procedure.copied(),
-                                            source: None,
-                                        });
+                                        for minimal in bools {
+                                            if minimal
+                                                && (cultured || gene_introduced || genome_edited)
+                                            {
+                                                continue;
+                                            }
+                                            for &use_ in &approved {
+                                                for device in bools {
+                                                    out.push(TherapyDescription {
+                                                        cell_source: Some(source),
+                                                        cell_kind: Some(kind),
+                                                        gene_introduced: Some(gene_introduced),
+                                                        genome_edited: Some(genome_edited),
+                                                        cultured: Some(cultured),
+                                                        homologous_use: Some(homologous_use),
+                                                        procedure: procedure.copied(),
+                                                        minimally_manipulated: Some(minimal),
+                                                        approved_product_use: use_,
+                                                        prepared_with_approved_device: Some(device),
+                                                        ..blank(Material::Cells, purpose)
+                                                    });
+                                                }
+                                            }
+                                        }
                                     }
                                 }
                                 for material in [Material::Ev, Material::CultureSupernatant] {
-                                    out.push(TherapyDescription {
-                                        material,
-                                        cell_source: None,
-                                        cell_kind: None,
-                                        gene_introduced: None,
-                                        genome_edited: None,
-                                        cultured: None,
-                                        homologous_use: None,
-                                        purpose,
-                                        procedure: None,
-                                        source: Some(SourceCells {
-                                            cell_source: source,
-                                            cell_kind: kind,
-                                            gene_introduced,
-                                            genome_edited,
-                                            cultured,
-                                        }),
-                                    });
+                                    for carries in bools {
+                                        out.push(TherapyDescription {
+                                            source: Some(SourceCells {
+                                                cell_source: source,
+                                                cell_kind: kind,
+                                                gene_introduced,
+                                                genome_edited,
+                                                cultured,
+                                            }),
+                                            carries_nucleic_acid: Some(carries),
+                                            ..blank(material, purpose)
+                                        });
+                                    }
                                 }
                             }
                         }
@@ -608,20 +874,33 @@ impl TherapyDescription {
                 }
             }
             let optional = [None, Some(false), Some(true)];
+            let kinds: Vec<Option<NucleicAcidKind>> = std::iter::once(None)
+                .chain(NucleicAcidKind::ALL.iter().copied().map(Some))
+                .collect();
             for gene_introduced in optional {
                 for genome_edited in optional {
-                    out.push(TherapyDescription {
-                        material: Material::NucleicAcid,
-                        cell_source: None,
-                        cell_kind: None,
-                        gene_introduced,
-                        genome_edited,
-                        cultured: None,
-                        homologous_use: None,
-                        purpose,
-                        procedure: None,
-                        source: None,
-                    });
+                    for &kind in &kinds {
+                        if kind == Some(NucleicAcidKind::Oligonucleotide)
+                            && (gene_introduced == Some(true) || genome_edited == Some(true))
+                        {
+                            continue;
+                        }
+                        for &use_ in &approved {
+                            for device in bools {
+                                for vaccine in bools {
+                                    out.push(TherapyDescription {
+                                        gene_introduced,
+                                        genome_edited,
+                                        approved_product_use: use_,
+                                        prepared_with_approved_device: Some(device),
+                                        nucleic_acid_kind: kind,
+                                        designated_vaccine: Some(vaccine),
+                                        ..blank(Material::NucleicAcid, purpose)
+                                    });
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -741,6 +1020,48 @@ mod tests {
         v["source"] = json!({"cell_source": "autologous", "cell_kind": "somatic",
             "gene_introduced": false, "genome_edited": false, "cultured": true});
         assert_eq!(parse_json(v).unwrap_err().field, "procedure");
+    }
+
+    #[test]
+    fn scope_edge_answers_default_conservatively_and_are_checked() {
+        // Absent answers read as the defaults, and the defaults are not written back, so a
+        // description stored before they existed reads and writes unchanged.
+        let d = parse_json(cells()).unwrap();
+        assert_eq!(d.minimally_manipulated(), Some(false));
+        assert_eq!(d.prepared_with_approved_device(), Some(false));
+        assert_eq!(d.approved_product_use(), None);
+        assert_eq!(serde_json::to_value(&d).unwrap(), {
+            let mut v = cells();
+            v.as_object_mut().unwrap().remove("procedure");
+            v
+        });
+        // Culture is not a minimal manipulation.
+        let mut v = cells();
+        v["minimally_manipulated"] = json!(true);
+        let err = parse_json(v).unwrap_err();
+        assert_eq!(err.field, "minimally_manipulated");
+        assert!(err.to_string().contains("cultured"), "{err}");
+        let mut v = cells();
+        v["approved_product_use"] = json!("sometimes");
+        assert_eq!(parse_json(v).unwrap_err().field, "approved_product_use");
+        // Each answer belongs to its materials.
+        let mut v = cells();
+        v["nucleic_acid_kind"] = json!("mrna");
+        assert_eq!(parse_json(v).unwrap_err().field, "nucleic_acid_kind");
+        let ev = json!({"material": "ev", "purpose": "treatment", "approved_product_use": "off_label",
+            "source": {"cell_source": "autologous", "cell_kind": "somatic",
+                       "gene_introduced": false, "genome_edited": false, "cultured": true}});
+        assert_eq!(parse_json(ev).unwrap_err().field, "approved_product_use");
+        // An oligonucleotide neither introduces a gene nor edits a genome.
+        let err = parse_json(json!({"material": "nucleic_acid", "purpose": "treatment",
+            "nucleic_acid_kind": "oligonucleotide", "genome_edited": true}))
+        .unwrap_err();
+        assert_eq!(err.field, "nucleic_acid_kind");
+        let d = parse_json(json!({"material": "nucleic_acid", "purpose": "treatment",
+            "nucleic_acid_kind": "mrna", "designated_vaccine": true}))
+        .unwrap();
+        assert_eq!(d.nucleic_acid_kind(), Some(NucleicAcidKind::Mrna));
+        assert_eq!(d.designated_vaccine(), Some(true));
     }
 
     #[test]

@@ -395,7 +395,182 @@ fn cases() -> Vec<Case> {
             expect_2014: "outside nucleic-acid-not-covered",
             changes: &[("asrm-2025", "1 nucleic-acid")],
         },
+        // ---- scope at the edges ----------------------------------------------------
+        Case {
+            name: "autologous bone marrow, only separated and concentrated, back into bone",
+            therapy: with(
+                c(
+                    "autologous",
+                    "somatic_stem",
+                    f,
+                    f,
+                    f,
+                    t,
+                    "reconstruction",
+                    None,
+                ),
+                json!({"minimally_manipulated": true}),
+            ),
+            expect_2014: "outside minimal-manipulation",
+            changes: &[],
+        },
+        Case {
+            name: "autologous minimally manipulated SVF injected into the knee (non-homologous)",
+            therapy: with(
+                c("autologous", "somatic_stem", f, f, f, f, "treatment", None),
+                json!({"minimally_manipulated": true}),
+            ),
+            expect_2014: "2 non-homologous",
+            changes: &[],
+        },
+        Case {
+            name: "allogeneic minimally manipulated cells, homologous use",
+            therapy: with(
+                c("allogeneic", "somatic", f, f, f, t, "treatment", None),
+                json!({"minimally_manipulated": true}),
+            ),
+            expect_2014: "1 allogeneic",
+            changes: &[],
+        },
+        Case {
+            name: "approved autologous cultured cartilage used within its approval",
+            therapy: with(
+                c("autologous", "somatic", f, f, t, t, "reconstruction", None),
+                json!({"approved_product_use": "within_approval"}),
+            ),
+            expect_2014: "outside approved-product",
+            changes: &[],
+        },
+        Case {
+            name: "approved MSC product used off-label, no riskier by the ordinance",
+            therapy: with(
+                c("autologous", "somatic_stem", f, f, t, f, "treatment", None),
+                json!({"approved_product_use": "off_label_not_riskier"}),
+            ),
+            expect_2014: "2 cultured-stem-cells",
+            changes: &[(
+                "asrm-2025",
+                "outside approved-product-off-label-not-riskier",
+            )],
+        },
+        Case {
+            name: "approved MSC product used off-label otherwise",
+            therapy: with(
+                c("autologous", "somatic_stem", f, f, t, f, "treatment", None),
+                json!({"approved_product_use": "off_label"}),
+            ),
+            expect_2014: "2 cultured-stem-cells",
+            changes: &[],
+        },
+        Case {
+            name: "PRP prepared with a device approved for that use, used as approved",
+            therapy: with(
+                c("autologous", "somatic", f, f, f, t, "treatment", None),
+                json!({"prepared_with_approved_device": true}),
+            ),
+            expect_2014: "3 class-3",
+            changes: &[("asrm-2025", "outside approved-device")],
+        },
+        Case {
+            name: "expanded (cultured) autologous HSC transplantation",
+            therapy: c(
+                "autologous",
+                "hematopoietic_stem",
+                f,
+                f,
+                t,
+                t,
+                "treatment",
+                Some("hsc_transplant"),
+            ),
+            expect_2014: "2 cultured-stem-cells",
+            changes: &[],
+        },
+        Case {
+            name: "expanded allogeneic cord-blood HSC transplantation",
+            therapy: c(
+                "allogeneic",
+                "hematopoietic_stem",
+                f,
+                f,
+                t,
+                t,
+                "treatment",
+                Some("hsc_transplant"),
+            ),
+            expect_2014: "1 allogeneic",
+            changes: &[],
+        },
+        Case {
+            name: "transfusion of red cells cultured from donor progenitors",
+            therapy: c(
+                "allogeneic",
+                "somatic",
+                f,
+                f,
+                t,
+                t,
+                "treatment",
+                Some("blood_transfusion"),
+            ),
+            expect_2014: "1 allogeneic",
+            changes: &[],
+        },
+        Case {
+            name: "siRNA drug (oligonucleotide)",
+            therapy: json!({"material": "nucleic_acid", "purpose": "treatment",
+                "nucleic_acid_kind": "oligonucleotide"}),
+            expect_2014: "outside nucleic-acid-not-covered",
+            changes: &[("asrm-2025", "outside oligonucleotide")],
+        },
+        Case {
+            name: "in vivo mRNA therapy",
+            therapy: json!({"material": "nucleic_acid", "purpose": "treatment",
+                "nucleic_acid_kind": "mrna"}),
+            expect_2014: "outside nucleic-acid-not-covered",
+            changes: &[("asrm-2025", "1 nucleic-acid")],
+        },
+        Case {
+            name: "an mRNA vaccine the notice designates",
+            therapy: json!({"material": "nucleic_acid", "purpose": "treatment",
+                "nucleic_acid_kind": "mrna", "designated_vaccine": true}),
+            expect_2014: "outside nucleic-acid-not-covered",
+            changes: &[("asrm-2025", "outside designated-vaccine")],
+        },
+        Case {
+            name: "approved AAV gene therapy used within its approval",
+            therapy: json!({"material": "nucleic_acid", "purpose": "treatment",
+                "nucleic_acid_kind": "gene_transfer", "gene_introduced": true,
+                "approved_product_use": "within_approval"}),
+            expect_2014: "outside approved-product",
+            changes: &[],
+        },
+        Case {
+            name: "in vivo genome editing with an approved device, used as approved",
+            therapy: json!({"material": "nucleic_acid", "purpose": "treatment",
+                "nucleic_acid_kind": "genome_editing", "genome_edited": true,
+                "prepared_with_approved_device": true}),
+            expect_2014: "outside nucleic-acid-not-covered",
+            changes: &[("asrm-2025", "outside approved-device")],
+        },
+        Case {
+            name: "EVs from autologous MSC loaded with mRNA",
+            therapy: with(
+                derived("ev", "autologous", "somatic_stem", false, true, "treatment"),
+                json!({"carries_nucleic_acid": true}),
+            ),
+            expect_2014: "outside no-processed-cells",
+            changes: &[("asrm-2025", "1 derived-carrying-nucleic-acid")],
+        },
     ]
+}
+
+/// A description with extra answers (the scope-edge keys) set on top.
+fn with(mut v: Value, extra: Value) -> Value {
+    for (k, x) in extra.as_object().expect("an object") {
+        v[k] = x.clone();
+    }
+    v
 }
 
 fn split(expect: &str) -> (Classification, &str) {
@@ -504,7 +679,7 @@ fn later_rules_reaching_the_same_class_are_listed_after_the_deciding_one() {
     assert_eq!(result.reasons.len(), 1);
     assert!(
         result.reasons[0].text.starts_with(
-            "procedure = hsc_transplant, cell_source = allogeneic, cell_kind = hematopoietic_stem, gene_introduced = false, genome_edited = false: "
+            "procedure = hsc_transplant, cell_source = allogeneic, cell_kind = hematopoietic_stem, gene_introduced = false, genome_edited = false, cultured = false: "
         ),
         "{}",
         result.reasons[0].text

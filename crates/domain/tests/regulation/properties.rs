@@ -4,8 +4,9 @@
 
 use proptest::prelude::*;
 use saisei_domain::regulation::{
-    AdverseEventFacts, Classification, Material, SourceCellsInput, TherapyDescription,
-    TherapyInput, adverse_event_deadline, classify, periodic_period,
+    AdverseEventFacts, ApprovedProductUse, Classification, Material, Procedure, RuleSet,
+    SourceCellsInput, TherapyDescription, TherapyInput, adverse_event_deadline, classify,
+    periodic_period,
 };
 use time::{Date, Duration, macros::date};
 
@@ -64,10 +65,27 @@ fn each_amendment_changes_only_what_it_is_about() {
                     assert_eq!(d.gene_introduced(), Some(false), "{d:?}");
                     assert_eq!(b, Classification::One);
                 }
-                "asrm-2025" => {
-                    assert_eq!(d.material(), Material::NucleicAcid);
-                    assert_eq!((a, b), (Classification::Outside, Classification::One));
-                }
+                "asrm-2025" => match d.material() {
+                    // In vivo gene therapy, and vesicles carrying a nucleic acid, come in.
+                    Material::NucleicAcid => {
+                        assert_eq!((a, b), (Classification::Outside, Classification::One))
+                    }
+                    Material::Ev | Material::CultureSupernatant => {
+                        assert_eq!(d.carries_nucleic_acid(), Some(true), "{d:?}");
+                        assert_eq!((a, b), (Classification::Outside, Classification::One));
+                    }
+                    // Approved products used off-label but no riskier, and cells prepared
+                    // with an approved device, go out.
+                    Material::Cells => {
+                        assert_eq!(b, Classification::Outside, "{d:?}");
+                        assert!(
+                            d.approved_product_use()
+                                == Some(ApprovedProductUse::OffLabelNotRiskier)
+                                || d.prepared_with_approved_device() == Some(true),
+                            "{d:?}"
+                        );
+                    }
+                },
                 _ => {
                     assert!(d.material().is_cell_derived(), "{d:?}");
                     assert_eq!(a, Classification::Outside);
@@ -132,19 +150,32 @@ fn input() -> impl Strategy<Value = TherapyInput> {
             "assisted_reproduction",
         ]),
         source,
+        (
+            text_option(&["within_approval", "off_label_not_riskier", "off_label"]),
+            text_option(&["gene_transfer", "genome_editing", "mrna", "oligonucleotide"]),
+            proptest::array::uniform4(proptest::option::of(any::<bool>())),
+        ),
     )
         .prop_map(
-            |(material, cell_source, cell_kind, flags, purpose, procedure, source)| TherapyInput {
-                material,
-                cell_source,
-                cell_kind,
-                gene_introduced: flags[0],
-                genome_edited: flags[1],
-                cultured: flags[2],
-                homologous_use: flags[3],
-                purpose,
-                procedure,
-                source,
+            |(material, cell_source, cell_kind, flags, purpose, procedure, source, edges)| {
+                TherapyInput {
+                    material,
+                    cell_source,
+                    cell_kind,
+                    gene_introduced: flags[0],
+                    genome_edited: flags[1],
+                    cultured: flags[2],
+                    homologous_use: flags[3],
+                    purpose,
+                    procedure,
+                    source,
+                    approved_product_use: edges.0,
+                    nucleic_acid_kind: edges.1,
+                    minimally_manipulated: edges.2[0],
+                    prepared_with_approved_device: edges.2[1],
+                    designated_vaccine: edges.2[2],
+                    carries_nucleic_acid: edges.2[3],
+                }
             },
         )
 }
@@ -203,5 +234,69 @@ proptest! {
         let days = (this.end - this.start).whole_days() + 1;
         prop_assert!(days == 365 || days == 366, "{} days", days);
         prop_assert_eq!(periodic_period(rules, filed, n).unwrap().due_on, this.end + Duration::days(90));
+    }
+}
+
+/// The rule sets as they were before the scope-edge answers existed, kept to prove that
+/// every plan stored then keeps its class now.
+const BEFORE_SCOPE_EDGES: [(&str, &str); 4] = [
+    (
+        "asrm-2014",
+        include_str!("data/before-scope-edges/asrm-2014.toml"),
+    ),
+    (
+        "asrm-2020-genome-editing",
+        include_str!("data/before-scope-edges/asrm-2020-genome-editing.toml"),
+    ),
+    (
+        "asrm-2025",
+        include_str!("data/before-scope-edges/asrm-2025.toml"),
+    ),
+    (
+        "proposal-ev-supernatant",
+        include_str!("data/before-scope-edges/proposal-ev-supernatant.toml"),
+    ),
+];
+
+/// Every description that could be stored before the scope-edge answers existed (they are
+/// all at their defaults) keeps its class under every rule set, with one deliberate
+/// correction: a transfusion or HSC transplant of *cultured* (expanded) cells was wrongly
+/// outside the Act, since culture changes the cells' nature; it now takes the class its
+/// cells give.
+#[test]
+fn no_stored_plan_changes_class_under_the_new_defaults() {
+    let old_space: Vec<TherapyDescription> = TherapyDescription::all_valid()
+        .into_iter()
+        .filter(|d| {
+            d.minimally_manipulated() != Some(true)
+                && d.approved_product_use().is_none()
+                && d.prepared_with_approved_device() != Some(true)
+                && d.nucleic_acid_kind().is_none()
+                && d.designated_vaccine() != Some(true)
+                && d.carries_nucleic_acid() != Some(true)
+        })
+        .collect();
+    assert!(old_space.len() > 2000, "{}", old_space.len());
+    for (id, text) in BEFORE_SCOPE_EDGES {
+        let before = RuleSet::from_toml_str(id, text).expect("the earlier rule set loads");
+        let now = set(id);
+        let mut corrected = 0;
+        for d in &old_space {
+            let (was, is) = (classify(&before, d).class, classify(now, d).class);
+            if was == is {
+                continue;
+            }
+            let excluded_procedure = matches!(
+                d.procedure(),
+                Some(Procedure::HscTransplant | Procedure::BloodTransfusion)
+            );
+            assert!(
+                excluded_procedure && d.cultured() == Some(true),
+                "{id}: {d:?} moved from {was} to {is}"
+            );
+            assert_eq!(was, Classification::Outside);
+            corrected += 1;
+        }
+        assert!(corrected > 0, "{id}: the cultured-HSC correction applies");
     }
 }

@@ -206,7 +206,7 @@ fn unknown_condition_fields_and_values_are_rejected_with_their_path() {
     assert_eq!(
         problem(&text),
         RuleSetProblem::Invalid {
-            field: "rules[7].when.field".to_owned(),
+            field: "rules[9].when.field".to_owned(),
             message: "unknown field `donor_species`".to_owned(),
         }
     );
@@ -216,7 +216,7 @@ fn unknown_condition_fields_and_values_are_rejected_with_their_path() {
     );
     match problem(&text) {
         RuleSetProblem::Invalid { field, message } => {
-            assert_eq!(field, "rules[7].when.eq");
+            assert_eq!(field, "rules[9].when.eq");
             assert!(
                 message.contains("autologous, allogeneic, xenogeneic"),
                 "{message}"
@@ -246,7 +246,7 @@ fn a_rule_shadowed_by_earlier_rules_is_rejected() {
         problem(&text),
         RuleSetProblem::Unreachable {
             rule: "allogeneic-again".to_owned(),
-            field: "rules[9]".to_owned(),
+            field: "rules[11]".to_owned(),
         }
     );
     // A rule no valid description can satisfy is caught the same way.
@@ -297,7 +297,7 @@ fn bad_headers_templates_and_parameters_are_rejected() {
         (
             "reason = \"{facts}: animal cells",
             "reason = \"{fact}: animal cells",
-            "rules[7].reason",
+            "rules[9].reason",
         ),
         (
             "class_1 = [\"specially_certified\"]",
@@ -334,9 +334,9 @@ fn summaries_serialise_with_civil_dates() {
     assert_eq!(v["effective_from"], "2014-11-25");
     assert_eq!(v["effective_to"], "2020-06-25");
     assert_eq!(v["status"], "in_force");
-    assert_eq!(v["rules"][8]["id"], "asrm-2014/allogeneic");
-    assert_eq!(v["rules"][8]["when"], "cell_source = allogeneic");
-    assert_eq!(v["rules"][12]["when"], serde_json::Value::Null);
+    assert_eq!(v["rules"][10]["id"], "asrm-2014/allogeneic");
+    assert_eq!(v["rules"][10]["when"], "cell_source = allogeneic");
+    assert_eq!(v["rules"][14]["when"], serde_json::Value::Null);
     let v = serde_json::to_value(set("asrm-2025").summary()).unwrap();
     assert_eq!(v["effective_to"], serde_json::Value::Null);
     let v = serde_json::to_value(set("asrm-2025").parameters()).unwrap();

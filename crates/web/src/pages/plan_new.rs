@@ -16,8 +16,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use saisei_domain::registry::{Organisation, Plan, Practitioner, Profession};
 use saisei_domain::regulation::{
-    CellKind, CellSource, Classification, CommitteeKind, Material, Procedure, Purpose, RiskClass,
-    TherapyDescription, TherapyInput, classify, required_committees,
+    ApprovedProductUse, CellKind, CellSource, Classification, CommitteeKind, Material,
+    NucleicAcidKind, Procedure, Purpose, RiskClass, TherapyDescription, TherapyInput, classify,
+    required_committees,
 };
 use saisei_server::AppState;
 use saisei_server::access::{Action, authorize};
@@ -33,7 +34,14 @@ const CELL_FIELDS: &[&str] = &[
     "therapy.cultured",
     "therapy.homologous_use",
     "therapy.procedure",
+    "therapy.minimally_manipulated",
 ];
+/// Answers for cells and nucleic acids alike.
+const PRODUCT_FIELDS: &[&str] = &[
+    "therapy.approved_product_use",
+    "therapy.prepared_with_approved_device",
+];
+const NUCLEIC_FIELDS: &[&str] = &["therapy.nucleic_acid_kind", "therapy.designated_vaccine"];
 const GENE_FIELDS: &[&str] = &["therapy.gene_introduced", "therapy.genome_edited"];
 const SOURCE_FIELDS: &[&str] = &[
     "therapy.source.cell_source",
@@ -41,6 +49,7 @@ const SOURCE_FIELDS: &[&str] = &[
     "therapy.source.gene_introduced",
     "therapy.source.genome_edited",
     "therapy.source.cultured",
+    "therapy.carries_nucleic_acid",
 ];
 
 /// Every therapy field with its label's catalogue key, in the form's order.
@@ -54,6 +63,24 @@ const THERAPY_LABELS: &[(&str, &str)] = &[
     ("therapy.cultured", "therapy-cultured"),
     ("therapy.homologous_use", "therapy-homologous-use"),
     ("therapy.procedure", "therapy-procedure"),
+    (
+        "therapy.minimally_manipulated",
+        "therapy-minimally-manipulated",
+    ),
+    (
+        "therapy.approved_product_use",
+        "therapy-approved-product-use",
+    ),
+    (
+        "therapy.prepared_with_approved_device",
+        "therapy-prepared-with-approved-device",
+    ),
+    ("therapy.nucleic_acid_kind", "therapy-nucleic-acid-kind"),
+    ("therapy.designated_vaccine", "therapy-designated-vaccine"),
+    (
+        "therapy.carries_nucleic_acid",
+        "therapy-carries-nucleic-acid",
+    ),
     ("therapy.source.cell_source", "therapy-source-cell-source"),
     ("therapy.source.cell_kind", "therapy-source-cell-kind"),
     (
@@ -114,6 +141,7 @@ struct NewPlanPage {
     errors: FormErrors,
     cells: Vec<Question>,
     common: Vec<Question>,
+    nucleic: Vec<Question>,
     derived: Vec<Question>,
     verdict: Option<Verdict>,
     /// The therapy answers carried into step two.
@@ -185,7 +213,8 @@ fn therapy_input(fields: &Fields) -> TherapyInput {
     let m = material.as_deref().unwrap_or("");
     let cells = m == "cells";
     let derived = m == "ev" || m == "culture_supernatant";
-    let genes = cells || m == "nucleic_acid";
+    let nucleic = m == "nucleic_acid";
+    let genes = cells || nucleic;
     let pick = |on: bool, v: Option<String>| if on { v } else { None };
     let pick_flag = |on: bool, v: Option<bool>| if on { v } else { None };
     let source = derived.then(|| saisei_domain::regulation::SourceCellsInput {
@@ -206,6 +235,15 @@ fn therapy_input(fields: &Fields) -> TherapyInput {
         purpose: text("therapy.purpose"),
         procedure: pick(cells, text("therapy.procedure")),
         source,
+        minimally_manipulated: pick_flag(cells, flag("therapy.minimally_manipulated")),
+        approved_product_use: pick(genes, text("therapy.approved_product_use")),
+        prepared_with_approved_device: pick_flag(
+            genes,
+            flag("therapy.prepared_with_approved_device"),
+        ),
+        nucleic_acid_kind: pick(nucleic, text("therapy.nucleic_acid_kind")),
+        designated_vaccine: pick_flag(nucleic, flag("therapy.designated_vaccine")),
+        carries_nucleic_acid: pick_flag(derived, flag("therapy.carries_nucleic_acid")),
     }
 }
 
@@ -214,6 +252,8 @@ fn carried(fields: &Fields) -> Vec<(String, String)> {
     let mut all = vec![MATERIAL, "therapy.purpose"];
     all.extend(CELL_FIELDS);
     all.extend(GENE_FIELDS);
+    all.extend(PRODUCT_FIELDS);
+    all.extend(NUCLEIC_FIELDS);
     all.extend(SOURCE_FIELDS);
     all.iter()
         .filter_map(|n| value(fields, n).map(|v| (n.to_string(), v.to_string())))
@@ -272,6 +312,18 @@ async fn page(
             Some("therapy-gene-help"),
         ),
         q("therapy.genome_edited", "yes-no", YES_NO, None),
+        q(
+            "therapy.approved_product_use",
+            "therapy-approved-product-use",
+            &names(ApprovedProductUse::ALL, ApprovedProductUse::as_str),
+            Some("therapy-approved-product-use-help"),
+        ),
+        q(
+            "therapy.prepared_with_approved_device",
+            "yes-no",
+            YES_NO,
+            Some("therapy-device-help"),
+        ),
     ];
     let cells = vec![
         q("therapy.cell_source", "therapy-cell-source", &sources, None),
@@ -289,6 +341,21 @@ async fn page(
             &names(Procedure::ALL, Procedure::as_str),
             Some("therapy-procedure-help"),
         ),
+        q(
+            "therapy.minimally_manipulated",
+            "yes-no",
+            YES_NO,
+            Some("therapy-minimal-help"),
+        ),
+    ];
+    let nucleic = vec![
+        q(
+            "therapy.nucleic_acid_kind",
+            "therapy-nucleic-acid-kind",
+            &names(NucleicAcidKind::ALL, NucleicAcidKind::as_str),
+            Some("therapy-nucleic-acid-kind-help"),
+        ),
+        q("therapy.designated_vaccine", "yes-no", YES_NO, None),
     ];
     let derived = vec![
         q(
@@ -306,6 +373,7 @@ async fn page(
         q("therapy.source.gene_introduced", "yes-no", YES_NO, None),
         q("therapy.source.genome_edited", "yes-no", YES_NO, None),
         q("therapy.source.cultured", "yes-no", YES_NO, None),
+        q("therapy.carries_nucleic_acid", "yes-no", YES_NO, None),
     ];
     let today = state.clock.today_jst();
     let rules = state
@@ -328,9 +396,14 @@ async fn page(
                 .reasons
                 .iter()
                 .map(|r| {
-                    let id = r.rule.rsplit('/').next().unwrap_or(&r.rule);
-                    let cites = rules.rule(id).map(|x| x.cites()).unwrap_or("");
-                    format!("{cites} ({})", r.rule)
+                    ui.args(
+                        "plan-class-reason",
+                        &[
+                            ("cites", r.cites.clone()),
+                            ("rule", r.rule.clone()),
+                            ("since", ui.date(&r.since)),
+                        ],
+                    )
                 })
                 .collect();
             let accepted: Vec<CommitteeKind> = class
@@ -406,6 +479,7 @@ async fn page(
             errors,
             cells,
             common,
+            nucleic,
             derived,
             verdict,
             carried: carried(fields),

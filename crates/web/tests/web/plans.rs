@@ -295,3 +295,62 @@ async fn outside_the_act_files_nothing(db: Db) {
     assert!(!page.has("form[action='/plans']"), "no plan form");
 }
 on_both!(outside_the_act, outside_the_act_files_nothing);
+
+/// The scope-edge questions reach the classifier: cells only separated and washed, put
+/// back where they came from in the same patient, are not processed cells; the same EV
+/// that is outside the Act becomes class 1 once it carries an mRNA payload; and each
+/// reason names its provision and the day it took effect.
+async fn scope_edges_in_the_wizard(db: Db) {
+    let Some(app) = spawn(db, 5, true).await else {
+        return;
+    };
+    let b = Browser::new(&app);
+    b.demo_sign_in(Role::Physician).await;
+    let minimal = [
+        ("therapy.material", "cells"),
+        ("therapy.purpose", "reconstruction"),
+        ("therapy.cell_source", "autologous"),
+        ("therapy.cell_kind", "somatic_stem"),
+        ("therapy.gene_introduced", "false"),
+        ("therapy.genome_edited", "false"),
+        ("therapy.cultured", "false"),
+        ("therapy.homologous_use", "true"),
+        ("therapy.minimally_manipulated", "true"),
+    ];
+    let page = b.get(&format!("/plans/new?{}", query(&minimal))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    check_frame(&page, "ja", "/plans/new", true);
+    assert_eq!(page.texts("#classification dd")[0], "法の対象外");
+    let reason = &page.texts("#classification ol.reasons li")[0];
+    assert!(reason.contains("医政研発1031第1号"), "{reason}");
+    assert!(reason.contains("2014年11月25日施行"), "{reason}");
+    assert!(!page.has("form[action='/plans']"), "no plan form");
+
+    // Culture is not a minimal manipulation: the refusal is beside the question.
+    let mut cultured = minimal;
+    cultured[6] = ("therapy.cultured", "true");
+    let page = b.get(&format!("/plans/new?{}", query(&cultured))).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.has("#therapy\\.minimally_manipulated-error"),
+        "{}",
+        page.text
+    );
+
+    let ev = "/plans/new?therapy.material=ev&therapy.purpose=treatment&therapy.source.cell_source=autologous&therapy.source.cell_kind=somatic_stem&therapy.source.gene_introduced=false&therapy.source.genome_edited=false&therapy.source.cultured=true";
+    b.header("Accept-Language", "en");
+    let page = b.get(&format!("{ev}&lang=en")).await;
+    assert_eq!(page.texts("#classification dd")[0], "Outside the Act");
+    let page = b
+        .get(&format!("{ev}&therapy.carries_nucleic_acid=true&lang=en"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.texts("#classification dd")[0], "Class 1");
+    let reason = &page.texts("#classification ol.reasons li")[0];
+    assert!(
+        reason.contains("derived-carrying-nucleic-acid")
+            && reason.contains("in force from 2025-05-31"),
+        "{reason}"
+    );
+}
+on_both!(scope_edges, scope_edges_in_the_wizard);
