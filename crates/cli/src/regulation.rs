@@ -406,5 +406,11 @@ pub async fn deadlines_cmd(args: DeadlineArgs) -> Result<(), CliError> {
             report.not_under_the_act
         );
     }
+    if report.not_suspected > 0 {
+        println!(
+            "{} adverse events under a plan are not suspected to result from the treatment (causality unrelated or unlikely): not reportable.",
+            report.not_suspected
+        );
+    }
     Ok(())
 }

@@ -435,6 +435,7 @@ fn add_adverse_events(
         serious: !seriousness.is_empty(),
         known_on: known,
         cycle_anchor: plan_filed_on,
+        causality: Some(causality),
     };
     let deadline = plan_filed_on
         .and_then(|_| rules.in_force_on(known).ok())

@@ -96,6 +96,30 @@ pub enum Causality {
     NotAssessed,
 }
 
+impl Causality {
+    /// Every assessment, from no relation to certain, then not assessed.
+    pub const ALL: &'static [Causality] = &[
+        Causality::Unrelated,
+        Causality::Unlikely,
+        Causality::Possible,
+        Causality::Probable,
+        Causality::Definite,
+        Causality::NotAssessed,
+    ];
+
+    /// The wire name (`unrelated`, `not_assessed`, …).
+    pub const fn wire(self) -> &'static str {
+        match self {
+            Causality::Unrelated => "unrelated",
+            Causality::Unlikely => "unlikely",
+            Causality::Possible => "possible",
+            Causality::Probable => "probable",
+            Causality::Definite => "definite",
+            Causality::NotAssessed => "not_assessed",
+        }
+    }
+}
+
 /// How the event turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::civil::{DateOutOfRange, add_days, civil_date, roll_forward};
 use super::class::wire_enum;
 use super::rule_set::RuleSet;
+use crate::registry::Causality;
 
 wire_enum! {
     /// What a deadline is for.
@@ -162,6 +163,10 @@ pub struct AdverseEventFacts {
     /// filed. Required for non-serious events.
     #[serde(default, with = "civil_date::option")]
     pub cycle_anchor: Option<Date>,
+    /// How likely the treatment caused it. Absent: not assessed (reportable under the
+    /// shipped rule sets, the conservative answer).
+    #[serde(default)]
+    pub causality: Option<Causality>,
 }
 
 /// Why a deadline could not be computed.
@@ -180,6 +185,14 @@ pub enum DeadlineError {
         /// The first day of cycle 1.
         anchor: Date,
     },
+    /// The event is not suspected to result from the treatment, so it is not reported.
+    #[error(
+        "an event assessed as {causality} is not suspected to result from the treatment, so it has no reporting deadline"
+    )]
+    NotSuspected {
+        /// The assessment given.
+        causality: &'static str,
+    },
     /// Periods are numbered from 1.
     #[error("reporting periods are numbered from 1")]
     PeriodZero,
@@ -190,6 +203,9 @@ pub enum DeadlineError {
 
 /// The reporting deadline of an adverse event under a rule set.
 ///
+/// Only events suspected to result from the treatment are reportable: one whose
+/// causality the rule set does not list as reportable gets [`DeadlineError::NotSuspected`].
+///
 /// Death or possible death: `known_on` + the rule set's days (7). Other serious:
 /// `known_on` + its days (15). Non-serious: the cycle (60 days, the filing day being day
 /// one of cycle 1) containing `known_on`, due the given days (10) after the cycle's last
@@ -199,6 +215,12 @@ pub fn adverse_event_deadline(
     facts: &AdverseEventFacts,
 ) -> Result<Deadline, DeadlineError> {
     let ae = &rules.parameters().adverse_events;
+    let causality = facts.causality.unwrap_or(Causality::NotAssessed);
+    if !ae.reportable.includes(causality) {
+        return Err(DeadlineError::NotSuspected {
+            causality: causality.wire(),
+        });
+    }
     if facts.death_or_possible_death || facts.serious {
         let (category, limit) = if facts.death_or_possible_death {
             (

@@ -30,6 +30,9 @@
 //! cycle_days = 60
 //! due_days_after_cycle_end = 10
 //! source = "…"
+//! [parameters.adverse_events.reportable]
+//! causality = ["possible", "probable", "definite", "not_assessed"]
+//! source = "…"
 //!
 //! [parameters.calendar]
 //! weekends_extend_deadlines = false
@@ -48,6 +51,7 @@ use utoipa::ToSchema;
 
 use super::civil::{civil_date, from_toml};
 use super::class::{CommitteeKind, RiskClass};
+use crate::registry::Causality;
 
 /// All parameters of a rule set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -120,6 +124,26 @@ pub struct AdverseEventReporting {
     pub serious: DayLimit,
     /// Non-serious events, collected per cycle counted from the plan's filing.
     pub non_serious: NonSeriousCycle,
+    /// Which events are reportable at all: those suspected to result from the treatment.
+    pub reportable: ReportableCausality,
+}
+
+/// The causality assessments under which an event is *suspected* to result from the
+/// treatment, and so reportable. An event assessed otherwise has no deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReportableCausality {
+    /// The assessments that make an event reportable; an event not yet assessed is
+    /// reportable only if `not_assessed` is listed.
+    pub causality: Vec<Causality>,
+    /// Where this comes from.
+    pub source: String,
+}
+
+impl ReportableCausality {
+    /// Whether an event with this assessment is reportable.
+    pub fn includes(&self, causality: Causality) -> bool {
+        self.causality.contains(&causality)
+    }
 }
 
 /// A deadline of N days from the day the event became known.
@@ -215,6 +239,14 @@ struct RawAdverseEvents {
     death_or_possible_death: RawDayLimit,
     serious: RawDayLimit,
     non_serious: RawCycle,
+    reportable: RawReportable,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReportable {
+    causality: Vec<Causality>,
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +356,21 @@ impl RawParameters {
                 )?,
                 due_days_after_cycle_end: a.non_serious.due_days_after_cycle_end,
                 source: sourced("adverse_events.non_serious", a.non_serious.source)?,
+            },
+            reportable: {
+                let mut causality = a.reportable.causality;
+                if !causality.contains(&Causality::Definite) {
+                    return Err((
+                        "parameters.adverse_events.reportable.causality".to_owned(),
+                        "an event certainly caused by the treatment must be reportable: list definite".to_owned(),
+                    ));
+                }
+                causality.sort_by_key(|c| Causality::ALL.iter().position(|x| x == c));
+                causality.dedup();
+                ReportableCausality {
+                    causality,
+                    source: sourced("adverse_events.reportable", a.reportable.source)?,
+                }
             },
         };
         let mut holidays = Vec::with_capacity(self.calendar.holidays.len());

@@ -15,6 +15,7 @@ fn ae(death: bool, serious: bool, known_on: Date, anchor: Option<Date>) -> Adver
         serious,
         known_on,
         cycle_anchor: anchor,
+        causality: None,
     }
 }
 
@@ -307,4 +308,45 @@ fn deadlines_serialise_with_civil_dates() {
     }))
     .unwrap();
     assert_eq!(facts.cycle_anchor, None);
+}
+
+/// Only events suspected to result from the treatment are reportable: an unrelated or
+/// unlikely one has no deadline whatever its seriousness; a possible, probable, definite
+/// or not yet assessed one keeps its deadline.
+#[test]
+fn only_suspected_events_have_a_deadline() {
+    use saisei_domain::registry::Causality;
+    for id in ["asrm-2014", "asrm-2025"] {
+        let rules = set(id);
+        for causality in Causality::ALL {
+            for (death, serious) in [(true, true), (false, true), (false, false)] {
+                let mut facts = ae(
+                    death,
+                    serious,
+                    date!(2025 - 04 - 01),
+                    Some(date!(2025 - 01 - 01)),
+                );
+                facts.causality = Some(*causality);
+                let result = adverse_event_deadline(rules, &facts);
+                match causality {
+                    Causality::Unrelated | Causality::Unlikely => assert_eq!(
+                        result,
+                        Err(DeadlineError::NotSuspected {
+                            causality: causality.wire()
+                        }),
+                        "{id} {causality:?}"
+                    ),
+                    _ => assert!(result.is_ok(), "{id} {causality:?}: {result:?}"),
+                }
+            }
+        }
+        assert!(
+            rules
+                .parameters()
+                .adverse_events
+                .reportable
+                .source
+                .contains("第35条")
+        );
+    }
 }

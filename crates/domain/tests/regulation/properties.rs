@@ -216,6 +216,7 @@ proptest! {
             serious: false,
             known_on,
             cycle_anchor: Some(anchor),
+            causality: None,
         };
         let d = adverse_event_deadline(set("asrm-2025"), &facts).unwrap();
         let p = d.period.unwrap();

@@ -191,10 +191,17 @@ async fn periodic_reports_compile_and_file(app: TestApp) {
         .await
         .assert_problem(400, Some("period"));
 
+    // A serious event the physician judged unrelated to the treatment is not reportable
+    // under the Act (only suspected events are): no deadline, never overdue, counted.
+    app.create("/api/v1/adverse-events", json!({"patient_id": p["id"], "treatment_id": t["id"], "verbatim_term": "fractured wrist after a fall",
+        "grade": 3, "seriousness": ["hospitalisation"], "causality": "unrelated", "onset_on": "2023-06-01", "known_on": "2023-06-01", "outcome": "recovered"}))
+        .await;
+
     // Deadlines on 2024-05-01: the period 1 report and the AE report are overdue.
     let d = app.get("/api/v1/deadlines?as_of=2024-05-01").await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.text);
     assert_eq!(d.body["totals"]["overdue"], 2, "{}", d.text);
+    assert_eq!(d.body["not_suspected"], 1, "{}", d.text);
     let items = d.body["institutions"][0]["items"].as_array().unwrap();
     let ae_item = items.iter().find(|i| i["kind"] == "adverse_event").unwrap();
     assert_eq!(ae_item["due_on"], "2023-03-20", "15 days from knowledge");

@@ -14,8 +14,8 @@ use crate::value::Value;
 use saisei_domain::Record;
 use saisei_domain::registry::*;
 use saisei_domain::regulation::{
-    AdverseEventFacts, Deadline, DeadlineCategory, DeadlineState, DeadlineStatus, RuleBook,
-    adverse_event_deadline, periodic_periods_due,
+    AdverseEventFacts, Deadline, DeadlineCategory, DeadlineError, DeadlineState, DeadlineStatus,
+    RuleBook, adverse_event_deadline, periodic_periods_due,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -109,6 +109,9 @@ pub struct DeadlineReport {
     pub totals: DeadlineTotals,
     /// Adverse events with no deadline under the Act (not linked to a plan), counted.
     pub not_under_the_act: usize,
+    /// Adverse events under a plan but not suspected to result from the treatment (by
+    /// their causality), so not reportable: counted, never due or overdue.
+    pub not_suspected: usize,
 }
 
 /// Which obligations to list.
@@ -201,13 +204,14 @@ impl Obligation<'_> {
 }
 
 /// The columns of an adverse event its deadline needs, in this order.
-const EVENT_COLUMNS: [&str; 6] = [
+const EVENT_COLUMNS: [&str; 7] = [
     "id",
     "treatment_id",
     "verbatim_term",
     "seriousness",
     "known_on",
     "reported_on",
+    "causality",
 ];
 
 fn corrupt(what: &str, id: Option<Uuid>) -> StoreError {
@@ -223,13 +227,21 @@ struct EventRow {
     treatment: Option<Uuid>,
     seriousness: Vec<SeriousnessCriterion>,
     reported_on: Option<Date>,
+    causality: Causality,
 }
 
 /// One adverse event's columns (in [`EVENT_COLUMNS`] order), read as strictly as the
 /// record would be: a value that does not parse is corruption, not a missing deadline.
 fn event_row(row: Vec<Value>) -> Result<EventRow, StoreError> {
-    let [id, treatment, term, seriousness, known_on, reported_on]: [Value; 6] =
-        row.try_into().map_err(|_| corrupt("row", None))?;
+    let [
+        id,
+        treatment,
+        term,
+        seriousness,
+        known_on,
+        reported_on,
+        causality,
+    ]: [Value; 7] = row.try_into().map_err(|_| corrupt("row", None))?;
     let Value::Uuid(id) = id else {
         return Err(corrupt("id", None));
     };
@@ -254,6 +266,11 @@ fn event_row(row: Vec<Value>) -> Result<EventRow, StoreError> {
         Value::Null => None,
         _ => return Err(corrupt("reported_on", Some(id))),
     };
+    let Value::Text(causality) = causality else {
+        return Err(corrupt("causality", Some(id)));
+    };
+    let causality: Causality = serde_json::from_value(serde_json::Value::String(causality))
+        .map_err(|_| corrupt("causality", Some(id)))?;
     Ok(EventRow {
         facts: EventFacts {
             id,
@@ -263,6 +280,7 @@ fn event_row(row: Vec<Value>) -> Result<EventRow, StoreError> {
         treatment,
         seriousness,
         reported_on,
+        causality,
     })
 }
 
@@ -361,11 +379,13 @@ pub async fn deadlines(
         })
         .collect();
     let mut not_under_the_act = 0;
+    let mut not_suspected = 0;
     for EventRow {
         facts: event,
         treatment,
         seriousness,
         reported_on,
+        causality,
     } in events
     {
         // A treatment under a plan not in view (unfiled, or another institution's) gives
@@ -387,9 +407,15 @@ pub async fn deadlines(
             serious: !seriousness.is_empty(),
             known_on: event.known_on,
             cycle_anchor: plan.data.filed_on,
+            causality: Some(causality),
         };
-        let Ok(d) = adverse_event_deadline(set, &facts) else {
-            continue;
+        let d = match adverse_event_deadline(set, &facts) {
+            Ok(d) => d,
+            Err(DeadlineError::NotSuspected { .. }) => {
+                not_suspected += 1;
+                continue;
+            }
+            Err(_) => continue,
         };
         let state = d.status(as_of, reported_on);
         obligations.push(Obligation {
@@ -443,12 +469,24 @@ pub async fn deadlines(
         institutions,
         totals,
         not_under_the_act,
+        not_suspected,
     })
 }
 
-/// The report one adverse event needs under the Act and where it stands on `as_of`:
-/// `None` when the event is not under a filed plan (no treatment, or the treatment's
-/// plan is not filed) or no rule set was in force on the day it became known. The
+/// What the Act asks of one adverse event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AeObligation {
+    /// A report is due: its deadline and where it stands.
+    Report(Deadline, DeadlineState),
+    /// Under a filed plan, but not suspected to result from the treatment (by its
+    /// causality): nothing to report.
+    NotSuspected,
+    /// Not under a filed plan (no treatment, or the treatment's plan is not filed), or no
+    /// rule set was in force on the day it became known.
+    NotUnderTheAct,
+}
+
+/// The report one adverse event needs under the Act and where it stands on `as_of`. The
 /// patient's page shows it beside the event; the national report computes the same
 /// deadline for every event at once ([`deadlines`]).
 pub async fn adverse_event_obligation(
@@ -456,20 +494,20 @@ pub async fn adverse_event_obligation(
     rules: &RuleBook,
     event: &AdverseEvent,
     as_of: Date,
-) -> Result<Option<(Deadline, DeadlineState)>, StoreError> {
+) -> Result<AeObligation, StoreError> {
     let Some(treatment_id) = event.treatment_id else {
-        return Ok(None);
+        return Ok(AeObligation::NotUnderTheAct);
     };
     let treatment = store.get::<Treatment>(treatment_id).await?;
     let Some(plan_id) = treatment.data.plan_id else {
-        return Ok(None);
+        return Ok(AeObligation::NotUnderTheAct);
     };
     let plan = store.get::<Plan>(plan_id).await?;
     if plan.data.filed_on.is_none() {
-        return Ok(None);
+        return Ok(AeObligation::NotUnderTheAct);
     }
     let Ok(set) = rules.in_force_on(event.known_on) else {
-        return Ok(None);
+        return Ok(AeObligation::NotUnderTheAct);
     };
     let facts = AdverseEventFacts {
         death_or_possible_death: SeriousnessCriterion::any_death_or_possible_death(
@@ -478,10 +516,14 @@ pub async fn adverse_event_obligation(
         serious: !event.seriousness.is_empty(),
         known_on: event.known_on,
         cycle_anchor: plan.data.filed_on,
+        causality: Some(event.causality),
     };
-    let Ok(deadline) = adverse_event_deadline(set, &facts) else {
-        return Ok(None);
-    };
-    let state = deadline.status(as_of, event.reported_on);
-    Ok(Some((deadline, state)))
+    match adverse_event_deadline(set, &facts) {
+        Ok(deadline) => {
+            let state = deadline.status(as_of, event.reported_on);
+            Ok(AeObligation::Report(deadline, state))
+        }
+        Err(DeadlineError::NotSuspected { .. }) => Ok(AeObligation::NotSuspected),
+        Err(_) => Ok(AeObligation::NotUnderTheAct),
+    }
 }

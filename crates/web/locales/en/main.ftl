@@ -206,6 +206,7 @@ patient-adverse-events-caption = Adverse events and the reports they need
 open-plan = Open the plan
 ae-report-by = { $what }: by { $date }
 ae-outside-act = No report under the Act (not given under a filed provision plan)
+ae-not-suspected = No report under the Act (not suspected to result from the treatment, by its causality assessment)
 ae-not-serious = Not serious
 
 sex-female = Female

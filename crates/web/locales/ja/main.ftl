@@ -200,6 +200,7 @@ patient-adverse-events-caption = 有害事象と必要な報告
 open-plan = 計画を開く
 ae-report-by = { $what }：{ $date }まで
 ae-outside-act = 法に基づく報告の対象外（届出済みの提供計画による投与ではありません）
+ae-not-suspected = 法に基づく報告の対象外（因果関係の評価により、再生医療等の提供によるものと疑われません）
 ae-not-serious = 非重篤
 
 sex-female = 女性

@@ -23,7 +23,7 @@ use saisei_server::api::resource::{
     Params, create_record, list_records, list_records_where, read_record,
 };
 use saisei_server::problem::{ApiError, Code};
-use saisei_store::workflow::deadlines::adverse_event_obligation;
+use saisei_store::workflow::deadlines::{AeObligation, adverse_event_obligation};
 
 /// Patients per page.
 const PAGE: &str = "50";
@@ -575,7 +575,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
             .await
             .map_err(ApiError::from)?;
         let (report, report_status, report_class, rule) = match &obligation {
-            Some((d, s)) => (
+            AeObligation::Report(d, s) => (
                 Some(ui.args(
                     "ae-report-by",
                     &[
@@ -591,12 +591,18 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Strin
                 },
                 format!("{} · {}", d.rule_set, d.citation),
             ),
-            None => (None, ui.t("ae-outside-act"), "scheduled", String::new()),
+            AeObligation::NotSuspected => {
+                (None, ui.t("ae-not-suspected"), "scheduled", String::new())
+            }
+            AeObligation::NotUnderTheAct => {
+                (None, ui.t("ae-outside-act"), "scheduled", String::new())
+            }
         };
+        let reportable = matches!(obligation, AeObligation::Report(..));
         marks.push(super::grid::EventMark {
             anchor: format!("ae-{}", e.meta.id),
             onset_on: e.data.onset_on,
-            report_class: obligation.as_ref().map(|_| report_class),
+            report_class: reportable.then_some(report_class),
         });
         events.push(EventRow {
             id: format!("ae-{}", e.meta.id),
