@@ -29,7 +29,7 @@ pub async fn file_reports(
         let set = rules
             .in_force_on(filed_on)
             .map_err(|e| StoreError::invalid("demo", e.to_string()))?;
-        let due = periodic_periods_due(set, filed_on, DATA_CUT)
+        let due = periodic_periods_due(set, filed_on, record.data.ended_on, DATA_CUT)
             .map_err(|e| StoreError::invalid("demo", e.to_string()))?;
         if due.is_empty() {
             continue;

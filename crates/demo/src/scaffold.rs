@@ -674,6 +674,7 @@ pub async fn build(
                     submitted_on: None,
                     filed_on: None,
                     activated_on: None,
+                    ended_on: None,
                     expected_efficacy: spec
                         .efficacy
                         .map(|s| s.parse())

@@ -113,6 +113,10 @@ pub struct Plan {
     /// Date provision started (set by the transition to `active`).
     #[serde(default)]
     pub activated_on: Option<Date>,
+    /// Date provision stopped for good (set by the transition to `ended`, or to
+    /// `withdrawn` after filing): no periodic report period starts after it.
+    #[serde(default)]
+    pub ended_on: Option<Date>,
     /// Scientific validity: the efficacy expected (2024 review proposal).
     #[serde(default)]
     pub expected_efficacy: Option<Text>,
@@ -132,6 +136,7 @@ impl Validate for Plan {
             ("submitted_on", self.submitted_on),
             ("filed_on", self.filed_on),
             ("activated_on", self.activated_on),
+            ("ended_on", self.ended_on),
         ] {
             if let Some(d) = d {
                 crate::dates::check_plausible(f, d, &mut errors);
@@ -143,8 +148,13 @@ impl Validate for Plan {
 
 impl Entity for Plan {
     const KIND: &'static str = "plan";
-    const READ_ONLY: &'static [&'static str] =
-        &["status", "submitted_on", "filed_on", "activated_on"];
+    const READ_ONLY: &'static [&'static str] = &[
+        "status",
+        "submitted_on",
+        "filed_on",
+        "activated_on",
+        "ended_on",
+    ];
 }
 
 /// One dated, attributed move of a plan from one status to another.

@@ -196,6 +196,16 @@ pub enum DeadlineError {
     /// Periods are numbered from 1.
     #[error("reporting periods are numbered from 1")]
     PeriodZero,
+    /// The period would start after provision under the plan stopped.
+    #[error(
+        "provision under the plan stopped on {ended_on}, before period {period} would start: no report is due for it"
+    )]
+    AfterEnd {
+        /// The period asked for.
+        period: u32,
+        /// The day provision stopped.
+        ended_on: Date,
+    },
     /// The arithmetic left the calendar.
     #[error(transparent)]
     OutOfRange(#[from] DateOutOfRange),

@@ -6,7 +6,11 @@
 //! period 1; period N ends on the day before the N-th anniversary of filing (民法 第143条,
 //! with 29 February handled as in the `civil` module), and its report is due the rule
 //! set's number of days (90) after that last day. Reports are due even when no patient was
-//! treated, so the periods depend on nothing but the filing date.
+//! treated, so the periods depend on the filing date and, once provision stopped for good
+//! (a plan ended, or withdrawn after filing), on the day it stopped: the period in progress
+//! that day ends on it (a last, shorter period, whose report is due the same number of
+//! days after), and no period starts after it. A plan that stopped therefore owes no
+//! report for the years after (the stop notification and its final report replace them).
 
 use time::Date;
 
@@ -40,6 +44,24 @@ fn period(rules: &RuleSet, filed_on: Date, n: u32) -> Result<ReportingPeriod, De
     })
 }
 
+/// Period `n` as far as provision lasted: `None` when it starts after the plan ended, cut
+/// short at the end day when provision stopped within it.
+fn period_until(
+    rules: &RuleSet,
+    filed_on: Date,
+    ended_on: Option<Date>,
+    n: u32,
+) -> Result<Option<ReportingPeriod>, DeadlineError> {
+    let mut p = period(rules, filed_on, n)?;
+    if let Some(end) = ended_on {
+        if p.start > end {
+            return Ok(None);
+        }
+        p.end = p.end.min(end);
+    }
+    Ok(Some(p))
+}
+
 fn deadline_for(rules: &RuleSet, period: ReportingPeriod) -> Result<Deadline, DeadlineError> {
     let p = &rules.parameters().periodic_report;
     let due = add_days(period.end, i64::from(p.due_days_after_period_end))?;
@@ -52,22 +74,40 @@ fn deadline_for(rules: &RuleSet, period: ReportingPeriod) -> Result<Deadline, De
     )
 }
 
-/// Period `n` (from 1) of a plan filed on `filed_on`, with its report deadline.
-pub fn periodic_period(rules: &RuleSet, filed_on: Date, n: u32) -> Result<Deadline, DeadlineError> {
-    deadline_for(rules, period(rules, filed_on, n)?)
+/// Period `n` (from 1) of a plan filed on `filed_on` and, if provision stopped, ended on
+/// `ended_on`, with its report deadline. A period that would start after the end is
+/// [`DeadlineError::AfterEnd`].
+pub fn periodic_period(
+    rules: &RuleSet,
+    filed_on: Date,
+    ended_on: Option<Date>,
+    n: u32,
+) -> Result<Deadline, DeadlineError> {
+    match period_until(rules, filed_on, ended_on, n)? {
+        Some(p) => deadline_for(rules, p),
+        None => Err(DeadlineError::AfterEnd {
+            period: n,
+            ended_on: ended_on.unwrap_or(filed_on),
+        }),
+    }
 }
 
 /// Every period that has ended on or before `as_of` (so its report is owed), oldest first,
-/// each with its deadline. Empty before the first period ends.
+/// each with its deadline; none starting after `ended_on`. Empty before the first period
+/// ends.
 pub fn periodic_periods_due(
     rules: &RuleSet,
     filed_on: Date,
+    ended_on: Option<Date>,
     as_of: Date,
 ) -> Result<Vec<Deadline>, DeadlineError> {
     let mut out = Vec::new();
     for n in 1u32.. {
         // A period whose end is beyond the calendar certainly ends after `as_of`.
-        let Ok(p) = period(rules, filed_on, n) else {
+        let Ok(p) = period_until(rules, filed_on, ended_on, n) else {
+            break;
+        };
+        let Some(p) = p else {
             break;
         };
         if p.end > as_of {

@@ -178,7 +178,7 @@ fn non_serious_events_need_a_valid_anchor() {
 fn periodic_periods_run_yearly_from_filing_and_are_due_ninety_days_after() {
     let rules = set("asrm-2025");
     let filed = date!(2020 - 04 - 01);
-    let p1 = periodic_period(rules, filed, 1).unwrap();
+    let p1 = periodic_period(rules, filed, None, 1).unwrap();
     assert_eq!(p1.category, DeadlineCategory::PeriodicReport);
     let period = p1.period.unwrap();
     assert_eq!(
@@ -186,7 +186,7 @@ fn periodic_periods_run_yearly_from_filing_and_are_due_ninety_days_after() {
         (date!(2020 - 04 - 01), date!(2021 - 03 - 31))
     );
     assert_eq!(p1.due_on, date!(2021 - 06 - 29));
-    let p3 = periodic_period(rules, filed, 3).unwrap();
+    let p3 = periodic_period(rules, filed, None, 3).unwrap();
     let period = p3.period.unwrap();
     assert_eq!(
         (period.number, period.start, period.end),
@@ -194,10 +194,10 @@ fn periodic_periods_run_yearly_from_filing_and_are_due_ninety_days_after() {
     );
     assert_eq!(p3.due_on, date!(2023 - 06 - 29));
     assert_eq!(
-        periodic_period(rules, filed, 0),
+        periodic_period(rules, filed, None, 0),
         Err(DeadlineError::PeriodZero)
     );
-    assert!(periodic_period(rules, filed, u32::MAX).is_err());
+    assert!(periodic_period(rules, filed, None, u32::MAX).is_err());
 }
 
 #[test]
@@ -205,7 +205,10 @@ fn periodic_periods_from_29_february_end_on_28_february() {
     let rules = set("asrm-2025");
     let filed = date!(2024 - 02 - 29);
     let bounds = |n| {
-        let p = periodic_period(rules, filed, n).unwrap().period.unwrap();
+        let p = periodic_period(rules, filed, None, n)
+            .unwrap()
+            .period
+            .unwrap();
         (p.start, p.end)
     };
     assert_eq!(bounds(1), (date!(2024 - 02 - 29), date!(2025 - 02 - 28)));
@@ -214,7 +217,7 @@ fn periodic_periods_from_29_february_end_on_28_february() {
     assert_eq!(bounds(5), (date!(2028 - 02 - 29), date!(2029 - 02 - 28)));
     // Due 90 days after 28 February 2025.
     assert_eq!(
-        periodic_period(rules, filed, 1).unwrap().due_on,
+        periodic_period(rules, filed, None, 1).unwrap().due_on,
         date!(2025 - 05 - 29)
     );
 }
@@ -224,27 +227,27 @@ fn periods_due_by_a_date_are_those_that_have_ended() {
     let rules = set("asrm-2025");
     let filed = date!(2020 - 04 - 01);
     assert!(
-        periodic_periods_due(rules, filed, date!(2021 - 03 - 30))
+        periodic_periods_due(rules, filed, None, date!(2021 - 03 - 30))
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        periodic_periods_due(rules, filed, date!(2021 - 03 - 31))
+        periodic_periods_due(rules, filed, None, date!(2021 - 03 - 31))
             .unwrap()
             .len(),
         1
     );
-    let due = periodic_periods_due(rules, filed, date!(2023 - 04 - 01)).unwrap();
+    let due = periodic_periods_due(rules, filed, None, date!(2023 - 04 - 01)).unwrap();
     let numbers: Vec<u32> = due.iter().map(|d| d.period.unwrap().number).collect();
     assert_eq!(numbers, [1, 2, 3]);
     assert!(
-        periodic_periods_due(rules, filed, date!(2019 - 01 - 01))
+        periodic_periods_due(rules, filed, None, date!(2019 - 01 - 01))
             .unwrap()
             .is_empty()
     );
     // Far in the future the list simply stops at the calendar's end.
     assert!(
-        periodic_periods_due(rules, filed, date!(9999 - 12 - 31))
+        periodic_periods_due(rules, filed, None, date!(9999 - 12 - 31))
             .unwrap()
             .len()
             > 7000
@@ -296,7 +299,7 @@ fn deadline_status_is_due_overdue_or_done() {
 
 #[test]
 fn deadlines_serialise_with_civil_dates() {
-    let d = periodic_period(set("asrm-2025"), date!(2020 - 04 - 01), 1).unwrap();
+    let d = periodic_period(set("asrm-2025"), date!(2020 - 04 - 01), None, 1).unwrap();
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["category"], "periodic_report");
     assert_eq!(v["due_on"], "2021-06-29");
@@ -349,4 +352,51 @@ fn only_suspected_events_have_a_deadline() {
                 .contains("第35条")
         );
     }
+}
+
+/// A plan that stopped owes the report of the period it stopped in, cut short at the
+/// stop, and none after: a plan filed 2025-02-01 and ended 2026-03-31 owes period 1
+/// (to 2026-01-31) and period 2 (2026-02-01 to 2026-03-31, due 90 days later), and
+/// nothing for 2027–29.
+#[test]
+fn a_stopped_plan_owes_no_reports_after_it_stopped() {
+    let rules = set("asrm-2025");
+    let filed = date!(2025 - 02 - 01);
+    let ended = Some(date!(2026 - 03 - 31));
+    let due = periodic_periods_due(rules, filed, ended, date!(2029 - 12 - 31)).unwrap();
+    let periods: Vec<(u32, Date, Date, Date)> = due
+        .iter()
+        .map(|d| {
+            let p = d.period.unwrap();
+            (p.number, p.start, p.end, d.due_on)
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            (1, filed, date!(2026 - 01 - 31), date!(2026 - 05 - 01)),
+            (
+                2,
+                date!(2026 - 02 - 01),
+                date!(2026 - 03 - 31),
+                date!(2026 - 06 - 29)
+            ),
+        ]
+    );
+    // The last, shorter period is owed once provision stopped, not before.
+    assert_eq!(
+        periodic_periods_due(rules, filed, ended, date!(2026 - 03 - 30))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        periodic_period(rules, filed, ended, 3),
+        Err(DeadlineError::AfterEnd { period: 3, .. })
+    ));
+    // Stopping on the last day of a period leaves that period whole.
+    let on_boundary = Some(date!(2026 - 01 - 31));
+    let due = periodic_periods_due(rules, filed, on_boundary, date!(2029 - 12 - 31)).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].due_on, date!(2026 - 05 - 01));
 }

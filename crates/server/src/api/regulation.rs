@@ -225,7 +225,7 @@ pub async fn plan_periods(
             saisei_store::Value::Uuid(plan.meta.id),
         )])
         .await?;
-    let periods = periodic_periods_due(set, filed_on, today)
+    let periods = periodic_periods_due(set, filed_on, plan.data.ended_on, today)
         .map_err(|e| ApiError::new(Code::RuleViolation, e.to_string()))?;
     let items = periods
         .iter()

@@ -291,3 +291,33 @@ async fn unfiled_plan_has_no_periods(app: TestApp) {
     .assert_problem(422, Some("plan"));
 }
 on_both!(unfiled_plan, unfiled_plan_has_no_periods);
+
+/// A plan that ended owes the report of its last, shortened period and nothing after:
+/// filed 2023-02-01, ended 2023-06-30, it shows one period (to the end day, due 90 days
+/// later) in 2026, not three overdue years; the plan records when it ended, and period 2
+/// is refused by name.
+async fn an_ended_plan_owes_no_later_reports(app: TestApp) {
+    let b = app.basics("2", "specially_certified_committee").await;
+    activate(&app, &b, "2023-02-01").await;
+    let plan_id = b.plan["id"].as_str().unwrap();
+    let plan = app.get(&format!("/api/v1/plans/{plan_id}")).await;
+    let v = plan.body["version"].as_i64().unwrap();
+    let r = app.move_plan(&b, "ended", "2023-06-30", v).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["plan"]["ended_on"], "2023-06-30", "{}", r.text);
+    let periods = app
+        .get(&format!("/api/v1/plans/{plan_id}/periodic-reports"))
+        .await;
+    assert_eq!(periods.status, StatusCode::OK, "{}", periods.text);
+    let items = periods.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", periods.text);
+    assert_eq!(items[0]["end"], "2023-06-30");
+    assert_eq!(items[0]["due_on"], "2023-09-28");
+    app.get(&format!("/api/v1/plans/{plan_id}/periodic-reports/2"))
+        .await
+        .assert_problem(422, Some("period"));
+    let d = app.get("/api/v1/deadlines?as_of=2026-12-01").await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    assert_eq!(d.body["totals"]["overdue"], 1, "{}", d.text);
+}
+on_both!(ended_plan, an_ended_plan_owes_no_later_reports);

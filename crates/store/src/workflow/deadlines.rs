@@ -284,6 +284,37 @@ fn event_row(row: Vec<Value>) -> Result<EventRow, StoreError> {
     })
 }
 
+/// The end of provision of plans that stopped before plans recorded it (`ended_on` empty
+/// on an ended or withdrawn plan): the day of their last move to ended or withdrawn, read
+/// from their transitions. Usually there are none, and nothing is read.
+async fn legacy_plan_ends(
+    store: &Store,
+    plans: &[Record<Plan>],
+) -> Result<HashMap<Uuid, Date>, StoreError> {
+    let legacy: Vec<Uuid> = plans
+        .iter()
+        .filter(|p| {
+            p.data.ended_on.is_none()
+                && matches!(p.data.status, PlanStatus::Ended | PlanStatus::Withdrawn)
+        })
+        .map(|p| p.meta.id)
+        .collect();
+    if legacy.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut ends = HashMap::new();
+    for t in store
+        .all_in::<PlanTransition>("plan_id", &legacy, vec![])
+        .await?
+    {
+        if matches!(t.data.to_status, PlanStatus::Ended | PlanStatus::Withdrawn) {
+            let e = ends.entry(t.data.plan_id).or_insert(t.data.on);
+            *e = (*e).max(t.data.on);
+        }
+    }
+    Ok(ends)
+}
+
 /// Lists obligations and their status on `as_of`.
 pub async fn deadlines(
     store: &Store,
@@ -307,6 +338,7 @@ pub async fn deadlines(
         .iter()
         .map(|r| ((r.data.plan_id, r.data.period_number), r.data.submitted_on))
         .collect();
+    let legacy_ends = legacy_plan_ends(store, &plans).await?;
     for plan in &plans {
         let Some(filing) = plan.data.filed_on else {
             continue;
@@ -314,7 +346,11 @@ pub async fn deadlines(
         let Ok(set) = rules.in_force_on(filing) else {
             continue;
         };
-        let due = periodic_periods_due(set, filing, as_of)
+        let ended = plan
+            .data
+            .ended_on
+            .or_else(|| legacy_ends.get(&plan.meta.id).copied());
+        let due = periodic_periods_due(set, filing, ended, as_of)
             .map_err(|e| StoreError::invalid("as_of", e.to_string()))?;
         for d in due {
             let Some(period) = d.period else {

@@ -179,6 +179,7 @@ pub async fn prepare_transition(
         plan.data.submitted_on,
         plan.data.filed_on,
         plan.data.activated_on,
+        plan.data.ended_on,
     ]
     .into_iter()
     .flatten()
@@ -237,6 +238,13 @@ pub async fn prepare_transition(
                 .map_err(|e| StoreError::invalid("on", e.to_string()))?;
             if data.activated_on.is_none() {
                 data.activated_on = Some(request.on);
+            }
+        }
+        // Provision stops for good: periodic reports stop with it. A plan withdrawn before
+        // filing never owed any, so only a filed one gets an end.
+        PlanStatus::Ended | PlanStatus::Withdrawn => {
+            if data.filed_on.is_some() && data.ended_on.is_none() {
+                data.ended_on = Some(request.on);
             }
         }
         _ => {}

@@ -49,7 +49,8 @@ pub fn period_deadline(
         return Err(StoreError::invalid("period", "periods are numbered from 1"));
     }
     let (set, filed_on) = filing_rules(rules, plan)?;
-    periodic_period(set, filed_on, n).map_err(|e| StoreError::invalid("period", e.to_string()))
+    periodic_period(set, filed_on, plan.data.ended_on, n)
+        .map_err(|e| StoreError::invalid("period", e.to_string()))
 }
 
 /// Finds a plan by id or by plan number.
