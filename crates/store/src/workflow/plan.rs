@@ -242,10 +242,10 @@ pub async fn prepare_transition(
         }
         // Provision stops for good: periodic reports stop with it. A plan withdrawn before
         // filing never owed any, so only a filed one gets an end.
-        PlanStatus::Ended | PlanStatus::Withdrawn => {
-            if data.filed_on.is_some() && data.ended_on.is_none() {
-                data.ended_on = Some(request.on);
-            }
+        PlanStatus::Ended | PlanStatus::Withdrawn
+            if data.filed_on.is_some() && data.ended_on.is_none() =>
+        {
+            data.ended_on = Some(request.on);
         }
         _ => {}
     }
