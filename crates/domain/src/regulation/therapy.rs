@@ -348,6 +348,21 @@ const MINIMAL_NOT_CULTURED: &str = "culture is not a minimal manipulation, so `m
 const MINIMAL_NOT_MODIFIED: &str = "introducing a gene or editing the genome is not a minimal manipulation, so `minimally_manipulated` cannot be true for such cells";
 const OLIGO_NOT_GENE: &str = "an oligonucleotide drug neither introduces a gene nor edits the genome, so `nucleic_acid_kind` cannot be oligonucleotide here";
 
+/// Refuses the first answer given that does not apply to the material: each entry is
+/// the field, whether it was answered, and where it belongs instead.
+fn reject_all(
+    material: Material,
+    answers: &[(&'static str, bool, &'static str)],
+) -> Result<(), TherapyError> {
+    match answers.iter().find(|(_, given, _)| *given) {
+        Some((field, _, hint)) => Err(TherapyError {
+            field,
+            problem: TherapyProblem::NotAllowed { material, hint },
+        }),
+        None => Ok(()),
+    }
+}
+
 fn inconsistent(field: &'static str, why: &'static str) -> TherapyError {
     TherapyError {
         field,
@@ -498,23 +513,25 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     .map(|p| parse::<Procedure>("procedure", p))
                     .transpose()?;
                 reject("source", &input.source, material, DERIVED_ONLY)?;
-                reject(
-                    "nucleic_acid_kind",
-                    &input.nucleic_acid_kind,
+                reject_all(
                     material,
-                    NUCLEIC_ONLY,
-                )?;
-                reject(
-                    "designated_vaccine",
-                    &input.designated_vaccine,
-                    material,
-                    NUCLEIC_ONLY,
-                )?;
-                reject(
-                    "carries_nucleic_acid",
-                    &input.carries_nucleic_acid,
-                    material,
-                    DERIVED_ONLY,
+                    &[
+                        (
+                            "nucleic_acid_kind",
+                            input.nucleic_acid_kind.is_some(),
+                            NUCLEIC_ONLY,
+                        ),
+                        (
+                            "designated_vaccine",
+                            input.designated_vaccine.is_some(),
+                            NUCLEIC_ONLY,
+                        ),
+                        (
+                            "carries_nucleic_acid",
+                            input.carries_nucleic_acid.is_some(),
+                            DERIVED_ONLY,
+                        ),
+                    ],
                 )?;
                 if cell_kind.is_pluripotent() && !cultured {
                     return Err(inconsistent("cultured", PLURIPOTENT_CULTURED));
@@ -567,55 +584,42 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     CELLS_ONLY,
                 )?;
                 reject("procedure", &input.procedure, material, CELLS_ONLY)?;
-                reject(
-                    "minimally_manipulated",
-                    &input.minimally_manipulated,
+                reject_all(
                     material,
-                    CELLS_ONLY,
-                )?;
-                reject(
-                    "approved_product_use",
-                    &input.approved_product_use,
-                    material,
-                    PRODUCTS_ONLY,
-                )?;
-                reject(
-                    "prepared_with_approved_device",
-                    &input.prepared_with_approved_device,
-                    material,
-                    PRODUCTS_ONLY,
-                )?;
-                reject(
-                    "nucleic_acid_kind",
-                    &input.nucleic_acid_kind,
-                    material,
-                    NUCLEIC_ONLY,
-                )?;
-                reject(
-                    "designated_vaccine",
-                    &input.designated_vaccine,
-                    material,
-                    NUCLEIC_ONLY,
+                    &[
+                        (
+                            "minimally_manipulated",
+                            input.minimally_manipulated.is_some(),
+                            CELLS_ONLY,
+                        ),
+                        (
+                            "approved_product_use",
+                            input.approved_product_use.is_some(),
+                            PRODUCTS_ONLY,
+                        ),
+                        (
+                            "prepared_with_approved_device",
+                            input.prepared_with_approved_device.is_some(),
+                            PRODUCTS_ONLY,
+                        ),
+                        (
+                            "nucleic_acid_kind",
+                            input.nucleic_acid_kind.is_some(),
+                            NUCLEIC_ONLY,
+                        ),
+                        (
+                            "designated_vaccine",
+                            input.designated_vaccine.is_some(),
+                            NUCLEIC_ONLY,
+                        ),
+                    ],
                 )?;
                 let carries_nucleic_acid = input.carries_nucleic_acid.unwrap_or(false);
                 let source = SourceCells::try_from(required("source", input.source, material)?)?;
                 Ok(TherapyDescription {
-                    material,
-                    cell_source: None,
-                    cell_kind: None,
-                    gene_introduced: None,
-                    genome_edited: None,
-                    cultured: None,
-                    homologous_use: None,
-                    purpose,
-                    procedure: None,
                     source: Some(source),
-                    minimally_manipulated: None,
-                    approved_product_use: None,
-                    prepared_with_approved_device: None,
-                    nucleic_acid_kind: None,
-                    designated_vaccine: None,
                     carries_nucleic_acid: Some(carries_nucleic_acid),
+                    ..TherapyDescription::blank(material, purpose)
                 })
             }
             Material::NucleicAcid => {
@@ -630,17 +634,20 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                 )?;
                 reject("procedure", &input.procedure, material, CELLS_ONLY)?;
                 reject("source", &input.source, material, DERIVED_ONLY)?;
-                reject(
-                    "minimally_manipulated",
-                    &input.minimally_manipulated,
+                reject_all(
                     material,
-                    CELLS_ONLY,
-                )?;
-                reject(
-                    "carries_nucleic_acid",
-                    &input.carries_nucleic_acid,
-                    material,
-                    DERIVED_ONLY,
+                    &[
+                        (
+                            "minimally_manipulated",
+                            input.minimally_manipulated.is_some(),
+                            CELLS_ONLY,
+                        ),
+                        (
+                            "carries_nucleic_acid",
+                            input.carries_nucleic_acid.is_some(),
+                            DERIVED_ONLY,
+                        ),
+                    ],
                 )?;
                 let nucleic_acid_kind = input
                     .nucleic_acid_kind
@@ -657,22 +664,13 @@ impl TryFrom<TherapyInput> for TherapyDescription {
                     input.prepared_with_approved_device,
                 )?;
                 Ok(TherapyDescription {
-                    material,
-                    cell_source: None,
-                    cell_kind: None,
                     gene_introduced: input.gene_introduced,
                     genome_edited: input.genome_edited,
-                    cultured: None,
-                    homologous_use: None,
-                    purpose,
-                    procedure: None,
-                    source: None,
-                    minimally_manipulated: None,
                     approved_product_use,
                     prepared_with_approved_device,
                     nucleic_acid_kind,
                     designated_vaccine: Some(input.designated_vaccine.unwrap_or(false)),
-                    carries_nucleic_acid: None,
+                    ..TherapyDescription::blank(material, purpose)
                 })
             }
         }
@@ -705,6 +703,29 @@ impl From<TherapyDescription> for TherapyInput {
 }
 
 impl TherapyDescription {
+    /// A description with only the material and purpose answered, for the constructors
+    /// to fill in (not itself valid for every material).
+    fn blank(material: Material, purpose: Purpose) -> TherapyDescription {
+        TherapyDescription {
+            material,
+            cell_source: None,
+            cell_kind: None,
+            gene_introduced: None,
+            genome_edited: None,
+            cultured: None,
+            homologous_use: None,
+            purpose,
+            procedure: None,
+            source: None,
+            minimally_manipulated: None,
+            approved_product_use: None,
+            prepared_with_approved_device: None,
+            nucleic_acid_kind: None,
+            designated_vaccine: None,
+            carries_nucleic_acid: None,
+        }
+    }
+
     /// What is administered.
     pub fn material(&self) -> Material {
         self.material
@@ -795,24 +816,7 @@ impl TherapyDescription {
         let approved: Vec<Option<ApprovedProductUse>> = std::iter::once(None)
             .chain(ApprovedProductUse::ALL.iter().copied().map(Some))
             .collect();
-        let blank = |material, purpose| TherapyDescription {
-            material,
-            cell_source: None,
-            cell_kind: None,
-            gene_introduced: None,
-            genome_edited: None,
-            cultured: None,
-            homologous_use: None,
-            purpose,
-            procedure: None,
-            source: None,
-            minimally_manipulated: None,
-            approved_product_use: None,
-            prepared_with_approved_device: None,
-            nucleic_acid_kind: None,
-            designated_vaccine: None,
-            carries_nucleic_acid: None,
-        };
+        let blank = TherapyDescription::blank;
         let mut out = Vec::new();
         for &purpose in Purpose::ALL {
             for &source in CellSource::ALL {
