@@ -267,6 +267,12 @@ fn described(ctx: &Ctx, fields: &Fields) -> Result<TherapyDescription, FormError
         let field = format!("therapy.{}", e.field);
         let problem = match e.problem {
             saisei_domain::regulation::TherapyProblem::Missing { .. } => String::new(),
+            // A contradiction between answers is explained in the page's language, by
+            // the field it was found on.
+            saisei_domain::regulation::TherapyProblem::Inconsistent(_) => ctx.ui.t(&format!(
+                "therapy-inconsistent-{}",
+                e.field.replace(['.', '_'], "-")
+            )),
             other => other.to_string(),
         };
         let error = if problem.is_empty() {

@@ -336,6 +336,10 @@ async fn scope_edges_in_the_wizard(db: Db) {
         "{}",
         page.text
     );
+    let message = page
+        .texts("#therapy\\.minimally_manipulated-error")
+        .concat();
+    assert!(message.contains("最小限の操作に当たりません"), "{message}");
 
     let ev = "/plans/new?therapy.material=ev&therapy.purpose=treatment&therapy.source.cell_source=autologous&therapy.source.cell_kind=somatic_stem&therapy.source.gene_introduced=false&therapy.source.genome_edited=false&therapy.source.cultured=true";
     b.header("Accept-Language", "en");
